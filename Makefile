@@ -1,0 +1,42 @@
+# Two entry points for a fresh machine with only python3:
+#   make run   builds the network store from data/, checks it and prints what it holds
+#   make test  runs the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CHMGRAPH_STORE ?= $(CURDIR)/var/store
+
+.PHONY: run test lint format docs reference bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chmgraph init --force
+	$(BIN)/chmgraph status
+
+test: $(STAMP)
+	$(BIN)/ruff check chmgraph tests scripts benchmarks
+	$(BIN)/ruff format --check chmgraph tests scripts benchmarks
+	$(BIN)/python -m pytest -n auto -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check chmgraph tests scripts benchmarks
+	$(BIN)/ruff format --check chmgraph tests scripts benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format chmgraph tests scripts benchmarks
+	$(BIN)/ruff check --fix chmgraph tests scripts benchmarks
+
+reference: $(STAMP)
+	$(BIN)/python scripts/build_reference.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/build_docs.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+from chmgraph.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""Named settings with documented defaults.
+
+Every limit and default chmgraph uses lives here, with its environment variable; ``docs/settings.md``
+documents each one and a test fails when a setting is undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
+SHAPES_DIR = PROJECT_ROOT / "shapes"
+DATA_DIR = PROJECT_ROOT / "data"
+QUERIES_DIR = PROJECT_ROOT / "queries"
+
+
+def default_store_path() -> Path:
+    """``$CHMGRAPH_STORE``, else ``$XDG_DATA_HOME/chmgraph/store``, else ``~/.local/share/...``."""
+    if os.environ.get("CHMGRAPH_STORE"):
+        return Path(os.environ["CHMGRAPH_STORE"])
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "chmgraph" / "store"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """chmgraph's settings; each field is documented in ``docs/settings.md``."""
+
+    store_path: Path = field(default_factory=default_store_path)
+    query_timeout_s: float = 30.0
+    max_rows: int = 10_000
+    service_allowlist: tuple[str, ...] = ()
+    harvest_max_bytes: int = 512 * 1024 * 1024
+    harvest_timeout_s: float = 60.0
+    default_lang: str = "en"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``CHMGRAPH_<NAME>`` environment variables, then ``overrides``."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get("CHMGRAPH_" + f.name.upper())
+            if raw is None or f.name == "store_path":
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, type_: object) -> object:
+    text = str(type_)
+    if "tuple" in text:
+        return tuple(item for item in raw.split() if item)
+    if "float" in text:
+        return float(raw)
+    if "int" in text:
+        return int(raw)
+    if "Path" in text:
+        return Path(raw)
+    return raw
