@@ -73,7 +73,8 @@ def m49_area(code: str) -> str:
 
 
 def un_regional_group(slug: str) -> str:
-    """A UN regional group: ``african``, ``asia-pacific``, ``eastern-european``, ``grulac``, ``weog``."""
+    """A UN regional group: ``african``, ``asia-pacific``, ``eastern-european``, ``grulac``,
+    ``weog``."""
     return ID + "un-group/" + slug
 
 

@@ -1,6 +1,7 @@
 """Named settings with documented defaults.
 
-Every limit and default chmgraph uses lives here, with its environment variable; ``docs/settings.md``
+Every limit and default chmgraph uses lives here, with its environment variable;
+``docs/settings.md``
 documents each one and a test fails when a setting is undocumented.
 """
 
