@@ -30,7 +30,7 @@ def default_store_path() -> Path:
 class Settings:
     """chmgraph's settings; each field is documented in ``docs/settings.md``."""
 
-    store_path: Path = field(default_factory=default_store_path)
+    store_path: Path = field(default_factory=default_store_path, metadata={"env": "CHMGRAPH_STORE"})
     query_timeout_s: float = 30.0
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()
@@ -43,12 +43,22 @@ class Settings:
         """Settings from ``CHMGRAPH_<NAME>`` environment variables, then ``overrides``."""
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = os.environ.get("CHMGRAPH_" + f.name.upper())
-            if raw is None or f.name == "store_path":
+            raw = os.environ.get(env_var(f.name))
+            if raw is None:
                 continue
             values[f.name] = _parse(f.name, raw, f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``.
+
+    >>> env_var("store_path"), env_var("max_rows")
+    ('CHMGRAPH_STORE', 'CHMGRAPH_MAX_ROWS')
+    """
+    declared = {f.name: f.metadata.get("env") for f in fields(Settings)}
+    return declared.get(name) or "CHMGRAPH_" + name.upper()
 
 
 def _parse(name: str, raw: str, type_: object) -> object:
