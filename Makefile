@@ -20,17 +20,17 @@ run: $(STAMP)
 	$(BIN)/chmgraph status
 
 test: $(STAMP)
-	$(BIN)/ruff check chmgraph tests scripts benchmarks
-	$(BIN)/ruff format --check chmgraph tests scripts benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n auto -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check chmgraph tests scripts benchmarks
-	$(BIN)/ruff format --check chmgraph tests scripts benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
-	$(BIN)/ruff format chmgraph tests scripts benchmarks
-	$(BIN)/ruff check --fix chmgraph tests scripts benchmarks
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 reference: $(STAMP)
 	$(BIN)/python scripts/build_reference.py
