@@ -133,13 +133,14 @@ class _Statements:
             if isinstance(triple.subject, ox.NamedNode):
                 self._objects[triple.predicate.value][triple.subject.value].append(triple.object)
 
+    def objects(self, predicate: str, subject: str) -> list[ox.Term]:
+        return self._objects.get(predicate, {}).get(subject, [])
+
     def iris(self, predicate: str, subject: str) -> list[str]:
-        found = self._objects.get(predicate, {}).get(subject, [])
-        return [o.value for o in found if isinstance(o, ox.NamedNode)]
+        return [o.value for o in self.objects(predicate, subject) if isinstance(o, ox.NamedNode)]
 
     def literals(self, predicate: str, subject: str) -> list[ox.Literal]:
-        found = self._objects.get(predicate, {}).get(subject, [])
-        return [o for o in found if isinstance(o, ox.Literal)]
+        return [o for o in self.objects(predicate, subject) if isinstance(o, ox.Literal)]
 
     def subjects(self, predicate: str) -> list[str]:
         return list(self._objects.get(predicate, {}))
@@ -231,6 +232,15 @@ class Vocabulary:
         namespace = iri[: len(iri) - len(local_name(iri))]
         same = [c for c in candidates if c.startswith(namespace)]
         return (same or candidates)[0]
+
+    def objects(self, term: str | ox.NamedNode, predicate: str) -> list[ox.Term]:
+        """The objects of ``term``'s statements with ``predicate`` (a full or prefixed IRI).
+
+        >>> vocab = Vocabulary.load()
+        >>> [v.value for v in vocab.objects("https://w3id.org/chmgraph/vocab", "owl:versionInfo")]
+        ['0.1.0']
+        """
+        return list(self._st.objects(expand(predicate), expand(term)))
 
     def labels(self, term: str | ox.NamedNode) -> dict[str, str]:
         """Every ``rdfs:label`` of ``term`` by language tag (untagged labels under ``""``)."""
