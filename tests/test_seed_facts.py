@@ -348,6 +348,22 @@ def test_names_of_events_organizations_and_toolkits_are_the_pages(
     assert missing == []
 
 
+def test_goals_and_descriptions_are_the_pages_sentences(store: ox.Store, seed_text: str) -> None:
+    rows = select(
+        store,
+        """SELECT ?text WHERE {
+             ?thing a ?class ; dcterms:description|chm:goal|chm:purpose ?text .
+             VALUES ?class { chm:RegionalWorkshop chm:JointSession chm:Toolkit chm:PortalToolkit
+                             chm:Objective chm:ToolkitModule chm:Decision }
+           }""",
+    )
+    assert len(rows) >= 20
+    flat_text = " ".join(seed_text.split()).lower()
+    sentences = [s for (text,) in rows for s in re.split(r"(?<=\.) ", text)]
+    missing = [s for s in sentences if s.rstrip(".").lower() not in flat_text]
+    assert missing == []
+
+
 def test_every_label_is_english(cbd_quads: list[ox.Quad]) -> None:
     label_predicates = {
         iris.PREFIXES["rdfs"] + "label",
