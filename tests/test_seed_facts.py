@@ -88,11 +88,11 @@ def test_cbd_files_parse_strictly() -> None:
 def test_the_government_of_japan_supported_five_workshops(store: ox.Store) -> None:
     rows = select(
         store,
-        """SELECT (COUNT(DISTINCT ?workshop) AS ?n) WHERE {
-             ?workshop chm:supportedBy ?government .
-             ?government a chm:Government ; chm:governmentOf ?japan ;
-                         rdfs:label "Government of Japan"@en .
-           }""".replace("?japan", f"<{iris.country('JP')}>"),
+        f"""SELECT (COUNT(DISTINCT ?workshop) AS ?n) WHERE {{
+              ?workshop chm:supportedBy ?government .
+              ?government a chm:Government ; chm:governmentOf <{iris.country("JP")}> ;
+                          rdfs:label "Government of Japan"@en .
+            }}""",
     )
     assert rows == [("5",)]
 
