@@ -160,7 +160,8 @@ class _Statements:
 class Vocabulary:
     """The terms declared by a set of ontology files, and their labels, definitions and axioms.
 
-    Build one with ``Vocabulary.load()`` (cached) rather than the constructor.
+    ``Vocabulary.load()`` reads the ontology files (cached); ``Vocabulary(triples)`` builds one
+    from an ontology graph held elsewhere, such as a store's ontology graph.
 
     >>> vocab = Vocabulary.load()
     >>> "https://w3id.org/chmgraph/vocab#Workshop" in vocab.classes
