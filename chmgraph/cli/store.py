@@ -1,0 +1,239 @@
+"""The store commands: ``init``, ``status``, ``submit``, ``history``, ``diff``, ``rollback``,
+``graphs``. Each opens the network, calls one method of ``chmgraph.network.Network`` and prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chmgraph.errors import EXIT_INVALID
+from chmgraph.iris import GRAPH
+from chmgraph.network import GraphInfo, Network, SubmissionResult
+
+F = TypeVar("F", bound=Callable[..., object])
+_GRAPH_COLUMNS = ("graph", "kind", "country", "triples", "version", "modified (UTC)")
+
+
+def register(group: click.Group) -> None:
+    for command in (init, status, submit, history, diff, rollback, graphs):
+        group.add_command(command)
+
+
+def store_option(command: F) -> F:
+    """``--store PATH``: the store to use (else ``$CHMGRAPH_STORE``, else the default)."""
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The store directory (default: $CHMGRAPH_STORE, else ~/.local/share/chmgraph/store).",
+    )(command)
+
+
+@contextmanager
+def _network(store_path: Path | None, **options: bool) -> Iterator[Network]:
+    with Network.open(store_path, **options) as network:
+        yield network
+
+
+@click.command()
+@store_option
+@click.option("--force", is_flag=True, help="Reload the ontology, reference and CBD graphs.")
+@click.option(
+    "--with-example", is_flag=True, help="Submit the example national CHM as CM's first version."
+)
+def init(store_path: Path | None, force: bool, with_example: bool) -> None:
+    """Build the store from ontology/ and data/ (national graphs and history are kept)."""
+    from chmgraph.cli import console
+
+    with _network(store_path, create=True) as network, _progress_bar() as progress:
+        result = network.init(include_example=with_example, force=force, progress=progress)
+    console.print(f"built the network store at {network.store.location}", highlight=False)
+    if result is not None:
+        _print_result(result)
+
+
+@click.command()
+@store_option
+def status(store_path: Path | None) -> None:
+    """What the network holds: graphs, triples, workshops, countries, national graphs."""
+    from chmgraph.cli import console
+
+    with _network(store_path, read_only=True) as network:
+        summary = network.status()
+    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; history graphs: chmgraph graphs")
+    for info in summary.graph_list:
+        if info.kind != "history":
+            table.add_row(*_graph_row(info))
+    console.print(table)
+    facts = Table(show_header=False, title=f"store at {summary.location}")
+    for label, value in (
+        ("graphs", summary.graphs),
+        ("triples", summary.triples),
+        ("workshops", summary.workshops),
+        ("countries", summary.countries),
+        ("national graphs with data", summary.national_graphs),
+    ):
+        facts.add_row(label, f"{value:,}")
+    console.print(facts)
+
+
+@click.command()
+@store_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the national CHM.")
+@click.option("--by", help="Who submits: a name or an IRI (ORCID, web ID).")
+@click.option("--message", help="What changed, in a sentence.")
+def submit(
+    store_path: Path | None, file: Path, country: str, by: str | None, message: str | None
+) -> None:
+    """Validate FILE and, if it conforms, make it the country's national graph."""
+    with _network(store_path) as network:
+        result = network.submit(file, country, by=by, message=message)
+    _print_result(result, file)
+    if result.status == "rejected":
+        raise SystemExit(EXIT_INVALID)
+
+
+@click.command()
+@store_option
+@click.argument("country")
+def history(store_path: Path | None, country: str) -> None:
+    """Every accepted version of COUNTRY's national graph."""
+    from chmgraph.cli import console
+
+    with _network(store_path, read_only=True) as network:
+        records = network.history(country)
+    if not records:
+        console.print(f"{country.upper()} has no accepted version yet")
+        return
+    table = Table("version", "when", "by", "triples", "sha256", "validation", "message")
+    for r in records:
+        note = r.message or ""
+        if r.restored_from is not None:
+            note = f"rollback to {r.restored_from}" + (f": {note}" if note else "")
+        table.add_row(
+            str(r.number),
+            _when(r.when),
+            r.by or "",
+            f"{r.triples:,}",
+            r.sha256[:12],
+            r.validation or "",
+            note,
+        )
+    console.print(table)
+
+
+@click.command()
+@store_option
+@click.argument("country")
+@click.argument("v1", type=click.IntRange(min=0))
+@click.argument("v2", type=click.IntRange(min=0))
+def diff(store_path: Path | None, country: str, v1: int, v2: int) -> None:
+    """The triples version V2 of COUNTRY's graph adds (+) to version V1, and removes (-).
+
+    Version 0 is the empty graph before the first submission.
+    """
+    with _network(store_path, read_only=True) as network:
+        added, removed = network.diff(country, v1, v2)
+    for triple in removed:
+        click.echo(f"- {triple} .")
+    for triple in added:
+        click.echo(f"+ {triple} .")
+    click.echo(f"# {len(added)} added, {len(removed)} removed", err=True)
+
+
+@click.command()
+@store_option
+@click.argument("country")
+@click.option("--to", "to", required=True, type=click.IntRange(min=1), help="The version.")
+@click.option("--by", help="Who rolls back: a name or an IRI.")
+@click.option("--message", help="Why.")
+def rollback(
+    store_path: Path | None, country: str, to: int, by: str | None, message: str | None
+) -> None:
+    """Make version TO of COUNTRY's graph current again, as a new version."""
+    with _network(store_path) as network:
+        result = network.rollback(country, to, by=by, message=message)
+    _print_result(result)
+
+
+@click.command()
+@store_option
+def graphs(store_path: Path | None) -> None:
+    """Every graph of the store: kind, country, triples, version, last modified."""
+    from chmgraph.cli import console
+
+    with _network(store_path, read_only=True) as network:
+        infos = network.graphs()
+    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}")
+    for info in infos:
+        table.add_row(*_graph_row(info))
+    console.print(table)
+
+
+def _graph_row(info: GraphInfo) -> list[str]:
+    return [
+        _short(info.iri),
+        info.kind,
+        info.country or "",
+        f"{info.triples:,}",
+        str(info.version) if info.version is not None else "",
+        _when(info.modified),
+    ]
+
+
+def _short(iri: str) -> str:
+    """A graph IRI without the network's graph base, which every table states once."""
+    return iri.removeprefix(GRAPH)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else ""
+
+
+def _print_result(result: SubmissionResult, file: Path | None = None) -> None:
+    from chmgraph.cli import console, err_console
+
+    what = f"{file}" if file else f"{result.country}"
+    if result.status == "accepted":
+        console.print(
+            f"accepted: {result.country} version {result.version} ({result.triples:,} triples)",
+            highlight=False,
+        )
+    elif result.status == "unchanged":
+        console.print(
+            f"unchanged: {what} is identical to {result.country} version {result.version}; "
+            "nothing stored",
+            highlight=False,
+        )
+    else:
+        err_console.print(f"[bold red]rejected:[/] {what} does not conform; nothing stored")
+    if result.status == "rejected" and result.checked is not None:
+        err_console.print(result.checked.render(), highlight=False, markup=False)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    from chmgraph.cli import err_console
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def report(description: str, done: int, total: int) -> None:
+            bar.update(task, description=description, completed=done, total=total or None)
+
+        yield report

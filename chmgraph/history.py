@@ -1,0 +1,182 @@
+"""The history of national graphs: numbered versions and their PROV-O records.
+
+Every accepted version of a country's graph is kept in its own named graph
+(``chmgraph.iris.version_graph``) and described in the submissions graph: the version
+(``chm:GraphVersion``) with its number, triple count, the SHA-256 of the file as received, the
+version it revises and its validation summary; the activity that produced it (a
+``chm:Submission``, or a rollback) with who, when and the steward's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.store import GraphStore
+
+RDF_TYPE = ox.NamedNode(iris.PREFIXES["rdf"] + "type")
+PROV = iris.PREFIXES["prov"]
+XSD = iris.PREFIXES["xsd"]
+
+_HISTORY_QUERY = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?graph ?version ?number ?triples ?sha ?when ?agent ?name ?message ?summary
+       ?previous ?restored
+WHERE {
+  ?version chm:ofGraph ?graph ; chm:versionNumber ?number ; chm:tripleCount ?triples ;
+           chm:sha256 ?sha ; prov:generatedAtTime ?when ; prov:wasGeneratedBy ?activity .
+  OPTIONAL { ?version chm:validationSummary ?summary }
+  OPTIONAL { ?version prov:wasRevisionOf ?previous }
+  OPTIONAL { ?version prov:wasDerivedFrom ?restored }
+  OPTIONAL { ?activity rdfs:comment ?message }
+  OPTIONAL { ?activity prov:wasAssociatedWith ?agent OPTIONAL { ?agent foaf:name ?name } }
+}
+ORDER BY ?number
+"""
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One accepted version of a country's national graph."""
+
+    country: str
+    number: int
+    graph: str
+    triples: int
+    sha256: str
+    when: datetime
+    by: str | None
+    message: str | None
+    validation: str | None
+    replaces: int | None
+    restored_from: int | None
+
+    @property
+    def kind(self) -> str:
+        """``submission`` or ``rollback``."""
+        return "rollback" if self.restored_from is not None else "submission"
+
+
+def versions(store: GraphStore, country: str) -> list[VersionRecord]:
+    """Every accepted version of ``country``'s graph, oldest first."""
+    result = store.query(
+        _HISTORY_QUERY,
+        default_graph=[iris.SUBMISSIONS_GRAPH],
+        substitutions={"graph": ox.NamedNode(iris.national_graph(country))},
+    )
+    return [_record(country, row) for row in result]
+
+
+def record_quads(
+    *,
+    country: str,
+    number: int,
+    triples: int,
+    sha256: str,
+    when: datetime,
+    by: str | None,
+    message: str | None,
+    validation: str | None,
+    restored_from: int | None = None,
+) -> list[ox.Quad]:
+    """The PROV-O description of a new version, as quads of the submissions graph."""
+    version = ox.NamedNode(iris.version_graph(country, number))
+    activity = ox.NamedNode(activity_iri(country, number))
+    stamp = ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
+    kind = iris.vocab("Submission") if restored_from is None else PROV + "Activity"
+    statements: list[tuple[ox.NamedNode | ox.BlankNode, str, ox.NamedNode | ox.Literal]] = [
+        (version, iris.PREFIXES["rdf"] + "type", ox.NamedNode(iris.vocab("GraphVersion"))),
+        (version, iris.vocab("ofGraph"), ox.NamedNode(iris.national_graph(country))),
+        (version, iris.vocab("versionNumber"), _typed(number, "positiveInteger")),
+        (version, iris.vocab("tripleCount"), _typed(triples, "nonNegativeInteger")),
+        (
+            version,
+            iris.vocab("sha256"),
+            ox.Literal(sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
+        ),
+        (version, PROV + "generatedAtTime", stamp),
+        (version, PROV + "wasGeneratedBy", activity),
+        (activity, iris.PREFIXES["rdf"] + "type", ox.NamedNode(kind)),
+        (activity, PROV + "endedAtTime", stamp),
+        (activity, PROV + "generated", version),
+    ]
+    if number > 1:
+        previous = ox.NamedNode(iris.version_graph(country, number - 1))
+        statements.append((version, PROV + "wasRevisionOf", previous))
+    if restored_from is not None:
+        source = ox.NamedNode(iris.version_graph(country, restored_from))
+        statements.append((version, PROV + "wasDerivedFrom", source))
+        statements.append((activity, PROV + "used", source))
+    if validation:
+        statements.append((version, iris.vocab("validationSummary"), ox.Literal(validation)))
+    if message:
+        statements.append((activity, iris.PREFIXES["rdfs"] + "comment", ox.Literal(message)))
+    statements += _agent_statements(activity, by)
+    graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
+    return [ox.Quad(s, ox.NamedNode(p), o, graph) for s, p, o in statements]
+
+
+def activity_iri(country: str, number: int) -> str:
+    """The activity (submission or rollback) that produced a version.
+
+    >>> activity_iri("CM", 2)
+    'https://w3id.org/chmgraph/graph/history/CM/2#activity'
+    """
+    return iris.version_graph(country, number) + "#activity"
+
+
+def now() -> datetime:
+    """The current time in UTC, to the second, as history records it."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _agent_statements(
+    activity: ox.NamedNode, by: str | None
+) -> list[tuple[ox.NamedNode | ox.BlankNode, str, ox.NamedNode | ox.Literal]]:
+    # ``--by`` is an IRI (an ORCID, a web ID) or a plain name; a name becomes an agent node.
+    if not by:
+        return []
+    if by.startswith(("http://", "https://", "urn:")):
+        return [(activity, PROV + "wasAssociatedWith", ox.NamedNode(by))]
+    agent = ox.BlankNode()
+    return [
+        (activity, PROV + "wasAssociatedWith", agent),  # type: ignore[list-item]
+        (agent, iris.PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
+        (agent, iris.PREFIXES["foaf"] + "name", ox.Literal(by)),
+    ]
+
+
+def _typed(value: int, datatype: str) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
+
+
+def _record(country: str, row: ox.QuerySolution) -> VersionRecord:
+    def text(name: str) -> str | None:
+        term = row[name]
+        return term.value if term is not None else None
+
+    def number_of(name: str) -> int | None:
+        value = text(name)
+        return int(value.rsplit("/", 1)[1]) if value else None
+
+    agent = row["agent"]
+    by = text("name") or (agent.value if isinstance(agent, ox.NamedNode) else None)
+    return VersionRecord(
+        country=country,
+        number=int(row["number"].value),
+        graph=row["version"].value,
+        triples=int(row["triples"].value),
+        sha256=row["sha"].value,
+        when=datetime.fromisoformat(row["when"].value),
+        by=by,
+        message=text("message"),
+        validation=text("summary"),
+        replaces=number_of("previous"),
+        restored_from=number_of("restored"),
+    )

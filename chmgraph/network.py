@@ -1,0 +1,542 @@
+"""The CHM network: the named graphs of one store, and what stewards do with them.
+
+A ``Network`` holds the vocabulary (ontology graph), the reference data, the Secretariat's facts
+(CBD graph), one graph per national CHM, every accepted version of each national graph and the
+PROV-O records of the submissions that made them. A steward's submission is checked, then
+replaces the country's graph in one transaction, or changes nothing.
+
+>>> network = Network.in_memory()
+>>> network.current_graphs()[:3] == [iris.ONTOLOGY_GRAPH, iris.REFERENCE_GRAPH, iris.CBD_GRAPH]
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.errors import ChmgraphError, InputError, StoreError
+from chmgraph.history import VersionRecord, now, record_quads, versions
+from chmgraph.rdfio import read_quads
+from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, default_store_path
+from chmgraph.store import GraphStore, OxigraphStore, QueryResult, open_store
+
+
+@dataclass(frozen=True)
+class CheckedSubmission:
+    """A submission read and checked: its statements, whether it may be accepted, and why not."""
+
+    quads: list[ox.Quad]
+    conforms: bool
+    summary: str
+    problems: list[str] = field(default_factory=list)
+    report: object | None = None
+
+    def render(self) -> str:
+        """The validation report and the network's own findings, as text."""
+        parts = [self.report.render(format="text")] if self.report is not None else []  # type: ignore[attr-defined]
+        parts += [f"Violation: {problem}" for problem in self.problems]
+        return "\n".join(parts)
+
+
+# Called with (what is loading, amount done, total) while ``init`` loads files.
+InitProgress = Callable[[str, int, int], None]
+
+EXAMPLE_SUBMISSION = Path("examples") / "national-chm-example.ttl"
+EXAMPLE_COUNTRY = "CM"
+
+_BASE_GRAPHS = {
+    iris.ONTOLOGY_GRAPH: "ontology",
+    iris.REFERENCE_GRAPH: "reference",
+    iris.CBD_GRAPH: "cbd",
+}
+_MODIFIED = iris.PREFIXES["dcterms"] + "modified"
+
+_COUNTRIES_QUERY = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?country (SAMPLE(?label) AS ?name) WHERE {
+  ?country a chm:Country .
+  OPTIONAL { ?country rdfs:label|skos:prefLabel ?label FILTER(langMatches(lang(?label), "en")) }
+} GROUP BY ?country
+"""
+_COUNT_WORKSHOPS = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a/rdfs:subClassOf* chm:Workshop }
+"""
+_COUNT_COUNTRIES = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a chm:Country }
+"""
+_VERSION_TIMES = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?graph ?number ?when WHERE {
+  { ?graph chm:versionNumber ?number ; prov:generatedAtTime ?when }
+  UNION { ?graph dcterms:modified ?when }
+}
+"""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What became of a submission (or a rollback)."""
+
+    status: Literal["accepted", "unchanged", "rejected"]
+    country: str
+    version: int | None
+    triples: int
+    checked: CheckedSubmission | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def report(self) -> object | None:
+        """The validation report, when the submission was validated."""
+        return self.checked.report if self.checked else None
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """One named graph of the store."""
+
+    iri: str
+    kind: str
+    country: str | None
+    triples: int
+    version: int | None
+    modified: datetime | None
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    """A summary of what the network holds."""
+
+    location: str
+    graphs: int
+    triples: int
+    workshops: int
+    countries: int
+    national_graphs: int
+    graph_list: list[GraphInfo] = field(default_factory=list)
+
+
+class Network:
+    """The CHM network over a ``GraphStore``."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    @classmethod
+    def open(
+        cls, path: Path | str | None = None, *, create: bool = False, read_only: bool = False
+    ) -> Network:
+        """The network in the store at ``path``, else ``$CHMGRAPH_STORE``, else the default
+        location (``chmgraph.settings.default_store_path``)."""
+        where = Path(path) if path else default_store_path()
+        return cls(open_store(where, create=create, read_only=read_only))
+
+    @classmethod
+    def in_memory(cls) -> Network:
+        """A new, empty network in memory (for tests and examples)."""
+        return cls(OxigraphStore(None))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Building the network
+
+    def init(
+        self,
+        *,
+        data_dir: Path | None = None,
+        include_example: bool = False,
+        progress: InitProgress | None = None,
+        force: bool = False,
+    ) -> SubmissionResult | None:
+        """Load the ontology, reference and CBD graphs from ``ontology/`` and ``data/``.
+
+        National graphs, their history and the submissions graph are never touched: rebuilding
+        with ``force`` replaces only the network's own graphs, so no accepted version is lost.
+        Every file is parsed strictly before the store changes. With ``include_example`` the
+        example submission is submitted as CM's first version (a no-op once it is there).
+        """
+        data_dir = data_dir or DATA_DIR
+        present = [g for g in _BASE_GRAPHS if g in self.store.graphs()]
+        if present and not force:
+            raise ChmgraphError(
+                f"store at {self.store.location} is already built; use --force to reload the "
+                "ontology, reference and CBD graphs (national graphs and history are kept)"
+            )
+        sources = {
+            iris.ONTOLOGY_GRAPH: sorted(ONTOLOGY_DIR.glob("*.ttl")),
+            iris.REFERENCE_GRAPH: sorted((data_dir / "reference").glob("*.ttl")),
+            iris.CBD_GRAPH: sorted((data_dir / "cbd").glob("*.ttl")),
+        }
+        loaded = {g: _read_graph(files, g, progress) for g, files in sources.items()}
+        self.store.update("".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in loaded) + _stamp(loaded))
+        for graph, quads in loaded.items():
+            if progress:
+                progress(f"loading {_BASE_GRAPHS[graph]} graph", 0, len(quads))
+            self.store.bulk_load(quads)
+            if progress:
+                progress(f"loading {_BASE_GRAPHS[graph]} graph", len(quads), len(quads))
+        if include_example:
+            example = data_dir / EXAMPLE_SUBMISSION
+            return self.submit(
+                example,
+                EXAMPLE_COUNTRY,
+                by="chmgraph init",
+                message="The example submission (example data, not real facts).",
+            )
+        return None
+
+    # Submissions
+
+    def submit(
+        self,
+        path: Path | str,
+        country: str,
+        *,
+        by: str | None = None,
+        message: str | None = None,
+    ) -> SubmissionResult:
+        """Check the file at ``path`` and, if it conforms, make it ``country``'s graph.
+
+        The national graph, the archived version and its PROV-O record are written in one
+        transaction. A non-conforming file changes nothing; identical content is a no-op.
+        """
+        code = self.country_code(country)
+        path = Path(path)
+        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+        checked = check_submission(path, code)
+        triples = _unique_triples(checked.quads)
+        if not checked.conforms:
+            return SubmissionResult("rejected", code, None, len(triples), checked)
+        past = versions(self.store, code)
+        if past and (past[-1].sha256 == digest or self._holds(code, triples)):
+            return SubmissionResult("unchanged", code, past[-1].number, len(triples), checked)
+        number = _commit(
+            self.store,
+            code,
+            triples,
+            past,
+            digest=digest,
+            by=by,
+            message=message,
+            validation=checked.summary,
+        )
+        return SubmissionResult("accepted", code, number, len(triples), checked)
+
+    def history(self, country: str) -> list[VersionRecord]:
+        """Every accepted version of ``country``'s graph, oldest first."""
+        return versions(self.store, self.country_code(country))
+
+    def version_triples(self, country: str, version: int) -> list[ox.Triple]:
+        """The triples of accepted version ``version`` (0: the empty graph before the first)."""
+        code = self.country_code(country)
+        known = versions(self.store, code)
+        if version == 0:
+            return []
+        if not any(v.number == version for v in known):
+            have = f"versions 1 to {known[-1].number}" if known else "no versions yet"
+            raise InputError(f"{code} has {have}; there is no version {version}")
+        return [q.triple for q in self.store.quads(iris.version_graph(code, version))]
+
+    def diff(self, country: str, v1: int, v2: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
+        """The triples version ``v2`` adds to version ``v1``, and those it removes; sorted."""
+        old = _canonical(self.version_triples(country, v1))
+        new = _canonical(self.version_triples(country, v2))
+        return sorted(new - old, key=str), sorted(old - new, key=str)
+
+    def rollback(
+        self, country: str, to: int, *, by: str | None = None, message: str | None = None
+    ) -> SubmissionResult:
+        """Make version ``to`` current again, as a new version: history only grows."""
+        code = self.country_code(country)
+        triples = self.version_triples(code, to)
+        past = versions(self.store, code)
+        restored = next(v for v in past if v.number == to)
+        if self._holds(code, triples):
+            return SubmissionResult("unchanged", code, past[-1].number, len(triples))
+        number = _commit(
+            self.store,
+            code,
+            triples,
+            past,
+            digest=restored.sha256,
+            by=by,
+            message=message,
+            validation=restored.validation,
+            restored_from=to,
+        )
+        return SubmissionResult("accepted", code, number, len(triples))
+
+    # Reading the network
+
+    def current_graphs(self) -> list[str]:
+        """The graphs a query sees by default: ontology, reference, CBD, every national graph
+        and the submissions graph; never history graphs."""
+        national = [g for g in self.store.graphs() if iris.country_of_graph(g)]
+        return [*_BASE_GRAPHS, *national, iris.SUBMISSIONS_GRAPH]
+
+    def query(
+        self, sparql: str, *, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None
+    ) -> QueryResult:
+        """Run a SPARQL query over the current graphs merged (``GRAPH`` reaches each one)."""
+        return self.store.query(
+            sparql, default_graph=self.current_graphs(), substitutions=substitutions
+        )
+
+    def graphs(self) -> list[GraphInfo]:
+        """Every graph of the store with its kind, country, size, version and last change."""
+        stamps = self._stamps()
+        infos = []
+        for iri in self.store.graphs():
+            kind, country, version = graph_kind(iri)
+            if kind == "national" and country:
+                version = stamps.get(("latest", country), (None, None))[0]
+                modified = stamps.get(("latest", country), (None, None))[1]
+            else:
+                modified = stamps.get(("graph", iri), (None, None))[1]
+            infos.append(GraphInfo(iri, kind, country, self.store.count(iri), version, modified))
+        return infos
+
+    def status(self) -> NetworkStatus:
+        """How many graphs, triples, workshops, countries and national graphs the network has."""
+        graph_list = self.graphs()
+        return NetworkStatus(
+            location=self.store.location,
+            graphs=len(graph_list),
+            triples=self.store.count(),
+            workshops=self._count(_COUNT_WORKSHOPS),
+            countries=self._count(_COUNT_COUNTRIES),
+            national_graphs=sum(1 for g in graph_list if g.kind == "national"),
+            graph_list=graph_list,
+        )
+
+    def countries(self) -> dict[str, str]:
+        """Alpha-2 code to English name of every country in the reference graph."""
+        prefix = iris.ID + "country/"
+        found = {}
+        for row in self.store.query(_COUNTRIES_QUERY, default_graph=[iris.REFERENCE_GRAPH]):
+            iri = row["country"].value
+            if iri.startswith(prefix):
+                name = row["name"]
+                found[iri[len(prefix) :]] = name.value if name is not None else ""
+        return found
+
+    def country_code(self, country: str) -> str:
+        """``country`` as a code the reference data knows, or an error naming the closest one."""
+        code = country.strip().upper()
+        known = self.countries()
+        if code in known:
+            return code
+        if not known:
+            raise StoreError(
+                f"store at {self.store.location} has no reference countries; "
+                "run `chmgraph init` first"
+            )
+        raise InputError(f"unknown country code {country!r}{_suggestion(country, known)}")
+
+    def _holds(self, code: str, triples: Sequence[ox.Triple]) -> bool:
+        graph = iris.national_graph(code)
+        if self.store.count(graph) != len(triples):
+            return False
+        current = [q.triple for q in self.store.quads(graph)]
+        return _canonical(current) == _canonical(triples)
+
+    def _count(self, sparql: str) -> int:
+        rows = list(self.query(sparql))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def _stamps(self) -> dict[tuple[str, str], tuple[int | None, datetime]]:
+        stamps: dict[tuple[str, str], tuple[int | None, datetime]] = {}
+        for row in self.store.query(_VERSION_TIMES, default_graph=[iris.SUBMISSIONS_GRAPH]):
+            graph, when = row["graph"].value, datetime.fromisoformat(row["when"].value)
+            number = int(row["number"].value) if row["number"] is not None else None
+            stamps[("graph", graph)] = (number, when)
+            kind, country, _ = graph_kind(graph)
+            latest = stamps.get(("latest", country or ""))
+            if (
+                kind == "history"
+                and country
+                and (latest is None or (latest[0] or 0) < (number or 0))
+            ):
+                stamps[("latest", country)] = (number, when)
+        return stamps
+
+
+def graph_kind(iri: str) -> tuple[str, str | None, int | None]:
+    """What a graph is: (kind, country, version).
+
+    >>> graph_kind(iris.version_graph("CM", 2))
+    ('history', 'CM', 2)
+    >>> graph_kind(iris.CBD_GRAPH)
+    ('cbd', None, None)
+    """
+    if iri in _BASE_GRAPHS:
+        return _BASE_GRAPHS[iri], None, None
+    country = iris.country_of_graph(iri)
+    if country:
+        return "national", country, None
+    history = iris.GRAPH + "history/"
+    if iri.startswith(history):
+        code, _, number = iri[len(history) :].partition("/")
+        if number.isdigit():
+            return "history", code, int(number)
+    others = {
+        iris.SUBMISSIONS_GRAPH: "submissions",
+        iris.INFERRED_GRAPH: "inferred",
+        iris.QUERIES_GRAPH: "queries",
+    }
+    return others.get(iri, "other"), None, None
+
+
+def check_submission(path: Path, country: str) -> CheckedSubmission:
+    """Read and validate a national submission for ``country``: the gate before the store.
+
+    Syntax errors raise ``SyntaxGateError``; anything else that keeps the file out of the network
+    is in the result (``conforms`` False, with the report and the problems found).
+    """
+    quads, report, conforms, summary = _validate(path, country)
+    problems = _national_problems(quads, country)
+    return CheckedSubmission(quads, conforms and not problems, summary, problems, report)
+
+
+def _validate(path: Path, country: str) -> tuple[list[ox.Quad], object | None, bool, str]:
+    try:
+        from chmgraph.validation import validate
+    except ImportError:
+        # Validation is not installed in this tree yet: the syntax gate is the whole check.
+        return read_quads(path), None, True, "syntax checked"
+    report = validate([path], country=country)
+    counts = ", ".join(f"{n} {severity}" for severity, n in sorted(report.counts.items()))
+    summary = ("conforms" if report.conforms else "does not conform") + (
+        f"; {counts}" if counts else ""
+    )
+    return list(report.data_quads), report, bool(report.conforms), summary
+
+
+def _national_problems(quads: Sequence[ox.Quad], country: str) -> list[str]:
+    """The network's own rules: one graph, describing this country's national CHM."""
+    problems = []
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        problems.append("a national submission is one graph: the file has named graphs")
+    rdf_type = ox.NamedNode(iris.PREFIXES["rdf"] + "type")
+    national = ox.NamedNode(iris.vocab("NationalCHM"))
+    has_country = ox.NamedNode(iris.vocab("country"))
+    chms = {q.subject for q in quads if q.predicate == rdf_type and q.object == national}
+    stated = {q.object for q in quads if q.predicate == has_country and q.subject in chms}
+    expected = ox.NamedNode(iris.country(country))
+    if not chms:
+        problems.append(f"the submission describes no chm:NationalCHM for {country}")
+    for other in sorted(stated - {expected}, key=str):
+        problems.append(f"the submission's national CHM is for {other}, not {expected} ({country})")
+    if chms and not stated - {expected} and expected not in stated:
+        problems.append(f"no chm:NationalCHM of the submission has chm:country {expected}")
+    return problems
+
+
+def _commit(
+    store: GraphStore,
+    code: str,
+    triples: Sequence[ox.Triple],
+    past: Sequence[VersionRecord],
+    *,
+    digest: str,
+    by: str | None,
+    message: str | None,
+    validation: str | None,
+    restored_from: int | None = None,
+) -> int:
+    number = (past[-1].number if past else 0) + 1
+    record = record_quads(
+        country=code,
+        number=number,
+        triples=len(triples),
+        sha256=digest,
+        when=now(),
+        by=by,
+        message=message,
+        validation=validation,
+        restored_from=restored_from,
+    )
+    contents = {iris.national_graph(code): triples, iris.version_graph(code, number): triples}
+    store.replace_graphs(contents, add=record)
+    return number
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+
+
+def _read_graph(files: Iterable[Path], graph: str, progress: InitProgress | None) -> list[ox.Quad]:
+    files = list(files)
+    quads: list[ox.Quad] = []
+    for done, path in enumerate(files):
+        if progress:
+            progress(f"reading {path.name}", done, len(files))
+        quads += read_quads(path, default_graph=ox.NamedNode(graph))
+    return quads
+
+
+def _stamp(graphs: Iterable[str]) -> str:
+    when = now().isoformat()
+    deletes = "".join(
+        f"DELETE WHERE {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{ <{g}> <{_MODIFIED}> ?t }} }} ;\n"
+        for g in graphs
+    )
+    stamps = "".join(
+        f'<{g}> <{_MODIFIED}> "{when}"^^<{iris.PREFIXES["xsd"]}dateTime> .\n' for g in graphs
+    )
+    return deletes + f"INSERT DATA {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{\n{stamps}}} }}"
+
+
+def _unique_triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    return list(dict.fromkeys(q.triple for q in quads))
+
+
+def _canonical(triples: Iterable[ox.Triple]) -> frozenset[ox.Triple]:
+    """The triples with blank nodes relabelled canonically (RDFC-1.0), so equal graphs compare
+    equal whatever labels their blank nodes had."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return frozenset(q.triple for q in dataset)
+
+
+def _suggestion(given: str, known: Mapping[str, str]) -> str:
+    text = given.strip()
+    if len(text) > 2:
+        names = {name.lower(): code for code, name in known.items() if name}
+        match = difflib.get_close_matches(text.lower(), list(names), n=1, cutoff=0.6)
+        if match:
+            code = names[match[0]]
+            return f"; did you mean {code} ({known[code]})?"
+    match = difflib.get_close_matches(text.upper(), sorted(known), n=1, cutoff=0.0)
+    if not match:
+        return ""
+    name = f" ({known[match[0]]})" if known[match[0]] else ""
+    return f"; did you mean {match[0]}{name}?"

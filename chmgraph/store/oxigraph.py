@@ -1,0 +1,138 @@
+"""The embedded backend: an Oxigraph store on disk (RocksDB), or in memory for tests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from chmgraph.errors import StoreError, SyntaxGateError
+from chmgraph.rdfio import detect_format
+from chmgraph.store.base import GraphStore, LoadProgress, QueryResult, Term
+
+
+class OxigraphStore(GraphStore):
+    """An Oxigraph store at ``path``, or in memory when ``path`` is None.
+
+    >>> with OxigraphStore(None) as store:
+    ...     store.add([ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"),
+    ...                        ox.Literal("o"), ox.NamedNode("http://e/g"))])
+    ...     store.graphs(), store.count("http://e/g")
+    (['http://e/g'], 1)
+    """
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        self.location = str(path) if path is not None else "memory"
+        self._store = _open(path, read_only=read_only)
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryResult:
+        return self._store.query(
+            sparql,
+            default_graph=_nodes(default_graph),
+            named_graphs=_nodes(named_graphs),
+            substitutions={ox.Variable(k): v for k, v in (substitutions or {}).items()} or None,
+        )
+
+    def update(self, sparql: str) -> None:
+        self._store.update(sparql)
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        self._store.extend(quads)
+
+    def bulk_load(
+        self,
+        source: Iterable[ox.Quad] | Path,
+        *,
+        to_graph: str | None = None,
+        progress: LoadProgress | None = None,
+    ) -> None:
+        if not isinstance(source, Path):
+            self._store.bulk_extend(source)
+            return
+        graph = ox.NamedNode(to_graph) if to_graph else None
+        with source.open("rb") as stream:
+            reader = (
+                _CountingReader(stream, source.stat().st_size, progress) if progress else stream
+            )
+            try:
+                self._store.bulk_load(reader, format=detect_format(source), to_graph=graph)
+            except SyntaxError as exc:
+                raise SyntaxGateError(str(source), exc.lineno, exc.offset, exc.msg) from None
+        self._store.flush()
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        result = self._store.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=ox.NamedNode(graph)
+        )
+        return int(next(iter(result))["n"].value)
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        name = ox.NamedNode(graph) if graph is not None else None
+        return iter(self._store.quads_for_pattern(None, None, None, name))
+
+    def dump(self, output: BinaryIO | Path, format: ox.RdfFormat, graph: str | None = None) -> None:
+        from_graph = ox.NamedNode(graph) if graph is not None else None
+        self._store.dump(output, format=format, from_graph=from_graph)
+
+    def close(self) -> None:
+        # pyoxigraph releases the store, and its lock, when the last reference goes away.
+        self._store = None  # type: ignore[assignment]
+
+
+def _open(path: Path | None, *, read_only: bool) -> ox.Store:
+    if path is None:
+        return ox.Store()
+    try:
+        if read_only:
+            return ox.Store.read_only(str(path))
+        return ox.Store(str(path))
+    except OSError as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreError(f"store at {path} is in use by another process") from None
+        raise StoreError(f"store at {path} cannot be opened: {_reason(exc)}") from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc).removeprefix("IO error: ")
+
+
+def _nodes(iris: Sequence[str] | None) -> list[ox.NamedNode] | None:
+    return None if iris is None else [ox.NamedNode(i) for i in iris]
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary stream that reports how many bytes have been read, for a progress bar."""
+
+    def __init__(self, stream: BinaryIO, total: int, progress: LoadProgress) -> None:
+        self._stream, self._total, self._progress, self._done = stream, total, progress, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._done += len(data)
+        self._progress(self._done, self._total)
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
