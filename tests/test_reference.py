@@ -156,16 +156,21 @@ def test_names_are_the_unterm_short_names_with_source_fallbacks(
 ) -> None:
     rows = select(
         store,
-        "SELECT ?code ?label WHERE { ?c skos:notation ?code ; skos:prefLabel "
-        "?label FILTER(DATATYPE(?code) = chm:ISO3166Alpha2 && LANG(?label) = 'en') }",
+        """SELECT ?code ?lang ?label WHERE {
+             ?c skos:notation ?code ; skos:prefLabel ?label BIND(LANG(?label) AS ?lang)
+             FILTER(DATATYPE(?code) = chm:ISO3166Alpha2) }""",
     )
-    english = dict(rows)
+    names = {(code, lang): label for code, lang, label in rows}
+    languages = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French"}
+    languages |= {"ru": "Russian", "zh": "Chinese"}
     for code, row in countries.items():
-        expected = (
-            row["UNTERM English Short"] or row["official_name_en"] or row["CLDR display name"]
-        )
-        assert english[code] == expected
-    assert english["CM"] == "Cameroon"
+        for lang, language in languages.items():
+            official = row["official_name_cn" if lang == "zh" else f"official_name_{lang}"]
+            expected = row[f"UNTERM {language} Short"] or official
+            if lang == "en":
+                expected = expected or row["CLDR display name"]
+            assert names.get((code, lang)) == (expected or None), (code, lang)
+    assert names["CM", "en"] == "Cameroon"
     formal = select(
         store,
         f"SELECT ?name WHERE {{ <{iris.country('CM')}> chm:formalName ?name "
