@@ -35,6 +35,11 @@ format: $(STAMP)
 reference: $(STAMP)
 	$(BIN)/python scripts/build_reference.py
 
+# make bench [SIZE=100k|1m|10m]: every benchmark beside its baseline (benchmarks/README.md).
+SIZE ?= 100k
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --size $(SIZE)
+
 docs: $(STAMP)
 	$(BIN)/python scripts/build_docs.py
 
