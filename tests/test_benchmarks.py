@@ -1,0 +1,120 @@
+"""The benchmark harness works: it measures, derives its figures from the runs, writes JSON and
+Markdown, and says plainly what it could not measure. It never asserts a speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+from chmgraph.settings import PROJECT_ROOT
+
+RUN = PROJECT_ROOT / "benchmarks" / "run.py"
+DERIVED = (
+    "group",
+    "status",
+    "median_s",
+    "min_s",
+    "max_s",
+    "baseline_median_s",
+    "ratio",
+    "triples_per_s",
+    "peak_rss_mb",
+    "baseline_peak_rss_mb",
+    "notes",
+)
+
+
+def bench(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CHMGRAPH_BENCH_CACHE": str(tmp_path / "cache")}
+    return subprocess.run(
+        [sys.executable, str(RUN), "--size", "400", "--repeats", "2", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """The quick mode on a tiny network: the engine benchmark and one that does not exist."""
+    tmp_path = tmp_path_factory.mktemp("bench")
+    out = tmp_path / "results"
+    done = bench(tmp_path, "--only", "engine,nosuchthing", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return json.loads((out / "400.json").read_text()), (out / "latest.md").read_text()
+
+
+def test_results_record_the_workload_machine_and_packages(quick_run):
+    document, _ = quick_run
+    assert document["size"] == "400" and document["repeats"] == 2
+    assert document["machine"]["cpus"] >= 1
+    assert document["machine"]["packages"]["pyoxigraph"]
+    assert document["machine"]["packages"]["rdflib"]
+
+
+def test_each_measured_case_has_its_runs_and_figures_derived_from_them(quick_run):
+    document, _ = quick_run
+    measured = [r for r in document["results"] if r["status"] == "ok"]
+    assert {r["name"] for r in measured} == {"load", "dump"}
+    for r in measured:
+        assert set(DERIVED) <= set(r)
+        assert r["group"] == "engine"
+        assert 300 < r["triples"] < 600
+        assert len(r["chmgraph_s"]) == 2 and len(r["baseline_s"]) == 2
+        median, base = statistics.median(r["chmgraph_s"]), statistics.median(r["baseline_s"])
+        assert r["median_s"] == median and r["baseline_median_s"] == base
+        assert r["min_s"] == min(r["chmgraph_s"]) and r["max_s"] == max(r["chmgraph_s"])
+        assert r["ratio"] == pytest.approx(base / median, rel=1e-2)
+        assert r["triples_per_s"] == pytest.approx(r["triples"] / median, rel=1e-3)
+        # Each side ran in a child process of its own, which reports its peak memory.
+        assert r["peak_rss_mb"] > 0 and r["baseline_peak_rss_mb"] > 0
+
+
+def test_a_missing_benchmark_is_reported_without_a_number(quick_run):
+    document, table = quick_run
+    [missing] = [r for r in document["results"] if r["group"] == "nosuchthing"]
+    assert missing["status"] == "not available"
+    assert "bench_nosuchthing.py does not exist yet" in missing["notes"]
+    assert missing["median_s"] is None and missing["ratio"] is None
+    assert "| nosuchthing | **not available** |" in table
+
+
+def test_the_markdown_table_has_a_row_per_result(quick_run):
+    document, table = quick_run
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(document["results"])  # the header, then one per result
+    for r in document["results"]:
+        if r["status"] == "ok":
+            assert f"| engine: {r['name']} | {r['chmgraph_name']} |" in table
+            assert f"| {r['ratio']}x |" in table
+
+
+def test_a_failing_module_is_an_error_row_and_a_failed_run(tmp_path):
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "bench_broken.py").write_text(
+        "def run(size, repeats):\n    raise ValueError('the store is gone')\n"
+    )
+    (modules / "bench_partial.py").write_text(
+        "def run(size, repeats):\n    return [{'name': 'x', 'size': size}]\n"
+    )
+    out = tmp_path / "results"
+    done = bench(
+        tmp_path, "--only", "broken,partial", "--bench-dir", str(modules), "--out", str(out)
+    )
+    assert done.returncode == 1
+    results = json.loads((out / "400.json").read_text())["results"]
+    assert [(r["group"], r["status"]) for r in results] == [
+        ("broken", "error"),
+        ("partial", "error"),
+    ]
+    assert "ValueError: the store is gone" in results[0]["notes"]
+    assert "lacks triples, chmgraph_name, chmgraph_s" in results[1]["notes"]
+    assert all(r["ratio"] is None for r in results)
