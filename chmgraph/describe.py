@@ -1,0 +1,312 @@
+"""What a dump holds, in VoID and DCAT-AP 3: the ``void.ttl`` a harvester reads first.
+
+Each dumped graph is a ``void:Dataset`` and ``dcat:Dataset`` named by its graph IRI, a subset of
+the network dataset; the catalogue lists them all. Each file of the dump is a ``dcat:Distribution``
+with its download URL (under the ``dump_base_url`` setting), media type, byte size and SHA-256.
+``dcterms:modified`` is the time of the last accepted submission of a graph (for the network: of
+any graph), never the dump time, so describing an unchanged network gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.dump import NETWORK_NQUADS, NETWORK_TRIG, Dump, DumpFile, graph_file
+from chmgraph.rdfio import read_quads
+from chmgraph.settings import Settings
+from chmgraph.store import GraphStore, OxigraphStore
+
+ADMS = "http://www.w3.org/ns/adms#"
+DCATAP = "http://data.europa.eu/r5r/"
+SPDX = "http://spdx.org/rdf/terms#"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+PREFIXES = {**iris.PREFIXES, "adms": ADMS, "dcatap": DCATAP, "spdx": SPDX, "vcard": VCARD}
+
+RDF = iris.PREFIXES["rdf"]
+XSD = iris.PREFIXES["xsd"]
+DCT = iris.PREFIXES["dcterms"]
+DCAT = iris.PREFIXES["dcat"]
+VOID = iris.PREFIXES["void"]
+FOAF = iris.PREFIXES["foaf"]
+PROV = iris.PREFIXES["prov"]
+
+_IANA = "https://www.iana.org/assignments/media-types/"
+_EU = "http://publications.europa.eu/resource/authority/"
+# The EU file-type authority's name for each media type a dump uses (DCAT-AP dct:format).
+_FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE",
+    "application/trig": "RDF_TRIG",
+    "application/n-quads": "RDF_N_QUADS",
+}
+_W3C_FORMATS = {
+    "text/turtle": "http://www.w3.org/ns/formats/Turtle",
+    "application/trig": "http://www.w3.org/ns/formats/TriG",
+    "application/n-quads": "http://www.w3.org/ns/formats/N-Quads",
+}
+# The six UN languages of the network's labels, in the EU language authority.
+_LANGUAGES = ("ARA", "ENG", "FRA", "RUS", "SPA", "ZHO")
+_THEME = _EU + "data-theme/ENVI"
+_KEYWORDS = ("biodiversity", "clearing-house mechanism", "Convention on Biological Diversity")
+
+_TITLES = {
+    iris.ONTOLOGY_GRAPH: "The chmgraph vocabulary",
+    iris.REFERENCE_GRAPH: "Reference data: countries, UN M49 areas, UN regional groups, cities",
+    iris.CBD_GRAPH: "Facts of the CBD Secretariat's page on establishing national CHMs",
+    iris.SUBMISSIONS_GRAPH: "Provenance of every accepted national submission",
+    iris.QUERIES_GRAPH: "The query library of the CHM network",
+}
+
+_LAST_SUBMISSIONS = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?graph (MAX(?when) AS ?last)
+WHERE { ?version chm:ofGraph ?graph ; prov:generatedAtTime ?when }
+GROUP BY ?graph
+"""
+_ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
+_CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c"
+_PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """VoID statistics of a graph or of the network."""
+
+    triples: int
+    entities: int
+    classes: dict[str, int]  # class IRI -> instances
+    properties: dict[str, int]  # property IRI -> triples
+
+    def vocabularies(self) -> list[str]:
+        """The namespaces of the classes and properties used, sorted."""
+        return sorted({_namespace(term) for term in [*self.classes, *self.properties]})
+
+
+def statistics(store: GraphStore, graphs: Sequence[str]) -> Statistics:
+    """The VoID statistics of the union of ``graphs``.
+
+    >>> with OxigraphStore(None) as store:
+    ...     store.add([ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode(RDF + "type"),
+    ...                        ox.NamedNode("http://e/C"), ox.NamedNode("http://e/g"))])
+    ...     statistics(store, ["http://e/g"]).classes
+    {'http://e/C': 1}
+    """
+
+    def rows(sparql: str) -> list[ox.QuerySolution]:
+        return list(store.query(sparql, default_graph=list(graphs)))
+
+    triples = sum(store.count(g) for g in graphs)
+    entities = int(rows(_ENTITIES)[0]["n"].value)
+    classes = {r["c"].value: int(r["n"].value) for r in rows(_CLASSES)}
+    properties = {r["p"].value: int(r["n"].value) for r in rows(_PROPERTIES)}
+    return Statistics(triples, entities, dict(sorted(classes.items())), properties)
+
+
+def last_submissions(store: GraphStore) -> dict[str, datetime]:
+    """The time of the last accepted submission of each graph that has one."""
+    if iris.SUBMISSIONS_GRAPH not in store.graphs():
+        return {}
+    result = store.query(_LAST_SUBMISSIONS, default_graph=[iris.SUBMISSIONS_GRAPH])
+    return {row["graph"].value: datetime.fromisoformat(row["last"].value) for row in result}
+
+
+def catalog_iri(settings: Settings) -> str:
+    """The catalogue of a deployment's dumps."""
+    return settings.dump_base_url + "void.ttl#catalog"
+
+
+def network_iri(settings: Settings) -> str:
+    """The dataset of the whole network, as a deployment dumps it."""
+    return settings.dump_base_url + "void.ttl#network"
+
+
+def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[ox.Triple]:
+    """The VoID and DCAT-AP description of ``dump`` (written as ``void.ttl``)."""
+    out = _Triples()
+    modified = last_submissions(store)
+    catalog, network = catalog_iri(settings), network_iri(settings)
+    graphs = sorted({f.graph for f in dump.files if f.graph})
+    last = max(modified.values(), default=None)
+
+    out.add(catalog, RDF + "type", ox.NamedNode(DCAT + "Catalog"))
+    out.text(catalog, DCT + "title", "Linked data of the CHM network")
+    out.text(
+        catalog,
+        DCT + "description",
+        "Dumps of the named graphs of the Clearing-House Mechanism network of the Convention on "
+        "Biological Diversity: vocabulary, reference data, the Secretariat's facts and national "
+        "graphs, in Turtle, TriG and N-Quads.",
+    )
+    out.link(catalog, FOAF + "homepage", settings.dump_base_url)
+    out.link(catalog, DCT + "license", settings.dump_license)
+    out.link(catalog, DCAT + "themeTaxonomy", _EU + "data-theme")
+    for code in _LANGUAGES:
+        out.link(catalog, DCT + "language", _EU + "language/" + code)
+    out.time(catalog, DCT + "modified", last)
+    _agent(out, catalog, settings)
+
+    in_store = set(store.graphs())
+    for graph in [network, *graphs]:
+        out.link(catalog, DCAT + "dataset", graph)
+        files = [f for f in dump.files if f.graph == graph]
+        if graph == network:
+            files = [f for f in dump.files if f.path.startswith((NETWORK_TRIG, NETWORK_NQUADS))]
+            stats = statistics(store, dump.graphs)
+            when = last
+        else:
+            stats = (
+                statistics(store, [graph]) if graph in in_store else _file_statistics(dump, graph)
+            )
+            when = modified.get(graph)
+            out.link(network, VOID + "subset", graph)
+        _dataset(out, graph, stats, when, settings)
+        for item in files:
+            _distribution(out, graph, item, settings)
+    return out.triples
+
+
+def _dataset(
+    out: _Triples, dataset: str, stats: Statistics, when: datetime | None, settings: Settings
+) -> None:
+    out.add(dataset, RDF + "type", ox.NamedNode(VOID + "Dataset"))
+    out.add(dataset, RDF + "type", ox.NamedNode(DCAT + "Dataset"))
+    title, description = _title(dataset)
+    out.text(dataset, DCT + "title", title)
+    out.text(dataset, DCT + "description", description)
+    out.time(dataset, DCT + "modified", when)
+    out.link(dataset, DCT + "license", settings.dump_license)
+    out.link(dataset, DCAT + "theme", _THEME)
+    for keyword in _KEYWORDS:
+        out.text(dataset, DCAT + "keyword", keyword)
+    country = iris.country_of_graph(dataset)
+    if country:
+        out.link(dataset, DCT + "spatial", iris.country(country))
+    _agent(out, dataset, settings)
+    _contact(out, dataset, settings)
+    out.number(dataset, VOID + "triples", stats.triples)
+    out.number(dataset, VOID + "entities", stats.entities)
+    out.number(dataset, VOID + "classes", len(stats.classes))
+    out.number(dataset, VOID + "properties", len(stats.properties))
+    for vocabulary in stats.vocabularies():
+        out.link(dataset, VOID + "vocabulary", vocabulary)
+    for cls, count in stats.classes.items():
+        partition = ox.BlankNode()
+        out.add(dataset, VOID + "classPartition", partition)
+        out.add(partition, VOID + "class", ox.NamedNode(cls))
+        out.number(partition, VOID + "entities", count)
+    for prop, count in stats.properties.items():
+        partition = ox.BlankNode()
+        out.add(dataset, VOID + "propertyPartition", partition)
+        out.add(partition, VOID + "property", ox.NamedNode(prop))
+        out.number(partition, VOID + "triples", count)
+
+
+def _distribution(out: _Triples, dataset: str, item: DumpFile, settings: Settings) -> None:
+    url = settings.dump_base_url + item.path
+    node = url + "#distribution"
+    out.link(dataset, VOID + "dataDump", url)
+    out.link(dataset, DCAT + "distribution", node)
+    out.add(node, RDF + "type", ox.NamedNode(DCAT + "Distribution"))
+    kind = "gzip-compressed " if item.compressed else ""
+    out.text(node, DCT + "title", item.path)
+    out.text(node, DCT + "description", f"{kind}{_FILE_TYPES[item.media_type]} dump")
+    out.link(node, DCAT + "accessURL", url)
+    out.link(node, DCAT + "downloadURL", url)
+    out.link(node, DCAT + "mediaType", _IANA + item.media_type)
+    out.link(node, DCT + "format", _EU + "file-type/" + _FILE_TYPES[item.media_type])
+    out.link(node, DCT + "conformsTo", _W3C_FORMATS[item.media_type])
+    if item.compressed:
+        out.link(node, DCAT + "compressFormat", _IANA + "application/gzip")
+    out.link(node, DCT + "license", settings.dump_license)
+    out.link(node, DCATAP + "availability", _EU + "planned-availability/STABLE")
+    out.number(node, DCAT + "byteSize", item.size)
+    checksum = ox.BlankNode()
+    out.add(node, SPDX + "checksum", checksum)
+    out.add(checksum, RDF + "type", ox.NamedNode(SPDX + "Checksum"))
+    out.link(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+    out.add(checksum, SPDX + "checksumValue", ox.Literal(item.sha256, datatype=_xsd("hexBinary")))
+
+
+def _agent(out: _Triples, subject: str, settings: Settings) -> None:
+    out.link(subject, DCT + "publisher", settings.dump_publisher)
+    out.add(settings.dump_publisher, RDF + "type", ox.NamedNode(FOAF + "Agent"))
+    out.text(settings.dump_publisher, FOAF + "name", settings.dump_publisher_name)
+
+
+def _contact(out: _Triples, subject: str, settings: Settings) -> None:
+    contact = settings.dump_publisher + "#contact"
+    out.link(subject, DCAT + "contactPoint", contact)
+    out.add(contact, RDF + "type", ox.NamedNode(VCARD + "Organization"))
+    out.text(contact, VCARD + "fn", settings.dump_publisher_name)
+    out.link(contact, VCARD + "hasURL", settings.dump_base_url)
+
+
+def _title(dataset: str) -> tuple[str, str]:
+    if dataset.endswith("#network"):
+        return "The CHM network", "Every dumped graph of the network, as one dataset."
+    country = iris.country_of_graph(dataset)
+    if country:
+        return (
+            f"National clearing-house mechanism graph {country}",
+            f"The current accepted submission of the national graph of {country}.",
+        )
+    title = _TITLES.get(dataset, f"Graph {dataset}")
+    return title, f"The named graph {dataset} of the CHM network."
+
+
+def _file_statistics(dump: Dump, graph: str) -> Statistics:
+    # A file not backed by a store graph (the query library read from queries/): its own triples.
+    with OxigraphStore(None) as scratch:
+        path = dump.out / graph_file_of(dump, graph)
+        scratch.add(read_quads(path, default_graph=ox.NamedNode(graph)))
+        return statistics(scratch, [graph])
+
+
+def graph_file_of(dump: Dump, graph: str) -> str:
+    """The uncompressed Turtle file of ``graph`` in ``dump``."""
+    for item in dump.files:
+        if item.graph == graph and not item.compressed:
+            return item.path
+    return graph_file(graph)
+
+
+def _namespace(term: str) -> str:
+    cut = max(term.rfind("#"), term.rfind("/"))
+    return term[: cut + 1]
+
+
+def _xsd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(XSD + name)
+
+
+class _Triples:
+    """Collects the description's triples, with shorthands for IRIs, texts, numbers, times."""
+
+    def __init__(self) -> None:
+        self.triples: list[ox.Triple] = []
+        self._seen: set[ox.Triple] = set()
+
+    def add(self, s: str | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal):
+        subject = ox.NamedNode(s) if isinstance(s, str) else s
+        triple = ox.Triple(subject, ox.NamedNode(p), o)
+        if triple not in self._seen:
+            self._seen.add(triple)
+            self.triples.append(triple)
+
+    def link(self, s: str, p: str, iri: str) -> None:
+        self.add(s, p, ox.NamedNode(iri))
+
+    def text(self, s: str, p: str, value: str) -> None:
+        self.add(s, p, ox.Literal(value, language="en"))
+
+    def number(self, s: str | ox.BlankNode, p: str, value: int) -> None:
+        self.add(s, p, ox.Literal(str(value), datatype=_xsd("nonNegativeInteger")))
+
+    def time(self, s: str, p: str, when: datetime | None) -> None:
+        if when is not None:
+            self.add(s, p, ox.Literal(when.isoformat(), datatype=_xsd("dateTime")))

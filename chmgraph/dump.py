@@ -1,0 +1,287 @@
+"""Dumps of the network that harvesters can trust: deterministic, described, atomic.
+
+``dump_network(store, out)`` writes, under ``out``:
+
+* one Turtle file per graph (``ontology.ttl``, ``reference.ttl``, ``cbd.ttl``,
+  ``national/CM.ttl``, ``submissions.ttl``, ``queries.ttl``...), each also gzip-compressed;
+* the whole network as ``network.trig`` and ``network.nq``, each also gzip-compressed;
+* ``queries.ttl``, the query library as RDF, when the store does not hold it already;
+* ``changes.ttl``, the log of added, replaced and removed graphs between dumps;
+* ``void.ttl``, the VoID and DCAT-AP description of every file, written last.
+
+The history graphs (archived versions) and the inferred graph are not dumped: the first are
+archives, reachable through the submissions graph's records, the second is derived data. Blank
+nodes are canonicalized with RDFC-1.0 (``chmgraph.canonical``), statements are sorted and prefixes
+are fixed, so the same graphs give the same bytes whatever the load order or the machine; a file
+whose bytes did not change is not rewritten, so its modification time (an HTTP server's
+``Last-Modified``) stays put. Every file is written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.canonical import canonical_ntriples
+from chmgraph.errors import ChmgraphError
+from chmgraph.settings import Settings
+from chmgraph.store import GraphStore
+
+TURTLE = "text/turtle"
+TRIG = "application/trig"
+NQUADS = "application/n-quads"
+GZIP = "application/gzip"
+
+NETWORK_TRIG = "network.trig"
+NETWORK_NQUADS = "network.nq"
+QUERIES_FILE = "queries.ttl"
+VOID_FILE = "void.ttl"
+CHANGES_FILE = "changes.ttl"
+
+# Graphs kept out of dumps: archived versions and entailed triples (see the module docstring).
+_NOT_DUMPED = (iris.GRAPH + "history/", iris.INFERRED_GRAPH)
+_SAFE_GRAPH_PATH = re.compile(r"[a-z][a-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9-]*)*")
+# Level 6 is zlib's default: a tenth of level 9's time for nearly the same size.
+_GZIP_LEVEL = 6
+
+#: Called with (file name, files done, files in all) after each file is written.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One file of a dump: where it is, what it holds, and its bytes' size and SHA-256."""
+
+    path: str  # relative to the dump directory, with "/" separators
+    media_type: str
+    size: int
+    sha256: str
+    graph: str | None = None  # the graph a per-graph file holds; None for network-wide files
+    compressed: bool = False
+
+
+@dataclass
+class Dump:
+    """What ``dump_network`` wrote."""
+
+    out: Path
+    graphs: list[str]
+    files: list[DumpFile] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)  # files whose bytes changed
+    removed: list[str] = field(default_factory=list)  # stale files of removed graphs
+
+    def file(self, path: str) -> DumpFile:
+        """The file written at ``path`` (relative to the dump directory)."""
+        for item in self.files:
+            if item.path == path:
+                return item
+        raise KeyError(path)
+
+
+def dumped_graphs(store: GraphStore) -> list[str]:
+    """The graphs a dump holds: every non-empty graph but history and inferred graphs, sorted."""
+    return [g for g in store.graphs() if not g.startswith(_NOT_DUMPED)]
+
+
+def graph_file(graph: str) -> str:
+    """The dump file of a graph, relative to the dump directory.
+
+    >>> graph_file("https://w3id.org/chmgraph/graph/national/CM")
+    'national/CM.ttl'
+    >>> graph_file("https://example.org/other graph")
+    'graphs/42177329906b938d.ttl'
+    """
+    rest = graph[len(iris.GRAPH) :] if graph.startswith(iris.GRAPH) else ""
+    if _SAFE_GRAPH_PATH.fullmatch(rest):
+        return rest + ".ttl"
+    return "graphs/" + hashlib.sha256(graph.encode()).hexdigest()[:16] + ".ttl"
+
+
+def dump_network(
+    store: GraphStore,
+    out: str | Path,
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Dump:
+    """Dump every graph of ``store`` under ``out`` (see the module docstring for the files)."""
+    from chmgraph import changes, describe
+
+    settings = settings or Settings.from_env()
+    out = Path(out)
+    _make_directory(out)
+    graphs = dumped_graphs(store)
+    previous = changes.read_previous(out)
+    dump = Dump(out=out, graphs=graphs)
+    writer = _Writer(dump, progress, total=4 * len(graphs) + 7)
+
+    raw = {g: graph_ntriples(store, g) for g in graphs}
+    alone = canonical_ntriples(raw)
+    joint = (
+        canonical_ntriples(raw, jointly=True) if any(b"_:" in d for d in raw.values()) else alone
+    )
+    del raw
+    bodies: dict[str, bytes] = {}
+    for graph in graphs:
+        bodies[graph] = turtle_body(alone[graph])
+        writer.write_both(graph_file(graph), TURTLE, turtle_header() + bodies[graph], graph)
+    if iris.QUERIES_GRAPH not in graphs:
+        _write_query_library(writer)
+    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, joint, alone, bodies))
+    del bodies
+    writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
+
+    change_log = changes.change_log(previous, dump, store=store, settings=settings)
+    writer.write(CHANGES_FILE, TURTLE, canonical_turtle(change_log, describe.PREFIXES))
+    description = describe.describe_dump(store, dump, settings=settings)
+    writer.write(VOID_FILE, TURTLE, canonical_turtle(description, describe.PREFIXES))
+    _remove_stale(dump, previous.files)
+    return dump
+
+
+def graph_ntriples(store: GraphStore, graph: str) -> bytes:
+    """The statements of ``graph`` as N-Triples, in the store's order."""
+    buffer = io.BytesIO()
+    store.dump(buffer, ox.RdfFormat.N_TRIPLES, graph=graph)
+    return buffer.getvalue()
+
+
+def turtle_header(prefixes: Mapping[str, str] = iris.PREFIXES) -> bytes:
+    """The fixed prefix declarations a Turtle or TriG file of a dump starts with."""
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode()
+
+
+def turtle_body(ntriples: bytes, prefixes: Mapping[str, str] = iris.PREFIXES) -> bytes:
+    """Sorted N-Triples as Turtle statements, grouped by subject, without the prefix lines."""
+    if not ntriples:
+        return b""
+    data = ox.serialize(
+        ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES),
+        format=ox.RdfFormat.TURTLE,
+        prefixes=dict(prefixes),
+    )
+    # pyoxigraph writes the prefixes in hash-map order, which varies between runs: drop its lines
+    # (a statement never starts with "@prefix") and let the caller write the fixed header.
+    start = 0
+    while data.startswith(b"@prefix ", start):
+        start = data.index(b"\n", start) + 1
+    return data[start:]
+
+
+def canonical_turtle(
+    triples: Iterable[ox.Triple], prefixes: Mapping[str, str] = iris.PREFIXES
+) -> bytes:
+    """Triples as deterministic Turtle: canonical blank nodes, sorted statements, fixed prefixes."""
+    ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    canonical = canonical_ntriples({iris.GRAPH: ntriples})[iris.GRAPH]
+    return turtle_header(prefixes) + turtle_body(canonical, prefixes)
+
+
+def deterministic_gzip(data: bytes) -> bytes:
+    """gzip bytes without a timestamp or file name, so equal input gives equal output.
+
+    >>> deterministic_gzip(b"x") == deterministic_gzip(b"x")
+    True
+    """
+    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write ``data`` at ``path`` through a temporary name; False when the bytes were already
+    there (then nothing is touched)."""
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ChmgraphError(f"{path}: cannot write dump file: {exc.strerror or exc}") from None
+    return True
+
+
+def _trig(
+    graphs: Sequence[str],
+    joint: dict[str, bytes],
+    alone: dict[str, bytes],
+    bodies: dict[str, bytes],
+) -> bytes:
+    # A graph's block is its Turtle statements; its own file's body is reused unless joint
+    # canonicalization labelled its blank nodes differently.
+    parts = [turtle_header()]
+    for graph in graphs:
+        body = bodies[graph] if joint[graph] == alone[graph] else turtle_body(joint[graph])
+        parts += [f"<{graph}> {{\n".encode(), body, b"}\n"]
+    return b"".join(parts)
+
+
+def _nquads(graphs: Sequence[str], joint: dict[str, bytes]) -> bytes:
+    # An N-Triples line ends with " .\n" and never holds a raw newline, so the graph name goes
+    # before each line end.
+    return b"".join(joint[g].replace(b" .\n", f" <{g}> .\n".encode()) for g in graphs)
+
+
+def _write_query_library(writer: _Writer) -> None:
+    from chmgraph.queries import QueryLibrary
+
+    library = QueryLibrary.load()
+    if len(library):
+        data = canonical_turtle(library.triples())
+        writer.write_both(QUERIES_FILE, TURTLE, data, iris.QUERIES_GRAPH)
+
+
+def _remove_stale(dump: Dump, previous_files: Sequence[str]) -> None:
+    current = {f.path for f in dump.files}
+    for path in previous_files:
+        if path not in current:
+            (dump.out / path).unlink(missing_ok=True)
+            dump.removed.append(path)
+
+
+def _make_directory(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChmgraphError(f"{out}: cannot create dump directory: {exc.strerror or exc}") from None
+
+
+class _Writer:
+    """Writes the files of a dump, records them and reports progress."""
+
+    def __init__(self, dump: Dump, progress: Progress | None, total: int) -> None:
+        self.dump, self.progress, self.total = dump, progress, total
+
+    def write_both(self, path: str, media_type: str, data: bytes, graph: str | None = None) -> None:
+        """Write ``data`` at ``path`` and compressed at ``path.gz``."""
+        self.write(path, media_type, data, graph)
+        self.write(path + ".gz", media_type, deterministic_gzip(data), graph, compressed=True)
+
+    def write(
+        self,
+        path: str,
+        media_type: str,
+        data: bytes,
+        graph: str | None = None,
+        *,
+        compressed: bool = False,
+    ) -> None:
+        if write_atomic(self.dump.out / path, data):
+            self.dump.rewritten.append(path)
+        digest = hashlib.sha256(data).hexdigest()
+        self.dump.files.append(DumpFile(path, media_type, len(data), digest, graph, compressed))
+        if self.progress:
+            self.progress(path, len(self.dump.files), max(self.total, len(self.dump.files)))
