@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -146,20 +147,19 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 class SyntheticNetwork:
-    """A seeded synthetic network of ``target_triples`` (approximately) over ``countries``
-    national graphs (all 196, or the first N by code for small test networks), with
-    ``violations`` violations injected."""
+    """A seeded synthetic network of ``target_triples`` (approximately) with ``violations``
+    violations injected, over ``countries``: all 196, the first N by code (small test
+    networks), or the given codes (e.g. ``["CM"]`` for one national submission)."""
 
     def __init__(
         self,
         *,
         target_triples: int,
         seed: int = 0,
-        countries: int | None = None,
+        countries: int | Sequence[str] | None = None,
         violations: int = 0,
     ) -> None:
-        everyone = load_countries()
-        self.countries = everyone[:countries] if countries else everyone
+        self.countries = _chosen(load_countries(), countries)
         self.codes = tuple(c.code for c in self.countries)
         self.seed = seed
         self.target_triples = target_triples
@@ -202,17 +202,35 @@ class SyntheticNetwork:
             summary.violations += injected
         return summary
 
-    def write_file(self, path: str | Path) -> Summary:
-        """Write the network to ``path`` (through a temporary file, then renamed)."""
+    def write_file(self, path: str | Path, *, submission: str | None = None) -> Summary:
+        """Write the network (or the ``submission`` of one country) to ``path``, through a
+        temporary file renamed when complete."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         try:
             with tmp.open("w", encoding="utf-8", newline="\n") as f:
-                summary = self.write(f)
+                summary = self.write_submission(submission, f) if submission else self.write(f)
             tmp.replace(path)
         except OSError as exc:
             raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         return summary
+
+    def write_submission(self, code: str, out: TextIO) -> Summary:
+        """Write one country's national graph as Turtle, the way a steward submits it.
+
+        >>> import io
+        >>> text = io.StringIO()
+        >>> SyntheticNetwork(target_triples=200, countries=["CM"]).write_submission("CM", text)
+        Summary(graphs=1, triples=..., violations=[])
+        >>> "chm:NationalCHM" in text.getvalue() and "GRAPH" not in text.getvalue()
+        True
+        """
+        [country] = [c for c in self.countries if c.code == code.upper()]
+        lines, triples, injected = self._national_graph(country)
+        out.write(_prefix_block())
+        out.write("\n".join(line.removeprefix("  ") for line in lines[1:-1]))
+        out.write("\n")
+        return Summary(1, triples, injected)
 
     def _national_graph(self, country: Country) -> tuple[list[str], int, list[InjectedViolation]]:
         graph = _Graph(iris.national_graph(country.code))
@@ -352,6 +370,19 @@ class _Graph:
             lines.append(f"  {subject} " + " ;\n    ".join(pairs) + " .")
         lines.append("}")
         return lines
+
+
+def _chosen(everyone: list[Country], countries: int | Sequence[str] | None) -> list[Country]:
+    if countries is None:
+        return everyone
+    if isinstance(countries, int):
+        return everyone[:countries]
+    wanted = {code.upper() for code in countries}
+    chosen = [c for c in everyone if c.code in wanted]
+    unknown = wanted - {c.code for c in chosen}
+    if unknown:
+        raise InputError(f"not a country of the synthetic network: {', '.join(sorted(unknown))}")
+    return chosen
 
 
 def _toolkits_used(country: Country, rng: random.Random) -> list[str]:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from chmgraph import iris
 from chmgraph.cli import cli
+from chmgraph.network import check_submission
 from chmgraph.rdfio import read_quads
 from chmgraph.synth import (
     COUNTRY_CODES_CSV,
@@ -195,3 +196,29 @@ def test_the_command_rejects_an_unknown_size_without_a_traceback(tmp_path):
     assert result.exit_code == 2
     assert "unknown size 'huge'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_single_submission_is_one_turtle_graph_the_network_accepts_for_its_country(tmp_path):
+    path = tmp_path / "cm.ttl"
+    summary = SyntheticNetwork(target_triples=300, seed=4, countries=["CM"]).write_file(
+        path, submission="CM"
+    )
+    quads = read_quads(path)
+    assert summary.graphs == 1 and len(quads) == summary.triples
+    assert all(isinstance(q.graph_name, ox.DefaultGraph) for q in quads)
+    checked = check_submission(path, "CM")
+    assert checked.conforms, checked.render()
+    assert not check_submission(path, "GA").conforms  # it describes Cameroon's CHM, not Gabon's
+
+
+def test_the_command_writes_one_countrys_submission(tmp_path):
+    out = tmp_path / "ke.ttl"
+    result = CliRunner().invoke(
+        cli, ["synth", "--country", "ke", "--size", "500", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 national graph," in result.output
+    chm = ox.NamedNode(SYN + "chm/KE")
+    assert any(q.subject == chm for q in read_quads(out))
+    unknown = CliRunner().invoke(cli, ["synth", "--country", "XX", "--out", str(out)])
+    assert unknown.exit_code == 2 and "not a country of the synthetic network: XX" in unknown.output

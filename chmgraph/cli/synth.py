@@ -43,8 +43,16 @@ def register(group: click.Group) -> None:
     type=click.IntRange(1, PARTY_COUNT),
     help="How many national graphs (the first N countries by ISO code).",
 )
-def synth(size: str, seed: int, out: Path, violations: int, countries: int) -> None:
-    """Write a synthetic network of national graphs to OUT, the same bytes for the same seed.
+@click.option(
+    "--country",
+    metavar="XX",
+    help="Write only this country's national graph, as a Turtle submission.",
+)
+def synth(
+    size: str, seed: int, out: Path, violations: int, countries: int, country: str | None
+) -> None:
+    """Write a synthetic network of national graphs to OUT (TriG), the same bytes for the same
+    seed; with --country, one national submission (Turtle).
 
     All generated things live under https://example.org/chmgraph/synthetic/ and say they are
     synthetic; only the countries and toolkits are the network's real IRIs.
@@ -52,11 +60,15 @@ def synth(size: str, seed: int, out: Path, violations: int, countries: int) -> N
     from chmgraph.cli import console
 
     network = SyntheticNetwork(
-        target_triples=parse_size(size), seed=seed, countries=countries, violations=violations
+        target_triples=parse_size(size),
+        seed=seed,
+        countries=[country] if country else countries,
+        violations=violations,
     )
-    summary = network.write_file(out)
+    summary = network.write_file(out, submission=country)
+    graphs = f"{summary.graphs} national graph" + ("s" if summary.graphs != 1 else "")
     console.print(
-        f"wrote {out}: {summary.graphs} national graphs, {summary.triples:,} triples "
+        f"wrote {out}: {graphs}, {summary.triples:,} triples "
         f"(seed {seed}), {len(summary.violations)} injected violations",
         soft_wrap=True,
     )
