@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pyoxigraph as ox
 
@@ -68,6 +69,14 @@ SELECT ?country (SAMPLE(?label) AS ?name) WHERE {
   ?country a chm:Country .
   OPTIONAL { ?country rdfs:label|skos:prefLabel ?label FILTER(langMatches(lang(?label), "en")) }
 } GROUP BY ?country
+"""
+_COUNTRY_NAMES_QUERY = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?country ?name WHERE {
+  ?country a chm:Country ; skos:notation|skos:prefLabel|skos:altLabel|rdfs:label ?name .
+}
 """
 _COUNT_WORKSHOPS = """
 PREFIX chm: <https://w3id.org/chmgraph/vocab#>
@@ -229,7 +238,7 @@ class Network:
         path = Path(path)
         digest = hashlib.sha256(_read_bytes(path)).hexdigest()
         checked = check_submission(path, code)
-        triples = _unique_triples(checked.quads)
+        triples = _as_stored(checked.quads)
         if not checked.conforms:
             return SubmissionResult("rejected", code, None, len(triples), checked)
         past = versions(self.store, code)
@@ -356,7 +365,26 @@ class Network:
                 f"store at {self.store.location} has no reference countries; "
                 "run `chmgraph init` first"
             )
-        raise InputError(f"unknown country code {country!r}{_suggestion(country, known)}")
+        raise InputError(f"unknown country code {country!r}{self._suggestion(country, known)}")
+
+    def _suggestion(self, given: str, known: Mapping[str, str]) -> str:
+        """``; did you mean CM (Cameroon)?``: the code whose codes or names are closest."""
+        prefix = iris.ID + "country/"
+        names: dict[str, str] = {}
+        for row in self.store.query(_COUNTRY_NAMES_QUERY, default_graph=[iris.REFERENCE_GRAPH]):
+            code = row["country"].value.removeprefix(prefix)
+            names.setdefault(row["name"].value.casefold(), code)
+        for code in known:
+            names.setdefault(code.casefold(), code)
+        match = difflib.get_close_matches(given.strip().casefold(), list(names), n=1, cutoff=0.5)
+        if not match:
+            return ""
+        code = names[match[0]]
+        return (
+            f"; did you mean {code} ({known[code]})?"
+            if known.get(code)
+            else f"; did you mean {code}?"
+        )
 
     def _holds(self, code: str, triples: Sequence[ox.Triple]) -> bool:
         graph = iris.national_graph(code)
@@ -424,10 +452,9 @@ def check_submission(path: Path, country: str) -> CheckedSubmission:
 
 
 def _validate(path: Path, country: str) -> tuple[list[ox.Quad], object | None, bool, str]:
-    try:
-        from chmgraph.validation import validate
-    except ImportError:
-        # Validation is not installed in this tree yet: the syntax gate is the whole check.
+    validate = _validation_entry_point()
+    if validate is None:
+        # Validation is not in this tree yet: the syntax gate is the whole check.
         return read_quads(path), None, True, "syntax checked"
     report = validate([path], country=country)
     counts = ", ".join(f"{n} {severity}" for severity, n in sorted(report.counts.items()))
@@ -435,6 +462,16 @@ def _validate(path: Path, country: str) -> tuple[list[ox.Quad], object | None, b
         f"; {counts}" if counts else ""
     )
     return list(report.data_quads), report, bool(report.conforms), summary
+
+
+def _validation_entry_point() -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module("chmgraph.validation")
+    except ModuleNotFoundError as exc:
+        if exc.name != "chmgraph.validation":
+            raise
+        return None
+    return getattr(module, "validate", None)
 
 
 def _national_problems(quads: Sequence[ox.Quad], country: str) -> list[str]:
@@ -515,8 +552,16 @@ def _stamp(graphs: Iterable[str]) -> str:
     return deletes + f"INSERT DATA {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{\n{stamps}}} }}"
 
 
-def _unique_triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-    return list(dict.fromkeys(q.triple for q in quads))
+def _as_stored(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    """The statements as the store will hold them, without duplicates.
+
+    Oxigraph keeps literals of the XSD numeric, boolean and date/time types in canonical form
+    ("016"^^xsd:int is stored as "16"^^xsd:integer), so a submission is compared with stored
+    versions, and counted, in that form.
+    """
+    store = ox.Store()
+    store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    return [q.triple for q in store]
 
 
 def _canonical(triples: Iterable[ox.Triple]) -> frozenset[ox.Triple]:
@@ -525,18 +570,3 @@ def _canonical(triples: Iterable[ox.Triple]) -> frozenset[ox.Triple]:
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return frozenset(q.triple for q in dataset)
-
-
-def _suggestion(given: str, known: Mapping[str, str]) -> str:
-    text = given.strip()
-    if len(text) > 2:
-        names = {name.lower(): code for code, name in known.items() if name}
-        match = difflib.get_close_matches(text.lower(), list(names), n=1, cutoff=0.6)
-        if match:
-            code = names[match[0]]
-            return f"; did you mean {code} ({known[code]})?"
-    match = difflib.get_close_matches(text.upper(), sorted(known), n=1, cutoff=0.0)
-    if not match:
-        return ""
-    name = f" ({known[match[0]]})" if known[match[0]] else ""
-    return f"; did you mean {match[0]}{name}?"

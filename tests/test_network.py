@@ -1,0 +1,229 @@
+"""The Network API: building the network, submissions, history, diff, rollback, graphs."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from chmgraph import iris
+from chmgraph.errors import InputError, StoreError, SyntaxGateError
+from chmgraph.network import Network, graph_kind
+from chmgraph.rdfio import read_quads
+from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
+
+EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
+LAUNCH_2012 = '"2012"^^xsd:gYear'
+LAUNCH_2013 = '"2013"^^xsd:gYear'
+
+
+@pytest.fixture
+def network() -> Network:
+    net = Network.in_memory()
+    net.init()
+    return net
+
+
+def variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """The example submission with one piece of text replaced, written to ``tmp_path``."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def snapshot(net: Network) -> set[ox.Quad]:
+    """Every quad of the store, blank nodes included, to check nothing changed."""
+    return set(net.store.quads())
+
+
+def triples_of(path: Path) -> set[ox.Triple]:
+    return {q.triple for q in read_quads(path)}
+
+
+def canonical(triples: set[ox.Triple]) -> set[ox.Triple]:
+    """The triples as a store holds them (canonical literals), with blank nodes labelled
+    canonically, to compare graphs parsed apart."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset = ox.Dataset(store)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return {q.triple for q in dataset}
+
+
+def test_init_loads_each_source_folder_into_its_graph(network: Network) -> None:
+    expected = {
+        iris.ONTOLOGY_GRAPH: sorted(ONTOLOGY_DIR.glob("*.ttl")),
+        iris.REFERENCE_GRAPH: sorted((DATA_DIR / "reference").glob("*.ttl")),
+        iris.CBD_GRAPH: sorted((DATA_DIR / "cbd").glob("*.ttl")),
+    }
+    for graph, files in expected.items():
+        stored = {q.triple for q in network.store.quads(graph)}
+        assert files, graph
+        assert canonical(stored) == canonical(set().union(*map(triples_of, files))), graph
+
+
+def test_init_refuses_to_rebuild_without_force_and_keeps_history_with_force(
+    network: Network,
+) -> None:
+    network.submit(EXAMPLE, "CM")
+    with pytest.raises(Exception, match="--force"):
+        network.init()
+    before = {q for q in network.store.quads() if "national" in str(q.graph_name)}
+    network.init(force=True)
+    assert {q for q in network.store.quads() if "national" in str(q.graph_name)} == before
+    assert [v.number for v in network.history("CM")] == [1]
+
+
+def test_status_counts_workshops_and_countries_of_the_sources(network: Network) -> None:
+    status = network.status()
+    with (PROJECT_ROOT.parent / "shared" / "reference" / "country-codes.csv").open() as f:
+        codes = {row["ISO3166-1-Alpha-2"] for row in csv.DictReader(f)} - {""}
+    assert status.countries == len(codes)
+    # The seed page names four CBD workshops, one partner workshop and two workshops held in
+    # parallel with them (Fifth National Report, NBSAPs).
+    assert status.workshops == 7
+    assert status.national_graphs == 0
+    assert status.triples == network.store.count()
+
+
+def test_submit_accepts_and_records_provenance(network: Network) -> None:
+    result = network.submit(EXAMPLE, "cm", by="A steward", message="First version")
+    assert (result.status, result.country, result.version) == ("accepted", "CM", 1)
+    national = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
+    assert national == triples_of(EXAMPLE)
+    assert {q.triple for q in network.store.quads(iris.version_graph("CM", 1))} == national
+    [record] = network.history("CM")
+    assert record.sha256 == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert (record.triples, record.by, record.message) == (
+        len(national),
+        "A steward",
+        "First version",
+    )
+    assert record.replaces is None and record.kind == "submission"
+    assert iris.national_graph("CM") in network.current_graphs()
+
+
+def test_identical_content_is_a_no_op(network: Network, tmp_path: Path) -> None:
+    network.submit(EXAMPLE, "CM")
+    before = snapshot(network)
+    again = network.submit(EXAMPLE, "CM")
+    # Same statements, other bytes: a comment and a different layout.
+    reformatted = tmp_path / "same.ttl"
+    reformatted.write_text("# reformatted\n" + EXAMPLE.read_text(encoding="utf-8") + "\n\n")
+    same = network.submit(reformatted, "CM")
+    assert (again.status, again.version) == ("unchanged", 1)
+    assert (same.status, same.version) == ("unchanged", 1)
+    assert snapshot(network) == before
+
+
+def test_new_version_revises_the_previous_and_diff_shows_the_change(
+    network: Network, tmp_path: Path
+) -> None:
+    network.submit(EXAMPLE, "CM")
+    second = network.submit(variant(tmp_path, "v2.ttl", LAUNCH_2012, LAUNCH_2013), "CM")
+    assert (second.status, second.version) == ("accepted", 2)
+    assert network.history("CM")[-1].replaces == 1
+    revises = f"""ASK {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{
+        <{iris.version_graph("CM", 2)}> <http://www.w3.org/ns/prov#wasRevisionOf>
+        <{iris.version_graph("CM", 1)}> }} }}"""
+    assert bool(network.store.query(revises))
+    added, removed = network.diff("CM", 1, 2)
+    assert [str(t.object) for t in added] == ['"2013"^^<http://www.w3.org/2001/XMLSchema#gYear>']
+    assert [str(t.object) for t in removed] == ['"2012"^^<http://www.w3.org/2001/XMLSchema#gYear>']
+    added_from_nothing, nothing = network.diff("CM", 0, 1)
+    assert set(added_from_nothing) == triples_of(EXAMPLE) and nothing == []
+
+
+def test_rollback_restores_a_version_as_a_new_one(network: Network, tmp_path: Path) -> None:
+    network.submit(EXAMPLE, "CM")
+    network.submit(variant(tmp_path, "v2.ttl", LAUNCH_2012, LAUNCH_2013), "CM")
+    result = network.rollback("CM", 1, by="A steward", message="launch year was right")
+    assert (result.status, result.version) == ("accepted", 3)
+    national = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
+    assert national == triples_of(EXAMPLE)
+    history = network.history("CM")
+    assert [v.number for v in history] == [1, 2, 3]
+    assert (history[-1].restored_from, history[-1].replaces) == (1, 2)
+    assert history[-1].sha256 == history[0].sha256
+    assert network.rollback("CM", 3).status == "unchanged"
+    with pytest.raises(InputError, match="no version 9"):
+        network.rollback("CM", 9)
+
+
+def test_unknown_country_suggests_the_closest_and_changes_nothing(network: Network) -> None:
+    before = snapshot(network)
+    # An alpha-3 code, a misspelt name, a name in French, a mistyped code.
+    for given in ("CMR", "Cameron", "Cameroun", "CN1"):
+        with pytest.raises(InputError, match=rf"'{given}'.*did you mean C[MN] \("):
+            network.submit(EXAMPLE, given)
+    assert snapshot(network) == before
+
+
+def test_submission_for_another_country_is_rejected(network: Network) -> None:
+    before = snapshot(network)
+    result = network.submit(EXAMPLE, "CO")
+    assert result.status == "rejected"
+    assert any(
+        "not <https://w3id.org/chmgraph/id/country/CO>" in p for p in result.checked.problems
+    )
+    assert snapshot(network) == before
+
+
+def test_submission_without_a_national_chm_is_rejected(network: Network, tmp_path: Path) -> None:
+    path = variant(tmp_path, "none.ttl", "a chm:NationalCHM ;", "a chm:RegionalCHM ;")
+    before = snapshot(network)
+    result = network.submit(path, "CM")
+    assert result.status == "rejected"
+    assert "describes no chm:NationalCHM" in result.checked.render()
+    assert snapshot(network) == before
+
+
+def test_named_graphs_in_a_submission_are_rejected(network: Network, tmp_path: Path) -> None:
+    quads = read_quads(
+        EXAMPLE, default_graph=ox.NamedNode("https://example.org/chmgraph/example/g")
+    )
+    path = tmp_path / "cm.trig"
+    path.write_bytes(ox.serialize(quads, format=ox.RdfFormat.TRIG))
+    before = snapshot(network)
+    result = network.submit(path, "CM")
+    assert result.status == "rejected"
+    assert any("named graphs" in p for p in result.checked.problems)
+    assert snapshot(network) == before
+
+
+def test_malformed_or_missing_files_change_nothing(network: Network, tmp_path: Path) -> None:
+    network.submit(EXAMPLE, "CM")
+    before = snapshot(network)
+    broken = variant(tmp_path, "broken.ttl", "chm:launchDate", "chm:launchDate chm:launchDate")
+    with pytest.raises(SyntaxGateError) as raised:
+        network.submit(broken, "CM")
+    assert raised.value.path == str(broken) and raised.value.line is not None
+    with pytest.raises(InputError, match="cannot read file"):
+        network.submit(tmp_path / "missing.ttl", "CM")
+    assert snapshot(network) == before
+
+
+def test_graphs_lists_kinds_versions_and_countries(network: Network, tmp_path: Path) -> None:
+    network.submit(EXAMPLE, "CM")
+    network.submit(variant(tmp_path, "v2.ttl", LAUNCH_2012, LAUNCH_2013), "CM")
+    infos = {g.iri: g for g in network.graphs()}
+    national = infos[iris.national_graph("CM")]
+    assert (national.kind, national.country, national.version) == ("national", "CM", 2)
+    assert national.triples == len(triples_of(EXAMPLE))
+    assert national.modified == network.history("CM")[-1].when
+    assert infos[iris.version_graph("CM", 1)].version == 1
+    assert infos[iris.CBD_GRAPH].kind == "cbd"
+    assert not any(graph_kind(g)[0] == "history" for g in network.current_graphs())
+
+
+def test_open_without_a_store_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store at"):
+        Network.open(tmp_path / "nothing")
+    with pytest.raises(StoreError) as raised:
+        Network.open(tmp_path / "nothing", read_only=True)
+    assert raised.value.exit_code == 3
