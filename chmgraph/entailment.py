@@ -1,0 +1,137 @@
+"""Entailment: what the vocabulary's axioms add to the network's graphs, kept apart from them.
+
+Queries may rely on four kinds of axiom of the ontology: ``rdfs:subClassOf`` (a workshop is a
+``schema:Event``), ``rdfs:subPropertyOf`` (``chm:hostCity`` is a ``schema:location``),
+``owl:inverseOf`` (``chm:jointSessionOf`` read backwards is ``chm:hasJointSession``) and
+``owl:SymmetricProperty`` (``chm:heldInParallelWith`` holds both ways), combined to a fixpoint.
+
+Each of these rules derives a triple from a single triple, so what a graph entails depends on that
+graph alone. The entailed triples of each source graph are materialized into their own graph,
+``inferred_graph(source)``, when the source changes: a submission recomputes only its national
+graph's inferred graph, and restricting a query to some graphs brings exactly their entailments.
+Inferred graphs are never part of a national graph, its history or its dump.
+
+>>> inferred_graph("https://w3id.org/chmgraph/graph/national/CM")
+'https://w3id.org/chmgraph/graph/inferred/national/CM'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.store import GraphStore
+from chmgraph.vocabulary import RDF_TYPE, Vocabulary
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+
+
+def inferred_graph(source: str) -> str:
+    """The graph holding what ``source`` entails (network graphs keep their path under it)."""
+    if source.startswith(iris.GRAPH):
+        return f"{iris.INFERRED_GRAPH}/{source[len(iris.GRAPH) :]}"
+    return f"{iris.INFERRED_GRAPH}/other/{quote(source, safe='')}"
+
+
+def is_inferred_graph(graph: str) -> bool:
+    """Whether ``graph`` is an inferred graph (and so never a source of entailment)."""
+    return graph == iris.INFERRED_GRAPH or graph.startswith(iris.INFERRED_GRAPH + "/")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The entailment rules of a vocabulary, compiled: what each class and property implies.
+
+    >>> rules = Rules.from_vocabulary(Vocabulary.load())
+    >>> "https://schema.org/Event" in rules.superclasses["https://w3id.org/chmgraph/vocab#Workshop"]
+    True
+    """
+
+    # class -> every superclass
+    superclasses: dict[str, frozenset[str]]
+    # property -> every (implied property, whether subject and object swap)
+    implied: dict[str, frozenset[tuple[str, bool]]]
+
+    @classmethod
+    def from_vocabulary(cls, vocabulary: Vocabulary) -> Rules:
+        superclasses = {c: vocabulary.superclasses(c) for c in vocabulary.classes}
+        implied = {p: _implied(vocabulary, p) for p in vocabulary.properties}
+        return cls(
+            {c: s for c, s in superclasses.items() if s},
+            {p: i for p, i in implied.items() if i},
+        )
+
+    def entailed(self, triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+        """Every triple the rules derive from ``triples`` that is not among them."""
+        given = set(triples)
+        derived: set[ox.Triple] = set()
+        for triple in given:
+            derived.update(self._derive(triple))
+        yield from derived - given
+
+    def _derive(self, triple: ox.Triple) -> Iterator[ox.Triple]:
+        predicate, subject, obj = triple.predicate.value, triple.subject, triple.object
+        if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
+            for superclass in self.superclasses.get(obj.value, ()):
+                yield ox.Triple(subject, _TYPE, ox.NamedNode(superclass))
+        for implied, swap in self.implied.get(predicate, ()):
+            if not swap:
+                yield ox.Triple(subject, ox.NamedNode(implied), obj)
+            elif isinstance(obj, (ox.NamedNode, ox.BlankNode)):
+                yield ox.Triple(obj, ox.NamedNode(implied), subject)
+
+
+def materialize(target: object, graphs: Iterable[str] | None = None) -> int:
+    """Recompute the inferred graphs of ``graphs`` (default: every current graph); the count of
+    inferred triples written.
+
+    ``target`` is a ``Network`` or a ``GraphStore``. Call it after ``init`` (every graph) and
+    after an accepted submission or rollback (that national graph only). The rules come from the
+    store's ontology graph. Each inferred graph is replaced in one transaction.
+    """
+    store: GraphStore = getattr(target, "store", target)  # type: ignore[assignment]
+    if graphs is None:
+        current = getattr(target, "current_graphs", None)
+        graphs = current() if current else [g for g in store.graphs() if _is_source(g)]
+    ontology = (q.triple for q in store.quads(iris.ONTOLOGY_GRAPH))
+    rules = Rules.from_vocabulary(Vocabulary(ontology))
+    written = 0
+    for graph in graphs:
+        triples = list(rules.entailed(q.triple for q in store.quads(graph)))
+        store.replace_graphs({inferred_graph(graph): triples})
+        written += len(triples)
+    return written
+
+
+def _is_source(graph: str) -> bool:
+    history = iris.GRAPH + "history/"
+    return not (is_inferred_graph(graph) or graph.startswith(history))
+
+
+def _implied(vocabulary: Vocabulary, start: str) -> frozenset[tuple[str, bool]]:
+    # States are (property, swapped); edges follow superproperties (same direction), inverses
+    # (swap) and symmetry (swap), to a fixpoint.
+    edges: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    symmetric = vocabulary.symmetric_properties
+    seen = {(start, False)}
+    frontier = [(start, False)]
+    while frontier:
+        prop, swapped = frontier.pop()
+        if prop not in edges:
+            edges[prop] = [(s, False) for s in vocabulary.superproperties(prop, direct=True)]
+            inverse = vocabulary.inverse_of(prop)
+            if inverse:
+                edges[prop].append((inverse, True))
+            if prop in symmetric:
+                edges[prop].append((prop, True))
+        for nxt, swap in edges[prop]:
+            state = (nxt, swapped != swap)
+            if state not in seen:
+                seen.add(state)
+                frontier.append(state)
+    return frozenset(seen - {(start, False)})

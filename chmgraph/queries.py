@@ -1,0 +1,366 @@
+"""The query library: the named SPARQL questions in ``queries/*.rq``.
+
+Each file is one query. Its header, a block of ``#`` comment lines before the query text, says
+what it is::
+
+    # title: Workshops supported by an organization
+    # description: Every event an organization supported, with its dates and host city.
+    # question: Which workshops did the Government of Japan support?
+    # keywords: workshop, supporter
+    # param supporter: iri = chmid:government/JP ; the organization that supported the events
+    # param year: integer ; the year the events started (unset: every year)
+
+A parameter is a variable of the query (``?supporter``) bound to an RDF term when the query runs,
+never pasted into the text. A parameter without a default is optional: unset, the variable stays
+free and matches anything. Types: see ``PARAMETER_TYPES``.
+
+>>> library = QueryLibrary.load()
+>>> query = library["workshops-by-supporter"]
+>>> query.title
+'Workshops supported by an organization'
+>>> query.parameters[0].term("chmid:government/BE")
+<NamedNode value=https://w3id.org/chmgraph/id/government/BE>
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.errors import InputError
+from chmgraph.settings import QUERIES_DIR
+
+XSD = iris.PREFIXES["xsd"]
+SH = iris.PREFIXES["sh"]
+SCHEMA = iris.PREFIXES["schema"]
+RDFS = iris.PREFIXES["rdfs"]
+RDF_TYPE = iris.PREFIXES["rdf"] + "type"
+
+LIBRARY_IRI = iris.ID + "query-library"
+QUERY_BASE = iris.ID + "query/"
+PARAMETER_BASE = iris.ID + "query-parameter/"
+
+# The kinds of value a parameter takes, and the datatype of a literal one (None: an IRI).
+PARAMETER_TYPES: dict[str, str | None] = {
+    "iri": None,
+    "country": None,
+    "string": XSD + "string",
+    "integer": XSD + "integer",
+    "decimal": XSD + "decimal",
+    "date": XSD + "date",
+    "boolean": XSD + "boolean",
+}
+
+# The SHACL executable class and query property of each query form.
+_FORMS = {
+    "SELECT": ("SPARQLSelectExecutable", "select"),
+    "CONSTRUCT": ("SPARQLConstructExecutable", "construct"),
+    "ASK": ("SPARQLAskExecutable", "ask"),
+    "DESCRIBE": ("SPARQLDescribeExecutable", "describe"),
+}
+_HEADER_LINE = re.compile(r"^#\s*(?P<key>param\s+\w+|[a-z]+)\s*:\s*(?P<value>.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
+_PARAMETER = re.compile(
+    r"^(?P<type>[a-z]+)\s*(?:=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<description>.*))?$"
+)
+_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE)
+_CASTS = ox.Store()  # an empty store, to evaluate casts with
+_REQUIRED_KEYS = ("title", "description", "question")
+_KNOWN_KEYS = {*_REQUIRED_KEYS, "keywords"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named input of a query: the variable ``?name``, bound to a term of type ``type``."""
+
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+    def term(self, value: str) -> ox.NamedNode | ox.Literal:
+        """The RDF term ``value`` (as a user types it) stands for.
+
+        >>> Parameter("year", "integer", None, "").term("2013")
+        <Literal value=2013 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
+        >>> Parameter("country", "country", None, "").term("cm").value
+        'https://w3id.org/chmgraph/id/country/CM'
+        """
+        value = value.strip()
+        if self.type == "country":
+            try:
+                return ox.NamedNode(iris.country(value))
+            except ValueError as exc:
+                raise InputError(f"parameter {self.name}: {exc}") from None
+        if self.type == "iri":
+            return _iri(self.name, value)
+        literal = _typed_literal(value, PARAMETER_TYPES[self.type] or "")
+        if literal is None:
+            raise InputError(f"parameter {self.name}: {value!r} is not a valid {self.type}")
+        return literal
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One query of the library: its name (the file's stem), header and SPARQL text."""
+
+    name: str
+    path: Path | None
+    title: str
+    description: str
+    question: str
+    keywords: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    text: str
+
+    @property
+    def form(self) -> str:
+        """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``: the first form keyword."""
+        match = _FORM.search(_strip_comments(self.text))
+        return match.group(1).upper() if match else "SELECT"
+
+    @property
+    def iri(self) -> str:
+        """The query's IRI in the network, for its RDF description."""
+        return QUERY_BASE + self.name
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``; ``InputError`` naming the known ones otherwise."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise InputError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
+
+    def bindings(self, values: Mapping[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+        """The terms to bind: ``values`` given by the user, then the parameters' defaults."""
+        bound = {name: self.parameter(name).term(value) for name, value in values.items()}
+        for parameter in self.parameters:
+            if parameter.name not in bound and parameter.default is not None:
+                bound[parameter.name] = parameter.term(parameter.default)
+        return bound
+
+    @classmethod
+    def from_text(cls, text: str, *, name: str = "query", path: Path | None = None) -> NamedQuery:
+        """A query from SPARQL text; its header, if any, is parsed, but none is required."""
+        header = _parse_header(text, str(path or name))
+        return cls(
+            name=name,
+            path=path,
+            title=header.get("title", name),
+            description=header.get("description", ""),
+            question=header.get("question", ""),
+            keywords=tuple(k.strip() for k in header.get("keywords", "").split(",") if k.strip()),
+            parameters=tuple(header.get("parameters", ())),
+            text=text,
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> NamedQuery:
+        """The query in ``path``; ``InputError`` if unreadable."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read query: {exc}") from None
+        return cls.from_text(text, name=path.stem, path=path)
+
+
+class QueryLibrary:
+    """The named queries of a folder (default ``queries/``), by name.
+
+    >>> "supporters-ranked" in QueryLibrary.load().names
+    True
+    """
+
+    def __init__(self, queries: Mapping[str, NamedQuery]) -> None:
+        self._queries = dict(sorted(queries.items()))
+
+    @classmethod
+    def load(cls, folder: str | Path = QUERIES_DIR) -> QueryLibrary:
+        """Every ``*.rq`` of ``folder``; each must have a title, description and question."""
+        queries = {}
+        for path in sorted(Path(folder).glob("*.rq")):
+            query = NamedQuery.from_file(path)
+            missing = [key for key in _REQUIRED_KEYS if not getattr(query, key)]
+            if missing:
+                raise InputError(f"{path}:1: query header lacks {', '.join(missing)}")
+            queries[query.name] = query
+        return cls(queries)
+
+    @property
+    def names(self) -> list[str]:
+        """The queries' names, sorted."""
+        return list(self._queries)
+
+    def __iter__(self) -> Iterator[NamedQuery]:
+        return iter(self._queries.values())
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def __getitem__(self, name: str) -> NamedQuery:
+        try:
+            return self._queries[name]
+        except KeyError:
+            raise InputError(f"no query named {name!r}; `chmgraph queries` lists them") from None
+
+    def resolve(self, name_or_path: str) -> NamedQuery:
+        """A library query by name, else the ``.rq`` file at that path."""
+        if name_or_path in self._queries:
+            return self._queries[name_or_path]
+        if name_or_path.endswith(".rq") or Path(name_or_path).is_file():
+            return NamedQuery.from_file(name_or_path)
+        return self[name_or_path]
+
+    def triples(self) -> list[ox.Triple]:
+        """The library described as RDF: each query a SHACL SPARQL executable with schema.org
+        metadata, its parameters as ``sh:Parameter``s."""
+        library = ox.NamedNode(LIBRARY_IRI)
+        triples = [
+            ox.Triple(library, ox.NamedNode(RDF_TYPE), ox.NamedNode(SCHEMA + "Collection")),
+            ox.Triple(library, ox.NamedNode(RDFS + "label"), _en("The chmgraph query library")),
+        ]
+        for query in self:
+            triples += _describe(query, library)
+        return triples
+
+    def serialize(self, format: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:
+        """The RDF description of the library in ``format``."""
+        prefixes = {k: iris.PREFIXES[k] for k in ("sh", "schema", "rdfs", "xsd", "dcterms")}
+        return ox.serialize(self.triples(), format=format, prefixes=prefixes) or b""
+
+
+def _describe(query: NamedQuery, library: ox.NamedNode) -> list[ox.Triple]:
+    node = ox.NamedNode(query.iri)
+    executable, query_property = _FORMS[query.form]
+    statements: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = [
+        (RDF_TYPE, ox.NamedNode(SH + executable)),
+        (RDF_TYPE, ox.NamedNode(SH + "SPARQLExecutable")),
+        (iris.PREFIXES["dcterms"] + "identifier", ox.Literal(query.name)),
+        (RDFS + "label", _en(query.title)),
+        (RDFS + "comment", _en(query.description)),
+        (SCHEMA + "name", _en(query.title)),
+        (SCHEMA + "description", _en(query.description)),
+        (SCHEMA + "abstract", _en(query.question)),
+        (SCHEMA + "isPartOf", library),
+        (SH + query_property, ox.Literal(query.text)),
+    ]
+    statements += [(SCHEMA + "keywords", _en(k)) for k in query.keywords]
+    triples = [ox.Triple(node, ox.NamedNode(p), o) for p, o in statements]
+    for parameter in query.parameters:
+        triples += _describe_parameter(node, parameter)
+    return triples
+
+
+def _describe_parameter(query: ox.NamedNode, parameter: Parameter) -> list[ox.Triple]:
+    node = ox.BlankNode()
+    datatype = PARAMETER_TYPES[parameter.type]
+    statements: list[tuple[str, ox.NamedNode | ox.Literal]] = [
+        (RDF_TYPE, ox.NamedNode(SH + "Parameter")),
+        (SH + "path", ox.NamedNode(PARAMETER_BASE + parameter.name)),
+        (SH + "name", ox.Literal(parameter.name)),
+        (SH + "description", _en(parameter.description)),
+        (
+            SH + "optional",
+            ox.Literal(
+                "true" if parameter.default is None else "false",
+                datatype=ox.NamedNode(XSD + "boolean"),
+            ),
+        ),
+        (SH + "nodeKind", ox.NamedNode(SH + ("Literal" if datatype else "IRI"))),
+    ]
+    if datatype:
+        statements.append((SH + "datatype", ox.NamedNode(datatype)))
+    if parameter.default is not None:
+        statements.append((SH + "defaultValue", parameter.term(parameter.default)))
+    return [ox.Triple(query, ox.NamedNode(SH + "parameter"), node)] + [
+        ox.Triple(node, ox.NamedNode(p), o) for p, o in statements
+    ]
+
+
+def _parse_header(text: str, where: str) -> dict:
+    header: dict = {"parameters": []}
+    last: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        continued = _CONTINUATION.match(line)
+        if continued and last in _KNOWN_KEYS:
+            header[last] += " " + continued.group("value").strip()
+            continue
+        match = _HEADER_LINE.match(line)
+        if not match:
+            last = None
+            continue
+        key, value = match.group("key"), match.group("value").strip()
+        if key.startswith("param"):
+            header["parameters"].append(_parse_parameter(key.split()[1], value, where, number))
+            last = None
+        elif key in _KNOWN_KEYS:
+            header[key], last = value, key
+    return header
+
+
+def _parse_parameter(name: str, spec: str, where: str, line: int) -> Parameter:
+    match = _PARAMETER.match(spec)
+    if not match or match.group("type") not in PARAMETER_TYPES:
+        known = ", ".join(PARAMETER_TYPES)
+        raise InputError(
+            f"{where}:{line}: parameter {name}: expected 'TYPE [= DEFAULT] ; DESCRIPTION' "
+            f"with TYPE one of {known}"
+        )
+    default = match.group("default")
+    parameter = Parameter(
+        name=name,
+        type=match.group("type"),
+        default=default.strip() if default and default.strip() else None,
+        description=(match.group("description") or "").strip(),
+    )
+    if parameter.default is not None:
+        try:
+            parameter.term(parameter.default)
+        except InputError as exc:
+            raise InputError(f"{where}:{line}: default of {exc}") from None
+    return parameter
+
+
+def _iri(name: str, value: str) -> ox.NamedNode:
+    prefix, sep, local = value.partition(":")
+    if sep and prefix in iris.PREFIXES and not local.startswith("//"):
+        value = iris.PREFIXES[prefix] + local
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    try:
+        node = ox.NamedNode(value)
+    except ValueError as exc:
+        raise InputError(f"parameter {name}: {value!r} is not an IRI ({exc})") from None
+    if ":" not in value:
+        raise InputError(f"parameter {name}: {value!r} is not an absolute IRI or prefixed name")
+    return node
+
+
+def _typed_literal(value: str, datatype: str) -> ox.Literal | None:
+    # pyoxigraph keeps ill-typed literals as they are; a SPARQL cast gives the canonical literal,
+    # or nothing when the value is not valid for the datatype. The value is bound, not pasted.
+    solutions = _CASTS.query(
+        f"SELECT ?value ?typed WHERE {{ BIND(<{datatype}>(?value) AS ?typed) }}",
+        substitutions={ox.Variable("value"): ox.Literal(value)},
+    )
+    typed = next(iter(solutions))["typed"]
+    return typed if isinstance(typed, ox.Literal) else None
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def _en(text: str) -> ox.Literal:
+    return ox.Literal(text, language="en")

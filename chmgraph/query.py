@@ -1,0 +1,369 @@
+"""Running a query on the network: parameters, graphs, entailment, limits and SERVICE checks.
+
+``run_query`` takes a library query (or any SPARQL text), binds its parameters as RDF terms in a
+``VALUES`` block (never pasting a value into the text), chooses the graphs it sees, refuses any
+``SERVICE`` call to an endpoint not on the ``service_allowlist`` setting, and runs it within the
+``query_timeout_s`` and ``max_rows`` settings.
+
+The graphs: by default a query's default graph is the union of the network's current graphs
+(ontology, reference, CBD, national graphs, submissions; never the history), plus their inferred
+graphs (``chmgraph.entailment``) unless entailment is off. ``GRAPH ?g`` ranges over the same
+current graphs, so it tells which graph asserted what. ``graphs=[...]`` restricts both.
+
+>>> from chmgraph.entailment import materialize
+>>> from chmgraph.network import Network
+>>> from chmgraph.queries import QueryLibrary
+>>> network = Network.in_memory()
+>>> network.init()
+>>> materialize(network) > 0
+True
+>>> query = QueryLibrary.load()["workshops-in-year"]
+>>> result = run_query(network, query, params={"year": "2013"})
+>>> len(result), result.variables[:2]
+(3, ['workshop', 'label'])
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.entailment import inferred_graph
+from chmgraph.errors import ChmgraphError, InputError, SyntaxGateError
+from chmgraph.queries import NamedQuery
+from chmgraph.settings import Settings
+from chmgraph.store import GraphStore
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+# Graph names a user may give instead of an IRI or a country code.
+GRAPH_NAMES = {
+    "ontology": iris.ONTOLOGY_GRAPH,
+    "reference": iris.REFERENCE_GRAPH,
+    "cbd": iris.CBD_GRAPH,
+    "submissions": iris.SUBMISSIONS_GRAPH,
+}
+
+# The tokens of SPARQL that matter for finding keywords: comments, strings and IRIs are skipped
+# whole so that a keyword inside them is never mistaken for one in the query.
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$]\w+)
+  | (?P<word>[A-Za-z_][\w.-]*:?[\w.-]*|:[\w.-]*)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<other>\S)
+    """,
+    re.VERBOSE,
+)
+_ERROR_PLACE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+
+
+class QueryTimeout(ChmgraphError):
+    """The query ran longer than the ``query_timeout_s`` setting."""
+
+
+class ServiceRefused(InputError):
+    """The query calls a SERVICE endpoint that is not on the ``service_allowlist`` setting."""
+
+
+class Queryable(Protocol):
+    """What ``run_query`` runs on: a ``Network`` (its current graphs and store)."""
+
+    store: GraphStore
+
+    def current_graphs(self) -> list[str]: ...
+
+
+@dataclass
+class QueryResult:
+    """A query's answer, read whole: rows (SELECT), triples (CONSTRUCT/DESCRIBE) or a boolean."""
+
+    form: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    triples: list[ox.Triple] = field(default_factory=list)
+    boolean: bool | None = None
+    truncated: bool = False
+    elapsed_s: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.form == "SELECT" else len(self.triples)
+
+    def column(self, name: str) -> list[Term | None]:
+        """The values of variable ``name`` in every row."""
+        index = self.variables.index(name)
+        return [row[index] for row in self.rows]
+
+    def values(self, name: str) -> list[str | None]:
+        """The lexical values (``term.value``) of variable ``name`` in every row."""
+        return [None if t is None else t.value for t in self.column(name)]  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query's final text (parameters bound, prefixes declared) and how to map error places."""
+
+    text: str
+    form: str
+    where: str
+    # (line, column, length) of each insertion, to report errors at the user's own columns.
+    insertions: tuple[tuple[int, int, int], ...]
+
+    def syntax_error(self, message: str) -> SyntaxGateError:
+        """The engine's error message as an error at the line and column of the user's text."""
+        match = _ERROR_PLACE.match(message)
+        if not match:
+            return SyntaxGateError(self.where, None, None, message)
+        line, column = int(match.group(1)), int(match.group(2))
+        for at_line, at_column, length in self.insertions:
+            if at_line == line and at_column <= column:
+                column -= length
+        return SyntaxGateError(self.where, line, max(column, 1), match.group(3))
+
+
+def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
+    """The text to run: missing standard prefixes declared, ``bindings`` as a VALUES block.
+
+    >>> q = NamedQuery.from_text("SELECT ?x WHERE { ?x a chm:Workshop }")
+    >>> text = prepare(q, {"x": ox.NamedNode("http://e/w")}).text
+    >>> text.startswith("PREFIX chm: <https://w3id.org/chmgraph/vocab#> ")
+    True
+    >>> text.split("> ", 1)[1]
+    'SELECT ?x WHERE { VALUES (?x) { (<http://e/w>) } ?x a chm:Workshop }'
+    """
+    where = str(query.path) if query.path else "<query>"
+    text = query.text
+    tokens = list(_tokens(text))
+    insertions = []
+    declared = {
+        t.group().lower()
+        for t, prev in zip(tokens[1:], tokens, strict=False)
+        if _is(prev, "PREFIX")
+    }
+    used = {t.group().split(":")[0] for t in tokens if t.lastgroup == "word" and ":" in t.group()}
+    missing = sorted(p for p in used if p in iris.PREFIXES and f"{p}:" not in declared)
+    prologue = "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing)
+    if bindings:
+        at = _where_brace(tokens, where)
+        names = " ".join(f"?{name}" for name in bindings)
+        terms = " ".join(str(term) for term in bindings.values())
+        block = f" VALUES ({names}) {{ ({terms}) }}"
+        line, column = _place(text, at)
+        insertions.append((line, column, len(block)))
+        text = text[:at] + block + text[at:]
+    if prologue:
+        insertions.append((1, 1, len(prologue)))
+        text = prologue + text
+    return PreparedQuery(text, query.form, where, tuple(insertions))
+
+
+def check_services(text: str, allowlist: Iterable[str]) -> None:
+    """Refuse a query that calls a SERVICE endpoint not in ``allowlist``.
+
+    The endpoint must be written as a full IRI: a variable or prefixed name cannot be checked
+    before the query runs, so it is refused too.
+
+    >>> check_services("SELECT * { SERVICE <https://evil.example/sparql> { ?s ?p ?o } }", [])
+    Traceback (most recent call last):
+    ...
+    chmgraph.query.ServiceRefused: SERVICE <https://evil.example/sparql> is not on the \
+service_allowlist setting (allowed: none)
+    """
+    allowed = set(allowlist)
+    tokens = [t for t in _tokens(text) if t.lastgroup != "comment"]
+    for index, token in enumerate(tokens):
+        if not _is(token, "SERVICE"):
+            continue
+        target = tokens[index + 1] if index + 1 < len(tokens) else None
+        if target is not None and _is(target, "SILENT"):
+            target = tokens[index + 2] if index + 2 < len(tokens) else None
+        if target is None or target.lastgroup != "iri":
+            raise ServiceRefused(
+                "SERVICE endpoints must be written as a full <IRI> to be checked against the "
+                "service_allowlist setting"
+            )
+        endpoint = target.group()[1:-1]
+        if endpoint not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ServiceRefused(
+                f"SERVICE <{endpoint}> is not on the service_allowlist setting (allowed: {listed})"
+            )
+
+
+def resolve_graph(name: str) -> str:
+    """The IRI of a graph given as a name (``cbd``), a country code (``CM``) or an IRI.
+
+    >>> resolve_graph("cm")
+    'https://w3id.org/chmgraph/graph/national/CM'
+    """
+    if name.lower() in GRAPH_NAMES:
+        return GRAPH_NAMES[name.lower()]
+    if re.fullmatch(r"[A-Za-z]{2}", name):
+        return iris.national_graph(name)
+    if re.match(r"^[a-z][a-z0-9+.-]*:", name):
+        return name
+    names = ", ".join(GRAPH_NAMES)
+    raise InputError(f"unknown graph {name!r}: give a country code, one of {names}, or an IRI")
+
+
+def dataset(
+    network: Queryable, graphs: Sequence[str] | None, *, entailment: bool
+) -> tuple[list[str], list[str]]:
+    """The default graph and the named graphs a query sees."""
+    named = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    default = named + [inferred_graph(g) for g in named] if entailment else list(named)
+    return default, named
+
+
+def run_query(
+    network: Queryable,
+    query: NamedQuery | str,
+    *,
+    params: Mapping[str, str] | None = None,
+    graphs: Sequence[str] | None = None,
+    entailment: bool = True,
+    limit: int | None = None,
+    settings: Settings | None = None,
+) -> QueryResult:
+    """Run ``query`` (a library query, or SPARQL text) on ``network`` and read its answer,
+    within the settings' limits.
+
+    ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
+    ``limit`` caps the rows wanted (at most the ``max_rows`` setting, beyond which the result
+    is cut and marked ``truncated``). Raises ``SyntaxGateError`` (with line and column),
+    ``ServiceRefused``, ``QueryTimeout`` or ``InputError`` for a bad parameter.
+    """
+    settings = settings or Settings.from_env()
+    if isinstance(query, str):
+        query = NamedQuery.from_text(query)
+    prepared = prepare(query, query.bindings(params or {}))
+    check_services(prepared.text, settings.service_allowlist)
+    default, named = dataset(network, graphs, entailment=entailment)
+
+    def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        return network.store.query(prepared.text, default_graph=default, named_graphs=named)
+
+    return read_within(evaluate, prepared, limit=limit, settings=settings)
+
+
+def read_within(
+    evaluate: Callable[[], object],
+    prepared: PreparedQuery,
+    *,
+    limit: int | None,
+    settings: Settings,
+) -> QueryResult:
+    """Call ``evaluate`` and read its results in a worker thread, waiting at most the timeout.
+
+    pyoxigraph cannot cancel a query. Evaluation is lazy, so the worker reads row by row and
+    stops at the first row after the deadline; the caller gets ``QueryTimeout`` on time either
+    way, and a query stuck before its first row (a sort or a grouping) finishes in the
+    background, its result dropped.
+    """
+    cap = settings.max_rows if limit is None else min(limit, settings.max_rows)
+    deadline = time.monotonic() + settings.query_timeout_s
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["result"] = _read(evaluate(), prepared.form, cap, deadline)
+        except BaseException as exc:  # handed over to the caller's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    started = time.monotonic()
+    threading.Thread(target=work, name="chmgraph-query", daemon=True).start()
+    if not done.wait(settings.query_timeout_s) or isinstance(outcome.get("error"), _Late):
+        raise QueryTimeout(
+            f"query timed out after {settings.query_timeout_s:g} s (setting query_timeout_s, "
+            "environment CHMGRAPH_QUERY_TIMEOUT_S): narrow it with parameters or --graph"
+        )
+    error = outcome.get("error")
+    if isinstance(error, SyntaxError):
+        raise prepared.syntax_error(error.msg or str(error)) from None
+    if isinstance(error, BaseException):
+        raise _engine_error(error) from None
+    result: QueryResult = outcome["result"]  # type: ignore[assignment]
+    result.truncated = result.truncated and (limit is None or limit > settings.max_rows)
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+class _Late(Exception):
+    """The worker passed the deadline while reading rows."""
+
+
+def _read(answer: object, form: str, cap: int, deadline: float) -> QueryResult:
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult(form="ASK", boolean=bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        rows, truncated = _take((tuple(s[v] for v in variables) for s in answer), cap, deadline)
+        return QueryResult(form="SELECT", variables=variables, rows=rows, truncated=truncated)
+    triples, truncated = _take(iter(answer), cap, deadline)  # type: ignore[call-overload]
+    return QueryResult(form=form, triples=triples, truncated=truncated)
+
+
+def _take(items: Iterable, cap: int, deadline: float) -> tuple[list, bool]:
+    taken = []
+    for item in items:
+        if len(taken) == cap:
+            return taken, True
+        if time.monotonic() > deadline:
+            raise _Late
+        taken.append(item)
+    return taken, False
+
+
+def _engine_error(error: BaseException) -> ChmgraphError:
+    # The engine's own failures on a well-formed query (a failing SERVICE call, an I/O error)
+    # are reported with its reason, without a traceback.
+    reason = str(error) or type(error).__name__
+    return ChmgraphError(f"the query failed: {reason}")
+
+
+def _tokens(text: str) -> Iterable[re.Match[str]]:
+    return _TOKEN.finditer(text)
+
+
+def _is(token: re.Match[str], keyword: str) -> bool:
+    return token.lastgroup == "word" and token.group().upper() == keyword
+
+
+def _where_brace(tokens: list[re.Match[str]], where: str) -> int:
+    """The offset just after the ``{`` opening the outermost WHERE clause."""
+    depth, after_where, first_open = 0, False, None
+    for token in tokens:
+        if token.lastgroup == "open":
+            if depth == 0 and (after_where or first_open is None):
+                if after_where:
+                    return token.end()
+                first_open = token.end()
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and _is(token, "WHERE"):
+            after_where = True
+    if first_open is None:
+        raise InputError(f"{where}: no WHERE clause to bind the parameters in")
+    return first_open
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
