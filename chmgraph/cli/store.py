@@ -207,17 +207,21 @@ def _print_result(result: SubmissionResult, file: Path | None = None) -> None:
         console.print(
             f"accepted: {result.country} version {result.version} ({result.triples:,} triples)",
             highlight=False,
+            soft_wrap=True,
         )
     elif result.status == "unchanged":
         console.print(
             f"unchanged: {what} is identical to {result.country} version {result.version}; "
             "nothing stored",
             highlight=False,
+            soft_wrap=True,
         )
     else:
-        err_console.print(f"[bold red]rejected:[/] {what} does not conform; nothing stored")
+        err_console.print(
+            f"[bold red]rejected:[/] {what} does not conform; nothing stored", soft_wrap=True
+        )
     if result.status == "rejected" and result.checked is not None:
-        err_console.print(result.checked.render(), highlight=False, markup=False)
+        err_console.print(result.checked.render(), highlight=False, markup=False, soft_wrap=True)
 
 
 @contextmanager
