@@ -1,0 +1,172 @@
+"""The query commands: ``queries`` lists the library, ``query`` runs one of its queries (or a
+file, or text) on the network or on a remote SPARQL endpoint, and prints the answer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+from rich.table import Table
+
+from chmgraph.cli.store import store_option
+from chmgraph.errors import InputError
+from chmgraph.network import Network
+from chmgraph.queries import NamedQuery, QueryLibrary
+from chmgraph.query import RESULT_FORMATS, QueryResult, as_rows, run_query, serialize
+from chmgraph.rdfio import FORMAT_NAMES
+from chmgraph.settings import Settings
+from chmgraph.vocabulary import curie
+
+
+def register(group: click.Group) -> None:
+    group.add_command(queries)
+    group.add_command(query)
+
+
+@click.command()
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["table", "turtle", "jsonld", "ntriples"]),
+    default="table",
+    help="table (default), or the library described as RDF.",
+)
+def queries(format_: str) -> None:
+    """List the query library: name, title and parameters of each query."""
+    from chmgraph.cli import console
+
+    library = QueryLibrary.load()
+    if format_ != "table":
+        sys.stdout.write(library.serialize(FORMAT_NAMES[format_]).decode("utf-8"))
+        return
+    table = Table("name", "title", "parameters (type = default)", caption=_caption(library))
+    for named in library:
+        table.add_row(named.name, named.title, _parameters(named))
+    console.print(table)
+
+
+@click.command()
+@store_option
+@click.argument("name", required=False)
+@click.option("-e", "--expression", help="SPARQL text to run instead of a NAME or FILE.rq.")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat)."
+)
+@click.option(
+    "--graph",
+    "graphs",
+    multiple=True,
+    metavar="GRAPH",
+    help="Restrict to a graph: a country code, ontology, reference, cbd, submissions or an IRI.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(RESULT_FORMATS),
+    default="table",
+    help="table (default); csv, tsv, json, xml (W3C SPARQL results); turtle, jsonld, ntriples.",
+)
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many rows.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds (default: setting query_timeout_s).",
+)
+@click.option("--endpoint", metavar="URL", help="Run at a remote SPARQL 1.1 endpoint instead.")
+@click.option("--no-entailment", is_flag=True, help="Only asserted triples, no inferred ones.")
+def query(
+    store_path: Path | None,
+    name: str | None,
+    expression: str | None,
+    params: tuple[str, ...],
+    graphs: tuple[str, ...],
+    format_: str,
+    limit: int | None,
+    timeout: float | None,
+    endpoint: str | None,
+    no_entailment: bool,
+) -> None:
+    """Run a query of the library (NAME), a FILE.rq, or -e TEXT, and print its answer."""
+    named = _chosen_query(name, expression)
+    values = dict(_pair(p) for p in params)
+    settings = Settings.from_env(query_timeout_s=timeout)
+    if endpoint:
+        from chmgraph.endpoint import run_remote
+
+        result = run_remote(
+            endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings
+        )
+    else:
+        with Network.open(store_path, read_only=True) as network:
+            result = run_query(
+                network,
+                named,
+                params=values,
+                graphs=graphs,
+                entailment=not no_entailment,
+                limit=limit,
+                settings=settings,
+            )
+    _print(result, format_, settings)
+
+
+def _chosen_query(name: str | None, expression: str | None) -> NamedQuery:
+    if bool(name) == bool(expression):
+        raise InputError("give a query NAME (see `chmgraph queries`), a FILE.rq, or -e TEXT")
+    if expression:
+        return NamedQuery.from_text(expression)
+    return QueryLibrary.load().resolve(name or "")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--param {text!r}: expected NAME=VALUE")
+    return key.strip(), value
+
+
+def _print(result: QueryResult, format_: str, settings: Settings) -> None:
+    from chmgraph.cli import console, err_console
+
+    if format_ == "table":
+        console.print(_table(result))
+    else:
+        sys.stdout.write(serialize(result, format_))
+    if result.truncated:
+        err_console.print(
+            f"[yellow]warning:[/] the answer was cut at {settings.max_rows:,} rows "
+            "(setting max_rows, environment CHMGRAPH_MAX_ROWS); narrow the query or use --limit",
+            highlight=False,
+        )
+
+
+def _table(result: QueryResult) -> Table | str:
+    if result.form == "ASK":
+        return "yes" if result.boolean else "no"
+    rows = as_rows(result)
+    caption = f"{len(rows.rows):,} rows in {result.elapsed_s * 1000:.0f} ms"
+    table = Table(*rows.variables, caption=caption)
+    for row in rows.rows:
+        table.add_row(*("" if t is None else _short(t) for t in row))
+    return table
+
+
+def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    if isinstance(term, ox.NamedNode):
+        return curie(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _parameters(named: NamedQuery) -> str:
+    return ", ".join(
+        f"{p.name}: {p.type}" + (f" = {p.default}" if p.default is not None else "")
+        for p in named.parameters
+    )
+
+
+def _caption(library: QueryLibrary) -> str:
+    return f"{len(library)} queries; run one with: chmgraph query NAME -p name=value"
