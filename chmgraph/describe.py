@@ -61,11 +61,16 @@ _TITLES = {
     iris.QUERIES_GRAPH: "The query library of the CHM network",
 }
 
+# A national graph changes with each accepted version; the network's own graphs carry the time
+# they were last loaded (dcterms:modified, stamped by ``chmgraph init``).
 _LAST_SUBMISSIONS = """
 PREFIX chm: <https://w3id.org/chmgraph/vocab#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?graph (MAX(?when) AS ?last)
-WHERE { ?version chm:ofGraph ?graph ; prov:generatedAtTime ?when }
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?graph (MAX(?when) AS ?last) WHERE {
+  { ?version chm:ofGraph ?graph ; prov:generatedAtTime ?when }
+  UNION { ?graph dcterms:modified ?when }
+}
 GROUP BY ?graph
 """
 _ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
@@ -108,7 +113,7 @@ def statistics(store: GraphStore, graphs: Sequence[str]) -> Statistics:
 
 
 def last_submissions(store: GraphStore) -> dict[str, datetime]:
-    """The time of the last accepted submission of each graph that has one."""
+    """The time of the last accepted submission (or load) of each graph that has one."""
     if iris.SUBMISSIONS_GRAPH not in store.graphs():
         return {}
     result = store.query(_LAST_SUBMISSIONS, default_graph=[iris.SUBMISSIONS_GRAPH])
