@@ -70,9 +70,12 @@ VIOLATION_KINDS = (
 
 _FIRST_YEAR, _LAST_YEAR = 2000, 2025
 # Triples an event adds on average (measured on generated graphs); used to scale event counts.
-_TRIPLES_PER_EVENT = 10.3
+_TRIPLES_PER_EVENT = 11.3
 # A national graph's triples besides its events: description, CHM, partners, cities.
-_FIXED_TRIPLES = 22
+_FIXED_TRIPLES = 30
+
+# What every generated thing cites as its dcterms:source: the generator, not a real document.
+SOURCE = "<source/chmgraph-synth>"
 
 _PREFIXES = ("chm", "rdfs", "xsd", "dcterms", "schema")
 
@@ -259,10 +262,8 @@ class SyntheticNetwork:
         partners = []
         for n in range(1, rng.randint(2, 8) + 1):
             org = _synthetic(f"org/{country.code}/{n}")
-            graph.add(org, "a", "chm:Organization")
-            graph.add(
-                org, "rdfs:label", _text(f"Synthetic partner {n} of the CHM of {country.name}")
-            )
+            label = f"Synthetic partner {n} of the CHM of {country.name}"
+            graph.add_thing(org, "chm:Organization", label)
             partners.append(org)
         return partners
 
@@ -272,8 +273,7 @@ class SyntheticNetwork:
         cities = []
         for n in range(1, min(2 + events // 40, 40) + rng.randint(0, 2) + 1):
             city = _synthetic(f"place/{country.code}/{n}")
-            graph.add(city, "a", "chm:City")
-            graph.add(city, "rdfs:label", _text(f"Synthetic city {n} of {country.name}"))
+            graph.add_thing(city, "chm:City", f"Synthetic city {n} of {country.name}")
             graph.add(city, "chm:inCountry", f"<{iris.country(country.code)}>")
             cities.append(city)
         return cities
@@ -286,8 +286,7 @@ class SyntheticNetwork:
         chm: str,
         partners: list[str],
     ) -> None:
-        graph.add(chm, "a", "chm:NationalCHM")
-        graph.add(chm, "rdfs:label", _text(f"Synthetic national CHM of {country.name}"))
+        graph.add_thing(chm, "chm:NationalCHM", f"Synthetic national CHM of {country.name}")
         graph.add(
             chm,
             "dcterms:description",
@@ -326,10 +325,8 @@ class SyntheticNetwork:
             end = start - timedelta(days=rng.randint(1, 30))
         elif violation == "countries-exceed-participants":
             represented = participants + rng.randint(1, 5)
-        graph.add(event, "a", f"chm:{kind}")
-        graph.add(
-            event, "rdfs:label", _text(f"Synthetic national {noun} {n + 1} in {country.name}")
-        )
+        label = f"Synthetic national {noun} {n + 1} in {country.name}"
+        graph.add_thing(event, f"chm:{kind}", label)
         graph.add(event, "schema:startDate", _date(start))
         graph.add(event, "schema:endDate", _date(end))
         graph.add(event, "chm:hostCity", rng.choice(cities))
@@ -363,6 +360,12 @@ class _Graph:
     def add(self, subject: str, predicate: str, obj: str) -> None:
         self._subjects.setdefault(subject, []).append(f"{predicate} {obj}")
         self.triples += 1
+
+    def add_thing(self, subject: str, rdf_class: str, label: str) -> None:
+        """A described thing: its class, its English label and its source (the generator)."""
+        self.add(subject, "a", rdf_class)
+        self.add(subject, "rdfs:label", _text(label))
+        self.add(subject, "dcterms:source", SOURCE)
 
     def lines(self) -> list[str]:
         lines = [f"<{self.iri}> {{"]
