@@ -10,6 +10,7 @@ triples/s) from the measured runs, so no module reports a number it did not meas
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -27,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chmgraph import synth
 from chmgraph.settings import PROJECT_ROOT
 from chmgraph.synth import PARTY_COUNT, SyntheticNetwork, parse_size
 
@@ -92,7 +94,7 @@ def network(size: str | int, *, seed: int = SEED, violations: int = 0) -> Worklo
     target = parse_size(str(size))
     countries = countries_for(target)
     label = str(size).lower()
-    path = CACHE_DIR / f"synthetic-{label}-seed{seed}-v{violations}.trig"
+    path = CACHE_DIR / f"synthetic-{label}-seed{seed}-v{violations}-{_generator_version()}.trig"
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -103,6 +105,11 @@ def network(size: str | int, *, seed: int = SEED, violations: int = 0) -> Worklo
         _write_atomically(meta, json.dumps(facts))
     facts = json.loads(meta.read_text())
     return Workload(path, label, facts["triples"], facts["graphs"])
+
+
+def _generator_version() -> str:
+    """A digest of the generator's code, so that a cached network is rebuilt when it changes."""
+    return hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:12]
 
 
 def time_runs(side: Side, repeats: int) -> list[float]:
