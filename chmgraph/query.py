@@ -285,7 +285,8 @@ def read_within(
         try:
             outcome["result"] = _read(evaluate(), prepared.form, cap, deadline)
         except BaseException as exc:  # handed over to the caller's thread
-            outcome["error"] = exc
+            # without its frames: pyoxigraph's result objects must be dropped in this thread
+            outcome["error"] = exc.with_traceback(None)
         finally:
             done.set()
 
