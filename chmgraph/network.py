@@ -457,11 +457,7 @@ def _validate(path: Path, country: str) -> tuple[list[ox.Quad], object | None, b
         # Validation is not in this tree yet: the syntax gate is the whole check.
         return read_quads(path), None, True, "syntax checked"
     report = validate([path], country=country)
-    counts = ", ".join(f"{n} {severity}" for severity, n in sorted(report.counts.items()))
-    summary = ("conforms" if report.conforms else "does not conform") + (
-        f"; {counts}" if counts else ""
-    )
-    return list(report.data_quads), report, bool(report.conforms), summary
+    return list(report.data_quads), report, bool(report.conforms), report.summary()
 
 
 def _validation_entry_point() -> Callable[..., Any] | None:

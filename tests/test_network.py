@@ -174,6 +174,18 @@ def test_submission_for_another_country_is_rejected(network: Network) -> None:
     assert snapshot(network) == before
 
 
+def test_non_conforming_submission_is_rejected_with_its_report(
+    network: Network, tmp_path: Path
+) -> None:
+    network.submit(EXAMPLE, "CM")
+    before = snapshot(network)
+    path = variant(tmp_path, "bad.ttl", LAUNCH_2012, '"last spring"')
+    result = network.submit(path, "CM")
+    assert result.status == "rejected" and result.version is None
+    assert "chm:launchDate" in result.checked.render()
+    assert snapshot(network) == before
+
+
 def test_submission_without_a_national_chm_is_rejected(network: Network, tmp_path: Path) -> None:
     path = variant(tmp_path, "none.ttl", "a chm:NationalCHM ;", "a chm:RegionalCHM ;")
     before = snapshot(network)

@@ -66,7 +66,7 @@ def status(store_path: Path | None) -> None:
     """What the network holds: graphs, triples, workshops, countries, national graphs."""
     from chmgraph.cli import console
 
-    with _network(store_path, read_only=True) as network:
+    with _network(store_path) as network:
         summary = network.status()
     table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; history graphs: chmgraph graphs")
     for info in summary.graph_list:
@@ -109,7 +109,7 @@ def history(store_path: Path | None, country: str) -> None:
     """Every accepted version of COUNTRY's national graph."""
     from chmgraph.cli import console
 
-    with _network(store_path, read_only=True) as network:
+    with _network(store_path) as network:
         records = network.history(country)
     if not records:
         console.print(f"{country.upper()} has no accepted version yet")
@@ -141,7 +141,7 @@ def diff(store_path: Path | None, country: str, v1: int, v2: int) -> None:
 
     Version 0 is the empty graph before the first submission.
     """
-    with _network(store_path, read_only=True) as network:
+    with _network(store_path) as network:
         added, removed = network.diff(country, v1, v2)
     for triple in removed:
         click.echo(f"- {triple} .")
@@ -171,7 +171,7 @@ def graphs(store_path: Path | None) -> None:
     """Every graph of the store: kind, country, triples, version, last modified."""
     from chmgraph.cli import console
 
-    with _network(store_path, read_only=True) as network:
+    with _network(store_path) as network:
         infos = network.graphs()
     table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}")
     for info in infos:

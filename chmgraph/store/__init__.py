@@ -21,7 +21,8 @@ def open_store(path: Path | None, *, create: bool = False, read_only: bool = Fal
     """The store at ``path`` (None: a new in-memory store).
 
     Without ``create``, a path that holds no store is an error rather than a new empty store, so a
-    mistyped ``--store`` never silently starts an empty network.
+    mistyped ``--store`` never silently starts an empty network. ``read_only`` skips the lock and
+    is only safe while no other process writes the store.
     """
     if path is None:
         return OxigraphStore(None)

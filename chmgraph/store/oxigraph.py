@@ -17,6 +17,9 @@ from chmgraph.store.base import GraphStore, LoadProgress, QueryResult, Term
 class OxigraphStore(GraphStore):
     """An Oxigraph store at ``path``, or in memory when ``path`` is None.
 
+    ``read_only`` opens a store on disk without taking its lock; Oxigraph leaves undefined what
+    such a reader sees while another process writes, so use it only when no writer runs.
+
     >>> with OxigraphStore(None) as store:
     ...     store.add([ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"),
     ...                        ox.Literal("o"), ox.NamedNode("http://e/g"))])
@@ -103,10 +106,11 @@ def _open(path: Path | None, *, read_only: bool) -> ox.Store:
             return ox.Store.read_only(str(path))
         return ox.Store(str(path))
     except OSError as exc:
-        text = str(exc)
-        if "lock" in text.lower():
+        if "lock" in str(exc).lower():
             raise StoreError(f"store at {path} is in use by another process") from None
         raise StoreError(f"store at {path} cannot be opened: {_reason(exc)}") from None
+    except RuntimeError as exc:  # RocksDB reports a damaged or half-written store this way
+        raise StoreError(f"store at {path} cannot be opened: {exc}") from None
 
 
 def _reason(exc: OSError) -> str:
