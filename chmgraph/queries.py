@@ -339,12 +339,9 @@ def _iri(name: str, value: str) -> ox.NamedNode:
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     try:
-        node = ox.NamedNode(value)
+        return ox.NamedNode(value)
     except ValueError as exc:
         raise InputError(f"parameter {name}: {value!r} is not an IRI ({exc})") from None
-    if ":" not in value:
-        raise InputError(f"parameter {name}: {value!r} is not an absolute IRI or prefixed name")
-    return node
 
 
 def _typed_literal(value: str, datatype: str) -> ox.Literal | None:
