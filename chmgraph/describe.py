@@ -16,7 +16,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.dump import NETWORK_NQUADS, NETWORK_TRIG, Dump, DumpFile, graph_file
+from chmgraph.dump import CHANGES_FILE, NETWORK_NQUADS, NETWORK_TRIG, Dump, DumpFile, graph_file
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore, OxigraphStore
@@ -89,7 +89,8 @@ class Statistics:
 
     def vocabularies(self) -> list[str]:
         """The namespaces of the classes and properties used, sorted."""
-        return sorted({_namespace(term) for term in [*self.classes, *self.properties]})
+        spaces = {_namespace(term) for term in [*self.classes, *self.properties]}
+        return sorted(space for space in spaces if space)
 
 
 def statistics(store: GraphStore, graphs: Sequence[str]) -> Statistics:
@@ -117,7 +118,12 @@ def last_submissions(store: GraphStore) -> dict[str, datetime]:
     if iris.SUBMISSIONS_GRAPH not in store.graphs():
         return {}
     result = store.query(_LAST_SUBMISSIONS, default_graph=[iris.SUBMISSIONS_GRAPH])
-    return {row["graph"].value: datetime.fromisoformat(row["last"].value) for row in result}
+    return {row["graph"].value: _datetime(row["last"].value) for row in result}
+
+
+def _datetime(text: str) -> datetime:
+    # SPARQL writes UTC as "Z", which datetime.fromisoformat reads only from Python 3.11 on.
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
 def catalog_iri(settings: Settings) -> str:
@@ -153,6 +159,7 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
     for code in _LANGUAGES:
         out.link(catalog, DCT + "language", _EU + "language/" + code)
     out.time(catalog, DCT + "modified", last)
+    out.link(catalog, iris.PREFIXES["rdfs"] + "seeAlso", settings.dump_base_url + CHANGES_FILE)
     _agent(out, catalog, settings)
 
     in_store = set(store.graphs())
@@ -280,9 +287,15 @@ def graph_file_of(dump: Dump, graph: str) -> str:
     return graph_file(graph)
 
 
-def _namespace(term: str) -> str:
+def _namespace(term: str) -> str | None:
+    """The namespace of a term IRI: up to its last ``#`` or ``/`` (None if it has neither past
+    its scheme, as ``urn:x``).
+
+    >>> _namespace("https://schema.org/startDate"), _namespace("urn:x")
+    ('https://schema.org/', None)
+    """
     cut = max(term.rfind("#"), term.rfind("/"))
-    return term[: cut + 1]
+    return term[: cut + 1] if cut > term.find(":") + 2 else None
 
 
 def _xsd(name: str) -> ox.NamedNode:

@@ -1,0 +1,394 @@
+"""Dumps: deterministic bytes, faithful round trips, a truthful VoID/DCAT description, a change
+log that propagates deletions, atomic writes."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import random
+from datetime import datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from chmgraph import iris
+from chmgraph.cli import cli
+from chmgraph.dump import (
+    NETWORK_NQUADS,
+    NETWORK_TRIG,
+    deterministic_gzip,
+    dump_network,
+    graph_file,
+    write_atomic,
+)
+from chmgraph.network import Network
+from chmgraph.settings import PROJECT_ROOT, Settings
+from chmgraph.store import OxigraphStore
+
+TURTLE_SUITE = PROJECT_ROOT.parent / "shared" / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
+SUITE_BASE = "https://w3c.github.io/rdf-tests/rdf/rdf11/rdf-turtle/"
+MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
+RDFT = "http://www.w3.org/ns/rdftest#"
+RDFS_SEE_ALSO = iris.PREFIXES["rdfs"] + "seeAlso"
+SETTINGS = Settings(dump_base_url="https://example.org/chmgraph/example/dump/")
+
+
+def eval_inputs() -> list[Path]:
+    """The inputs of the Turtle evaluation tests: odd literals, IRIs, blank nodes, lists."""
+    manifest = ox.Store()
+    manifest.load(path=str(TURTLE_SUITE / "manifest.ttl"), base_iri=SUITE_BASE + "manifest.ttl")
+    rows = manifest.query(
+        f"SELECT ?action WHERE {{ ?t a <{RDFT}TestTurtleEval> ; <{MF}action> ?action }}"
+    )
+    return sorted(TURTLE_SUITE / row["action"].value.rsplit("/", 1)[1] for row in rows)
+
+
+def fixture_quads() -> list[ox.Quad]:
+    """Each evaluation input in its own example graph, plus a network-shaped graph."""
+    quads = []
+    for path in eval_inputs():
+        graph = ox.NamedNode(iris.EXAMPLE + "graph/w3c/" + path.stem)
+        for quad in ox.parse(path=str(path), base_iri=SUITE_BASE + path.name):
+            quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
+    example = PROJECT_ROOT / "data" / "examples" / "national-chm-example.ttl"
+    national = ox.NamedNode(iris.national_graph("CM"))
+    quads += [ox.Quad(q.subject, q.predicate, q.object, national) for q in ox.parse(path=example)]
+    return quads
+
+
+def store_of(quads: list[ox.Quad]) -> OxigraphStore:
+    store = OxigraphStore(None)
+    store.add(quads)
+    return store
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def quads() -> list[ox.Quad]:
+    return fixture_quads()
+
+
+@pytest.fixture(scope="module")
+def dumped(quads, tmp_path_factory) -> tuple[OxigraphStore, Path]:
+    store = store_of(quads)
+    out = tmp_path_factory.mktemp("dump")
+    dump_network(store, out, settings=SETTINGS)
+    return store, out
+
+
+def test_fixtures_hold_blank_nodes_and_odd_literals(quads):
+    assert len(eval_inputs()) > 100
+    assert any(isinstance(q.subject, ox.BlankNode) for q in quads)
+    assert any(isinstance(q.object, ox.Literal) and "\\" in q.object.value for q in quads)
+
+
+def test_same_graphs_in_another_load_order_give_the_same_bytes(quads, dumped, tmp_path):
+    _, first = dumped
+    shuffled = list(quads)
+    random.Random(7).shuffle(shuffled)
+    # Fresh blank nodes too: the same graphs re-read, as another machine would load them.
+    reread = list(
+        ox.parse(ox.serialize(shuffled, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    )
+    dump_network(store_of(reread), tmp_path, settings=SETTINGS)
+    assert digests(tmp_path) == digests(first)
+
+
+def test_dumping_again_rewrites_nothing(dumped):
+    store, out = dumped
+    before = {p: (out / p).stat().st_mtime_ns for p in digests(out)}
+    again = dump_network(store, out, settings=SETTINGS)
+    assert again.rewritten == [] and again.removed == []
+    assert {p: (out / p).stat().st_mtime_ns for p in digests(out)} == before
+
+
+def test_every_graph_has_its_turtle_file_and_gzip(dumped):
+    store, out = dumped
+    for graph in store.graphs():
+        path = out / graph_file(graph)
+        assert path.is_file(), graph
+        assert (
+            gzip.decompress((out / (graph_file(graph) + ".gz")).read_bytes()) == path.read_bytes()
+        )
+    assert (out / "national" / "CM.ttl").is_file()
+
+
+def test_gzip_carries_no_time_and_no_file_name():
+    data = deterministic_gzip(b"<http://e/s> <http://e/p> <http://e/o> .\n")
+    flags, mtime = data[3], int.from_bytes(data[4:8], "little")
+    assert flags & 0x08 == 0  # FNAME
+    assert mtime == 0
+
+
+@pytest.mark.parametrize("reader", ["pyoxigraph", "rdflib"])
+def test_each_graph_file_reads_back_isomorphic(dumped, reader):
+    store, out = dumped
+    for graph in store.graphs():
+        data = (out / graph_file(graph)).read_bytes()
+        expected = _store_ntriples(store, graph)
+        if reader == "pyoxigraph":
+            assert _canonical(ox.parse(data, format=ox.RdfFormat.TURTLE)) == _canonical(
+                ox.parse(expected, format=ox.RdfFormat.N_TRIPLES)
+            ), graph
+        else:
+            got = rdflib.Graph().parse(data=data, format="turtle")
+            assert isomorphic(got, _rdflib_graph(store, graph)), graph
+
+
+@pytest.mark.parametrize("name,rdf_format", [(NETWORK_TRIG, "trig"), (NETWORK_NQUADS, "nquads")])
+def test_network_files_read_back_as_the_whole_dataset(dumped, name, rdf_format):
+    store, out = dumped
+    data = (out / name).read_bytes()
+    expected = list(store.quads())
+    got = list(
+        ox.parse(data, format=ox.RdfFormat.TRIG if rdf_format == "trig" else ox.RdfFormat.N_QUADS)
+    )
+    assert _canonical(got) == _canonical(expected)
+    dataset = rdflib.Dataset()
+    dataset.parse(data=data, format=rdf_format)
+    for graph in store.graphs():
+        assert isomorphic(dataset.graph(rdflib.URIRef(graph)), _rdflib_graph(store, graph)), graph
+
+
+def test_blank_nodes_shared_between_graphs_stay_shared_in_network_files(tmp_path):
+    shared = ox.BlankNode()
+    p = ox.NamedNode("http://e/p")
+    quads = [
+        ox.Quad(shared, p, ox.Literal("in a"), ox.NamedNode(iris.EXAMPLE + "graph/a")),
+        ox.Quad(shared, p, ox.Literal("in b"), ox.NamedNode(iris.EXAMPLE + "graph/b")),
+        ox.Quad(ox.BlankNode(), p, ox.Literal("in b"), ox.NamedNode(iris.EXAMPLE + "graph/b")),
+    ]
+    dump_network(store_of(quads), tmp_path, settings=SETTINGS)
+    back = list(ox.parse((tmp_path / NETWORK_NQUADS).read_bytes(), format=ox.RdfFormat.N_QUADS))
+    assert _canonical(back) == _canonical(quads)
+    subjects = {q.subject for q in back if q.object == ox.Literal("in a")}
+    assert len({q.subject for q in back} & subjects) == 1
+
+
+def test_void_describes_every_file_with_its_size_and_sha256(dumped):
+    _, out = dumped
+    void = _load(out / "void.ttl")
+    rows = void.query(
+        """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>
+        SELECT ?url ?size ?sha WHERE { ?d dcat:downloadURL ?url ; dcat:byteSize ?size ;
+          spdx:checksum/spdx:checksumValue ?sha }"""
+    )
+    described = {r["url"].value: (int(r["size"].value), r["sha"].value) for r in rows}
+    files = digests(out)
+    expected = {p for p in files if p not in ("void.ttl", "changes.ttl")}
+    assert {u.removeprefix(SETTINGS.dump_base_url) for u in described} == expected
+    for url, (size, sha) in described.items():
+        path = out / url.removeprefix(SETTINGS.dump_base_url)
+        assert size == path.stat().st_size and sha == files[str(path.relative_to(out))]
+    see_also = _value(void, SETTINGS.dump_base_url + "void.ttl#catalog", RDFS_SEE_ALSO)
+    assert see_also == SETTINGS.dump_base_url + "changes.ttl"
+
+
+def test_void_counts_match_the_store(dumped):
+    store, out = dumped
+    void = _load(out / "void.ttl")
+    national = iris.national_graph("CM")
+    triples = _value(void, national, "http://rdfs.org/ns/void#triples")
+    assert int(triples) == store.count(national)
+    partitions = void.query(
+        f"""PREFIX void: <http://rdfs.org/ns/void#>
+        SELECT ?c ?n WHERE {{
+          <{national}> void:classPartition [ void:class ?c ; void:entities ?n ] }}"""
+    )
+    assert {r["c"].value: int(r["n"].value) for r in partitions} == {
+        iris.vocab("NationalCHM"): 1,
+        "https://schema.org/WebPage": 1,
+    }
+    vocabularies = {
+        q.object.value
+        for q in void.quads_for_pattern(
+            ox.NamedNode(national), ox.NamedNode("http://rdfs.org/ns/void#vocabulary"), None
+        )
+    }
+    assert iris.VOCAB_BASE in vocabularies
+
+
+# DCAT-AP 3: the mandatory and recommended properties of catalogue, dataset and distribution.
+DCAT_AP = {
+    "http://www.w3.org/ns/dcat#Catalog": [
+        "dcterms:title",
+        "dcterms:description",
+        "dcterms:publisher",
+        "dcat:dataset",
+        "foaf:homepage",
+        "dcterms:language",
+        "dcterms:license",
+        "dcat:themeTaxonomy",
+    ],
+    "http://www.w3.org/ns/dcat#Dataset": [
+        "dcterms:title",
+        "dcterms:description",
+        "dcat:contactPoint",
+        "dcat:distribution",
+        "dcat:keyword",
+        "dcterms:publisher",
+        "dcat:theme",
+    ],
+    "http://www.w3.org/ns/dcat#Distribution": [
+        "dcat:accessURL",
+        "dcterms:description",
+        "dcterms:format",
+        "dcterms:license",
+        "dcatap:availability",
+        "dcat:mediaType",
+    ],
+    "http://xmlns.com/foaf/0.1/Agent": ["foaf:name"],
+}
+
+
+def test_dcat_catalogue_carries_dcat_ap_mandatory_and_recommended_properties(dumped):
+    _, out = dumped
+    void = _load(out / "void.ttl")
+    prefixes = {**iris.PREFIXES, "dcatap": "http://data.europa.eu/r5r/"}
+    missing = []
+    for cls, properties in DCAT_AP.items():
+        members = [
+            q.subject
+            for q in void.quads_for_pattern(
+                None, ox.NamedNode(iris.PREFIXES["rdf"] + "type"), ox.NamedNode(cls)
+            )
+        ]
+        assert members, cls
+        for member in members:
+            for name in properties:
+                prefix, local = name.split(":")
+                if not list(
+                    void.quads_for_pattern(member, ox.NamedNode(prefixes[prefix] + local), None)
+                ):
+                    missing.append((member.value, name))
+    assert missing == []
+
+
+def test_modified_is_the_last_accepted_submission_not_the_dump_time(tmp_path):
+    with Network.in_memory() as network:
+        network.init(include_example=True)
+        accepted = network.history("CM")[-1].when
+        dump_network(network.store, tmp_path, settings=SETTINGS)
+        first = (tmp_path / "void.ttl").read_bytes()
+        dump_network(network.store, tmp_path, settings=SETTINGS)
+    void = _load(tmp_path / "void.ttl")
+    modified = _value(void, iris.national_graph("CM"), iris.PREFIXES["dcterms"] + "modified")
+    assert datetime.fromisoformat(modified) == accepted
+    assert (tmp_path / "void.ttl").read_bytes() == first
+    assert (tmp_path / "submissions.ttl").is_file()
+    assert not (tmp_path / "history").exists()
+
+
+def test_change_log_records_added_replaced_and_removed_graphs(tmp_path):
+    a, b, c = (ox.NamedNode(iris.EXAMPLE + f"graph/{name}") for name in "abc")
+    p = ox.NamedNode("http://e/p")
+    store = store_of([ox.Quad(p, p, ox.Literal("1"), a), ox.Quad(p, p, ox.Literal("1"), b)])
+    dump_network(store, tmp_path, settings=SETTINGS)
+    store.update(
+        f"DROP GRAPH <{a.value}> ; INSERT DATA {{ "
+        f"GRAPH <{b.value}> {{ <http://e/p> <http://e/p> '2' }} "
+        f"GRAPH <{c.value}> {{ <http://e/p> <http://e/p> '3' }} }}"
+    )
+    second = dump_network(store, tmp_path, settings=SETTINGS)
+    assert not (tmp_path / graph_file(a.value)).exists()
+    assert sorted(second.removed) == sorted([graph_file(a.value), graph_file(a.value) + ".gz"])
+    log = _load(tmp_path / "changes.ttl")
+    rows = log.query(
+        """PREFIX foaf: <http://xmlns.com/foaf/0.1/> PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?set ?graph ?status WHERE { ?r foaf:primaryTopic ?graph ;
+          <http://www.w3.org/ns/adms#status> ?status ; dcterms:isPartOf/dcterms:identifier ?set }"""
+    )
+    changes = {
+        (r["set"].value, r["graph"].value, r["status"].value.rsplit("/", 1)[1]) for r in rows
+    }
+    assert ("2", a.value, "deleted") in changes
+    assert ("2", b.value, "updated") in changes
+    assert ("2", c.value, "created") in changes
+    assert ("1", a.value, "created") in changes
+    assert not any(s == "2" and g == iris.QUERIES_GRAPH for s, g, _ in changes)
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    target = tmp_path / "cbd.ttl"
+    target.write_bytes(b"old")
+
+    def refuse(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("chmgraph.dump.os.replace", refuse)
+    with pytest.raises(Exception, match="No space left"):
+        write_atomic(target, b"new content")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["cbd.ttl"]
+
+
+def test_cli_dump_writes_the_files(tmp_path):
+    store = tmp_path / "store"
+    with Network.open(store, create=True) as network:
+        network.init()
+    result = CliRunner().invoke(
+        cli, ["dump", "--store", str(store), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "dumped" in result.output and "files" in result.output
+    assert {"network.trig.gz", "network.nq.gz", "void.ttl", "changes.ttl", "cbd.ttl"} <= {
+        p.name for p in (tmp_path / "out").iterdir()
+    }
+
+
+def _store_ntriples(store: OxigraphStore, graph: str) -> bytes:
+    return (
+        ox.serialize((q.triple for q in store.quads(graph)), format=ox.RdfFormat.N_TRIPLES) or b""
+    )
+
+
+def _rdflib_graph(store: OxigraphStore, graph: str) -> rdflib.Graph:
+    """The store's graph built term by term in rdflib (no parser in between)."""
+    result = rdflib.Graph()
+    for quad in store.quads(graph):
+        result.add(tuple(_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return result
+
+
+def _rdflib_term(term):
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == iris.PREFIXES["xsd"] + "string":
+        return rdflib.Literal(term.value)  # rdflib's plain literal is RDF 1.1's xsd:string
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def _canonical(quads) -> set[ox.Quad]:
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return set(dataset)
+
+
+def _load(path: Path) -> ox.Store:
+    store = ox.Store()
+    store.load(path=str(path))
+    return store
+
+
+def _value(store: ox.Store, subject: str, predicate: str) -> str:
+    values = [
+        q.object.value
+        for q in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None)
+    ]
+    assert len(values) == 1, (subject, predicate, values)
+    return values[0]
