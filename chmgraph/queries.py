@@ -152,7 +152,7 @@ class NamedQuery:
         return cls(
             name=name,
             path=path,
-            title=header.get("title", name),
+            title=header.get("title", ""),
             description=header.get("description", ""),
             question=header.get("question", ""),
             keywords=tuple(k.strip() for k in header.get("keywords", "").split(",") if k.strip()),

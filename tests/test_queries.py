@@ -85,7 +85,7 @@ def test_a_bad_header_names_the_file_and_line(tmp_path):
         QueryLibrary.load(tmp_path)
     (tmp_path / "typed.rq").unlink()
     (tmp_path / "untitled.rq").write_text("ASK {}\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"untitled\.rq:1: query header lacks title"):
+    with pytest.raises(InputError, match=r"untitled\.rq:1: query header lacks title, description, question"):
         QueryLibrary.load(tmp_path)
 
 
