@@ -1,0 +1,117 @@
+"""``chmgraph queries`` and ``chmgraph query``, as a researcher runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner, Result
+
+from chmgraph import iris
+from chmgraph.cli import cli
+from chmgraph.entailment import materialize
+from chmgraph.network import Network
+from chmgraph.queries import QueryLibrary
+
+
+def run(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("query-cli") / "store"
+    with Network.open(path, create=True) as network:
+        network.init(include_example=True)
+        materialize(network)
+    return path
+
+
+def test_queries_lists_the_library_with_parameters():
+    result = run("queries")
+    assert result.exit_code == 0
+    assert "workshops-by-supporter" in result.stdout
+    assert "supporter: iri" in result.stdout
+    assert f"{len(QueryLibrary.load())} queries" in result.stdout
+
+
+def test_queries_as_turtle_describes_every_query():
+    result = run("queries", "--format", "turtle")
+    triples = list(ox.parse(result.stdout.encode(), format=ox.RdfFormat.TURTLE))
+    described = {t.subject.value for t in triples if t.predicate.value.endswith("#select")}
+    assert len(described) == sum(1 for q in QueryLibrary.load() if q.form == "SELECT")
+
+
+def test_a_researchers_session_with_a_parameter_and_csv_export(store):
+    result = run(
+        "query", "workshops-by-supporter", "-p", "supporter=chmid:government/BE",
+        "--format", "csv", "--store", store,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["city"] for r in rows} == {"Buea", "Marrakech"}
+    table = run("query", "workshops-in-year", "--store", store)
+    assert table.exit_code == 0 and "3 rows" in table.stdout and "Gros Islet" in table.stdout
+
+
+def test_text_and_files_run_too(store, tmp_path):
+    text = run("query", "-e", "SELECT (COUNT(*) AS ?n) { ?w a chm:RegionalWorkshop }",
+               "--format", "json", "--store", store)  # fmt: skip
+    assert json.loads(text.stdout)["results"]["bindings"][0]["n"]["value"] == "5"
+    path = tmp_path / "mine.rq"
+    path.write_text("ASK { ?x a <https://schema.org/Event> }\n", encoding="utf-8")
+    assert run("query", path, "--store", store).stdout.strip() == "yes"
+    assert run("query", path, "--no-entailment", "--store", store).stdout.strip() == "no"
+
+
+def test_graph_limit_and_rdf_formats(store):
+    cm = run("query", "national-chm-partners", "--graph", "CM", "--format", "tsv", "--store", store)
+    assert cm.stdout.splitlines()[0] == "?country\t?chm\t?partner\t?partnerName"
+    assert len(cm.stdout.splitlines()) == 2
+    limited = run("query", "workshops", "--limit", "2", "--format", "csv", "--store", store)
+    assert len(limited.stdout.strip().splitlines()) == 3
+    turtle = run("query", "events-as-schema-org", "--format", "turtle", "--store", store)
+    triples = list(ox.parse(turtle.stdout.encode(), format=ox.RdfFormat.TURTLE))
+    assert any(t.object.value == iris.government("JP") for t in triples)
+
+
+def test_the_row_cap_warns(store, monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_MAX_ROWS", "2")
+    result = run("query", "workshops", "--format", "csv", "--store", store)
+    assert result.exit_code == 0
+    assert len(result.stdout.strip().splitlines()) == 3
+    assert "cut at 2 rows (setting max_rows" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "nope"], "no query named 'nope'"),
+        (["query"], "give a query NAME"),
+        (["query", "workshops-in-year", "-p", "year=twenty"], "not a valid integer"),
+        (["query", "workshops", "-p", "year"], "expected NAME=VALUE"),
+        (["query", "-e", "SELECT ?x WHERE { ?x ?p ?o } ORDER ?x"],
+         "<query>:1:38: syntax error: expected BY"),
+        (["query", "-e", "SELECT * { SERVICE <https://evil.example/> { ?s ?p ?o } }"],
+         "not on the service_allowlist"),
+        (["query", "decisions", "--format", "turtle"], "does not fit a SELECT answer"),
+    ],
+)  # fmt: skip
+def test_errors_are_messages_with_exit_code_2(store, args, message):
+    result = run(*args, "--store", store)
+    assert result.exit_code == 2
+    assert message in result.stderr.replace("\n", "")
+
+
+def test_a_timeout_is_reported(store):
+    result = run("query", "-e", "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "--timeout", "0.2",
+                 "--limit", "1000000000", "--store", store)  # fmt: skip
+    assert result.exit_code == 2
+    assert "timed out after 0.2 s" in result.stderr
