@@ -60,6 +60,9 @@ def _request(
 ) -> SPARQLWrapper:
     request = SPARQLWrapper(url)
     request.setQuery(prepared.text)
+    # SPARQLWrapper guesses the form with a regular expression that words in comments can fool
+    # ("clearing-house" reads as CLEAR); the form is known, so say it.
+    request.queryType = prepared.form
     request.setMethod(POST)
     graph_answer = prepared.form in ("CONSTRUCT", "DESCRIBE")
     request.setReturnFormat(TURTLE if graph_answer else JSON)

@@ -68,7 +68,22 @@ _CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
 _PARAMETER = re.compile(
     r"^(?P<type>[a-z]+)\s*(?:=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<description>.*))?$"
 )
-_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE)
+# The tokens of SPARQL that matter for finding keywords: comments, strings and IRIs are skipped
+# whole so that a keyword inside them is never mistaken for one in the query.
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$]\w+)
+  | (?P<word>[A-Za-z_][\w.-]*:?[\w.-]*|:[\w.-]*)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<other>\S)
+    """,
+    re.VERBOSE,
+)
 _CASTS = ox.Store()  # an empty store, to evaluate casts with
 _REQUIRED_KEYS = ("title", "description", "question")
 _KNOWN_KEYS = {*_REQUIRED_KEYS, "keywords"}
@@ -121,8 +136,10 @@ class NamedQuery:
     @property
     def form(self) -> str:
         """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``: the first form keyword."""
-        match = _FORM.search(_strip_comments(self.text))
-        return match.group(1).upper() if match else "SELECT"
+        for token in tokens(self.text):
+            if token.lastgroup == "word" and token.group().upper() in _FORMS:
+                return token.group().upper()
+        return "SELECT"
 
     @property
     def iri(self) -> str:
@@ -355,8 +372,18 @@ def _typed_literal(value: str, datatype: str) -> ox.Literal | None:
     return typed if isinstance(typed, ox.Literal) else None
 
 
-def _strip_comments(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+def tokens(text: str) -> Iterator[re.Match[str]]:
+    """The tokens of SPARQL ``text`` that matter for finding its keywords.
+
+    >>> [t.group() for t in tokens('ASK { ?s <http://e/ASK> "SELECT" } # SELECT')]
+    ['ASK', '{', '?s', '<http://e/ASK>', '"SELECT"', '}', '# SELECT']
+    """
+    return _TOKEN.finditer(text)
+
+
+def is_keyword(token: re.Match[str], keyword: str) -> bool:
+    """Whether ``token`` is the SPARQL keyword ``keyword`` (any case)."""
+    return token.lastgroup == "word" and token.group().upper() == keyword
 
 
 def _en(text: str) -> ox.Literal:

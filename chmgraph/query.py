@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.entailment import inferred_graph
 from chmgraph.errors import ChmgraphError, InputError, SyntaxGateError
-from chmgraph.queries import NamedQuery
+from chmgraph.queries import NamedQuery, is_keyword, tokens
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
@@ -55,22 +55,6 @@ GRAPH_NAMES = {
     "submissions": iris.SUBMISSIONS_GRAPH,
 }
 
-# The tokens of SPARQL that matter for finding keywords: comments, strings and IRIs are skipped
-# whole so that a keyword inside them is never mistaken for one in the query.
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$]\w+)
-  | (?P<word>[A-Za-z_][\w.-]*:?[\w.-]*|:[\w.-]*)
-  | (?P<open>\{)
-  | (?P<close>\})
-  | (?P<other>\S)
-    """,
-    re.VERBOSE,
-)
 _ERROR_PLACE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 
 
@@ -149,18 +133,18 @@ def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
     """
     where = str(query.path) if query.path else "<query>"
     text = query.text
-    tokens = list(_tokens(text))
+    found = [t for t in tokens(text) if t.lastgroup != "comment"]
     insertions = []
     declared = {
         t.group().lower()
-        for t, prev in zip(tokens[1:], tokens, strict=False)
-        if _is(prev, "PREFIX")
+        for t, prev in zip(found[1:], found, strict=False)
+        if is_keyword(prev, "PREFIX")
     }
-    used = {t.group().split(":")[0] for t in tokens if t.lastgroup == "word" and ":" in t.group()}
+    used = {t.group().split(":")[0] for t in found if t.lastgroup == "word" and ":" in t.group()}
     missing = sorted(p for p in used if p in iris.PREFIXES and f"{p}:" not in declared)
     prologue = "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing)
     if bindings:
-        at = _where_brace(tokens, where)
+        at = _where_brace(found, where)
         names = " ".join(f"?{name}" for name in bindings)
         terms = " ".join(str(term) for term in bindings.values())
         block = f" VALUES ({names}) {{ ({terms}) }}"
@@ -186,13 +170,13 @@ def check_services(text: str, allowlist: Iterable[str]) -> None:
 service_allowlist setting (allowed: none)
     """
     allowed = set(allowlist)
-    tokens = [t for t in _tokens(text) if t.lastgroup != "comment"]
-    for index, token in enumerate(tokens):
-        if not _is(token, "SERVICE"):
+    found = [t for t in tokens(text) if t.lastgroup != "comment"]
+    for index, token in enumerate(found):
+        if not is_keyword(token, "SERVICE"):
             continue
-        target = tokens[index + 1] if index + 1 < len(tokens) else None
-        if target is not None and _is(target, "SILENT"):
-            target = tokens[index + 2] if index + 2 < len(tokens) else None
+        target = found[index + 1] if index + 1 < len(found) else None
+        if target is not None and is_keyword(target, "SILENT"):
+            target = found[index + 2] if index + 2 < len(found) else None
         if target is None or target.lastgroup != "iri":
             raise ServiceRefused(
                 "SERVICE endpoints must be written as a full <IRI> to be checked against the "
@@ -343,14 +327,6 @@ def _engine_error(error: BaseException) -> ChmgraphError:
     return ChmgraphError(f"the query failed: {reason}")
 
 
-def _tokens(text: str) -> Iterable[re.Match[str]]:
-    return _TOKEN.finditer(text)
-
-
-def _is(token: re.Match[str], keyword: str) -> bool:
-    return token.lastgroup == "word" and token.group().upper() == keyword
-
-
 def _where_brace(tokens: list[re.Match[str]], where: str) -> int:
     """The offset just after the ``{`` opening the outermost WHERE clause."""
     depth, after_where, first_open = 0, False, None
@@ -363,7 +339,7 @@ def _where_brace(tokens: list[re.Match[str]], where: str) -> int:
             depth += 1
         elif token.lastgroup == "close":
             depth -= 1
-        elif depth == 0 and _is(token, "WHERE"):
+        elif depth == 0 and is_keyword(token, "WHERE"):
             after_where = True
     if first_open is None:
         raise InputError(f"{where}: no WHERE clause to bind the parameters in")

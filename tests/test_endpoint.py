@@ -1,0 +1,165 @@
+"""The query library against a remote SPARQL 1.1 endpoint: an Oxigraph server started on
+loopback, loaded with the seed network's current and inferred graphs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from chmgraph import iris
+from chmgraph.cli import cli
+from chmgraph.endpoint import run_remote
+from chmgraph.entailment import inferred_graph, materialize
+from chmgraph.errors import InputError, StoreError
+from chmgraph.network import Network
+from chmgraph.queries import NamedQuery, QueryLibrary
+from chmgraph.query import ServiceRefused, run_query
+
+LIBRARY = QueryLibrary.load()
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+# These two range over GRAPH ?g, which at the endpoint also reaches the inferred graphs.
+NAMED_GRAPH_QUERIES = {"graph-statistics", "fact-provenance"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"oxigraph serve exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("oxigraph serve did not start")
+
+
+@pytest.fixture(scope="module")
+def network():
+    network = Network.in_memory()
+    network.init(include_example=True)
+    materialize(network)
+    return network
+
+
+@pytest.fixture(scope="module")
+def endpoint(network, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("endpoint")
+    graphs = network.current_graphs()
+    quads = [
+        q for g in graphs + [inferred_graph(g) for g in graphs] for q in network.store.quads(g)
+    ]
+    dump = folder / "seed.nq"
+    dump.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    location = folder / "db"
+    subprocess.run(
+        [OXIGRAPH, "load", "--location", location, "--file", dump], check=True, capture_output=True
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [OXIGRAPH, "serve", "--location", location, "--bind", f"127.0.0.1:{port}",
+         "--union-default-graph"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(port, process)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def answers(result) -> Counter:
+    if result.form == "ASK":
+        return Counter([result.boolean])
+    if result.form == "SELECT":
+        return Counter(tuple(map(unordered, row)) for row in result.rows)
+    return Counter(result.triples)
+
+
+def unordered(term):
+    """A GROUP_CONCAT's parts, sorted: SPARQL leaves their order to the engine."""
+    if isinstance(term, ox.Literal):
+        for separator in (" | ", ", "):
+            if separator in term.value:
+                return tuple(sorted(term.value.split(separator)))
+    return term
+
+
+@pytest.mark.parametrize("name", sorted(set(LIBRARY.names) - NAMED_GRAPH_QUERIES))
+def test_each_query_answers_the_same_remotely(network, endpoint, name):
+    local = run_query(network, LIBRARY[name])
+    remote = run_remote(endpoint, LIBRARY[name])
+    assert remote.variables == local.variables
+    assert answers(remote) == answers(local)
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_GRAPH_QUERIES))
+def test_named_graph_queries_find_every_local_answer_remotely(network, endpoint, name):
+    local = run_query(network, LIBRARY[name])
+    remote = run_remote(endpoint, LIBRARY[name])
+    assert set(local.rows) <= set(remote.rows)
+
+
+def test_parameters_and_graphs_go_to_the_endpoint(endpoint):
+    belgium = run_remote(
+        endpoint, LIBRARY["workshops-by-supporter"], params={"supporter": "chmid:government/BE"}
+    )
+    assert set(belgium.values("city")) == {"Buea", "Marrakech"}
+    partners = run_remote(endpoint, LIBRARY["national-chm-partners"], graphs=["CM"])
+    assert partners.values("partner") == [iris.ID + "org/belgian-partnership-chm"]
+    assert partners.values("partnerName") == [None]  # the label lives in the CBD graph
+
+
+def test_a_crafted_value_cannot_break_out_remotely(endpoint):
+    query = NamedQuery.from_text(
+        "# param name: string ; a label\n"
+        "SELECT ?thing WHERE { ?thing rdfs:label ?label FILTER(STR(?label) = ?name) }"
+    )
+    assert run_remote(endpoint, query, params={"name": "Government of Japan"}).values("thing") == [
+        iris.government("JP")
+    ]
+    crafted = 'x") || true || ("'
+    assert len(run_remote(endpoint, query, params={"name": crafted})) == 0
+
+
+def test_a_refused_service_sends_nothing_to_the_endpoint():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/query"
+        with pytest.raises(ServiceRefused):
+            run_remote(url, "SELECT * { SERVICE <https://evil.example/sparql> { ?s ?p ?o } }")
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_endpoint_errors_are_messages(endpoint):
+    with pytest.raises(InputError, match="the endpoint refused the query"):
+        run_remote(endpoint, "SELECT ?x WHERE { ?x ?p ?o } ORDER ?x")
+    with pytest.raises(StoreError, match="cannot reach the SPARQL endpoint"):
+        run_remote(f"http://127.0.0.1:{free_port()}/query", "ASK {}")
+
+
+def test_the_cli_runs_the_library_at_an_endpoint(endpoint):
+    result = CliRunner().invoke(
+        cli, ["query", "workshops-by-supporter", "--endpoint", endpoint, "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 6  # a header and Japan's five workshops
