@@ -1,0 +1,243 @@
+"""Where each thing is described in a submitted file: subjects mapped to source lines.
+
+No SHACL engine reports lines: the parsers they use forget positions. A light tokenizer pass over
+the submitted text finds, for each subject, the line of every statement block it starts, so a
+report can say ``cm.ttl:42`` instead of naming a blank node.
+
+* Turtle, TriG, N-Triples, N-Quads: exact. Prefixes and ``@base`` are followed, so ``ex:chm-CM``,
+  ``<chm/CM>`` and the full IRI are the same subject; labelled blank nodes (``_:b1``) keep their
+  label through the parser, so they map too. A ``[ ... ]`` blank node has no name to find and is
+  placed by the caller at its nearest named ancestor.
+* JSON-LD and RDF/XML: best effort. The line of the first ``"@id"`` / ``rdf:about`` /
+  ``rdf:nodeID`` whose value names the subject (in full, or as a compact IRI or relative
+  reference ending with its local part).
+
+>>> m = SourceMap.build(b'@prefix ex: <http://e/> .\\nex:a ex:p 1 .\\n\\nex:b ex:p [ ex:q 2 ] .',
+...                     format=ox.RdfFormat.TURTLE)
+>>> m.line("http://e/a"), m.line("http://e/b"), m.line("http://e/c")
+(2, 4, None)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import pyoxigraph as ox
+
+_TEXT_FORMATS = {
+    ox.RdfFormat.TURTLE,
+    ox.RdfFormat.TRIG,
+    ox.RdfFormat.N_TRIPLES,
+    ox.RdfFormat.N_QUADS,
+    ox.RdfFormat.N3,
+}
+_PUNCTUATION = set("[](){},;")
+# A run of characters that can form a prefixed name, keyword, number or blank node label.
+_WORD_END = re.compile(r"""[\s<>"'{}\[\](),;#]""")
+_ESCAPE = re.compile(r"\\(.)")
+_ID_ATTRIBUTE = re.compile(
+    r"""(?:"@id"\s*:\s*"([^"]*)"|rdf:(?:about|ID)\s*=\s*["']([^"']*)["'])"""
+    r"""|rdf:nodeID\s*=\s*["']([^"']*)["']"""
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "iri", "pname", "bnode", "string", "punct", "word"
+    text: str
+    line: int
+
+
+@dataclass
+class SourceMap:
+    """Subject (IRI, or ``_:label`` for a labelled blank node) to the lines describing it."""
+
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> SourceMap:
+        """The source map of ``data`` (already accepted by the syntax gate)."""
+        text = data.decode("utf-8", errors="replace")
+        if format in _TEXT_FORMATS:
+            return cls(_subject_lines(_tokens(text), base_iri))
+        return cls(_id_lines(text))
+
+    def line(self, subject: str) -> int | None:
+        """The first line where ``subject`` (an IRI or ``_:label``) starts a statement."""
+        found = self.lines.get(subject)
+        return found[0] if found else None
+
+    def resolve_fuzzy(self, subjects: list[str]) -> None:
+        """Attach fuzzy ``@id``/``rdf:about`` matches (JSON-LD, RDF/XML) to full subject IRIs."""
+        for subject in subjects:
+            if subject in self.lines:
+                continue
+            for written, found in self.lines.items():
+                if written and _names(written, subject):
+                    self.lines[subject] = found
+                    break
+
+
+def _names(written: str, subject: str) -> bool:
+    """Whether an ``@id``/``rdf:about`` value ``written`` plausibly names ``subject``."""
+    if written.startswith("_:") or subject.startswith("_:"):
+        return written == subject
+    tail = written.split(":", 1)[1] if re.match(r"^[A-Za-z][\w.-]*:(?!//)", written) else written
+    tail = tail.lstrip("#/")
+    return bool(tail) and subject.endswith(tail) and subject[-len(tail) - 1] in "/#:"
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    pos, line, size = 0, 1, len(text)
+    while pos < size:
+        char = text[pos]
+        if char == "\n":
+            line += 1
+            pos += 1
+        elif char.isspace():
+            pos += 1
+        elif char == "#":
+            end = text.find("\n", pos)
+            pos = size if end < 0 else end
+        elif text.startswith("<<", pos) or text.startswith(">>", pos):
+            yield _Token("punct", text[pos : pos + 2], line)
+            pos += 2
+        elif char == "<":
+            end = text.find(">", pos)
+            end = size if end < 0 else end
+            yield _Token("iri", text[pos + 1 : end], line)
+            pos = end + 1
+        elif char in "\"'":
+            end = _string_end(text, pos)
+            yield _Token("string", "", line)
+            line += text.count("\n", pos, end)
+            pos = end
+        elif char in _PUNCTUATION:
+            yield _Token("punct", char, line)
+            pos += 1
+        elif char == "^" and text.startswith("^^", pos):
+            yield _Token("punct", "^^", line)
+            pos += 2
+        else:
+            match = _WORD_END.search(text, pos + 1)
+            end = size if match is None else match.start()
+            word = text[pos:end]
+            # A final "." ends the statement, unless escaped inside a local name.
+            while word.endswith(".") and not word.endswith("\\."):
+                word, end = word[:-1], end - 1
+            if not word:
+                yield _Token("punct", ".", line)
+                pos += 1
+                continue
+            yield _Token(_word_kind(word), word, line)
+            pos = end
+
+
+def _word_kind(word: str) -> str:
+    if word.startswith("_:"):
+        return "bnode"
+    if ":" in word and not word.startswith("@"):
+        return "pname"
+    return "word"
+
+
+def _string_end(text: str, pos: int) -> int:
+    quote = text[pos]
+    long_quote = quote * 3
+    if text.startswith(long_quote, pos):
+        i = pos + 3
+        while True:
+            found = text.find(long_quote, i)
+            if found < 0:
+                return len(text)
+            backslashes = len(text[i:found]) - len(text[i:found].rstrip("\\"))
+            if backslashes % 2 == 0:
+                return found + 3
+            i = found + 1
+    i = pos + 1
+    while i < len(text) and text[i] != quote:
+        i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
+def _subject_lines(tokens: Iterator[_Token], base_iri: str | None) -> dict[str, list[int]]:
+    """Subjects of statement blocks, found by following Turtle/TriG's statement structure."""
+    prefixes: dict[str, str] = {}
+    base = base_iri or ""
+    found: dict[str, list[int]] = {}
+    depth = 0  # nesting of [ ] ( ) << >> inside a statement
+    expect_subject = True
+    pending: _Token | None = None
+    directive: list[_Token] = []
+    for token in tokens:
+        if directive:
+            directive.append(token)
+            keyword = directive[0].text.lower().lstrip("@")
+            if keyword == "prefix" and len(directive) == 3:
+                prefixes[directive[1].text.rstrip(":")] = _resolve(directive[2].text, base)
+                directive = [] if not directive[0].text.startswith("@") else directive
+            elif keyword == "base" and len(directive) == 2:
+                base = _resolve(directive[1].text, base)
+                directive = [] if not directive[0].text.startswith("@") else directive
+            elif token.text == "." and directive[0].text.startswith("@"):
+                directive = []
+            continue
+        if pending is not None:
+            if token.text != "{":  # "<g> {" names a TriG graph; anything else makes a subject
+                name = _term(pending, prefixes, base)
+                if name:
+                    found.setdefault(name, []).append(pending.line)
+                expect_subject = False
+            pending = None
+        if token.kind == "word" and token.text.lower() in {"@prefix", "prefix", "@base", "base"}:
+            directive = [token]
+        elif token.text in {"[", "(", "<<"}:
+            depth += 1
+            expect_subject = False
+        elif token.text in {"]", ")", ">>"}:
+            depth = max(0, depth - 1)
+        elif token.text in {"{", "}"} or (token.text == "." and depth == 0):
+            expect_subject = True
+        elif expect_subject and token.kind in {"iri", "pname", "bnode"}:
+            pending = token
+        elif expect_subject and token.kind == "word" and token.text.lower() == "graph":
+            continue
+    return found
+
+
+def _term(token: _Token, prefixes: dict[str, str], base: str) -> str | None:
+    if token.kind == "iri":
+        return _resolve(_unescape_iri(token.text), base)
+    if token.kind == "bnode":
+        return token.text
+    prefix, _, local = token.text.partition(":")
+    if prefix not in prefixes:
+        return None
+    return prefixes[prefix] + _ESCAPE.sub(r"\1", local)
+
+
+def _unescape_iri(text: str) -> str:
+    if "\\u" not in text and "\\U" not in text:
+        return text
+    return re.sub(
+        r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
+        lambda m: chr(int(m.group(1) or m.group(2), 16)),
+        text,
+    )
+
+
+def _resolve(iri: str, base: str) -> str:
+    return urljoin(base, iri) if base and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri) else iri
+
+
+def _id_lines(text: str) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _ID_ATTRIBUTE.finditer(line):
+            about, node_id = match.group(1) or match.group(2), match.group(3)
+            value = "_:" + node_id if node_id else about or ""
+            found.setdefault(value, []).append(number)
+    return found
