@@ -136,7 +136,11 @@ def dump_network(
         writer.write_both(graph_file(graph), TURTLE, turtle_header() + bodies[graph], graph)
     if iris.QUERIES_GRAPH not in graphs:
         _write_query_library(writer)
-    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, joint, alone, bodies))
+    # A graph's block in the TriG is its own file's body unless joint canonicalization labelled
+    # its blank nodes differently.
+    blocks = {g: bodies[g] if joint[g] == alone[g] else turtle_body(joint[g]) for g in graphs}
+    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, blocks))
+    del blocks
     del bodies
     writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
 
@@ -146,6 +150,13 @@ def dump_network(
     writer.write(VOID_FILE, TURTLE, canonical_turtle(description, describe.PREFIXES))
     _remove_stale(dump, previous.files)
     return dump
+
+
+def network_trig(store: GraphStore) -> bytes:
+    """The dumped graphs of ``store`` as deterministic TriG (the bytes of ``network.trig``)."""
+    graphs = dumped_graphs(store)
+    joint = canonical_ntriples({g: graph_ntriples(store, g) for g in graphs}, jointly=True)
+    return _trig(graphs, {g: turtle_body(joint[g]) for g in graphs})
 
 
 def graph_ntriples(store: GraphStore, graph: str) -> bytes:
@@ -214,18 +225,10 @@ def write_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
-def _trig(
-    graphs: Sequence[str],
-    joint: dict[str, bytes],
-    alone: dict[str, bytes],
-    bodies: dict[str, bytes],
-) -> bytes:
-    # A graph's block is its Turtle statements; its own file's body is reused unless joint
-    # canonicalization labelled its blank nodes differently.
+def _trig(graphs: Sequence[str], blocks: Mapping[str, bytes]) -> bytes:
     parts = [turtle_header()]
     for graph in graphs:
-        body = bodies[graph] if joint[graph] == alone[graph] else turtle_body(joint[graph])
-        parts += [f"<{graph}> {{\n".encode(), body, b"}\n"]
+        parts += [f"<{graph}> {{\n".encode(), blocks[graph], b"}\n"]
     return b"".join(parts)
 
 

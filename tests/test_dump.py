@@ -23,6 +23,7 @@ from chmgraph.dump import (
     deterministic_gzip,
     dump_network,
     graph_file,
+    network_trig,
     write_atomic,
 )
 from chmgraph.network import Network
@@ -159,6 +160,11 @@ def test_network_files_read_back_as_the_whole_dataset(dumped, name, rdf_format):
     dataset.parse(data=data, format=rdf_format)
     for graph in store.graphs():
         assert isomorphic(dataset.graph(rdflib.URIRef(graph)), _rdflib_graph(store, graph)), graph
+
+
+def test_network_trig_is_the_dumped_file(dumped):
+    store, out = dumped
+    assert network_trig(store) == (out / NETWORK_TRIG).read_bytes()
 
 
 def test_blank_nodes_shared_between_graphs_stay_shared_in_network_files(tmp_path):
