@@ -7,7 +7,14 @@
 (False, ['CHM-V001', 'CHM-W002'])
 """
 
-from chmgraph.validation.engine import ShapesError, Source, validate
+from chmgraph.validation.engine import ShapesError, Source, read_source, validate
 from chmgraph.validation.report import ValidationReport, ValidationResult
 
-__all__ = ["ShapesError", "Source", "ValidationReport", "ValidationResult", "validate"]
+__all__ = [
+    "ShapesError",
+    "Source",
+    "ValidationReport",
+    "ValidationResult",
+    "read_source",
+    "validate",
+]

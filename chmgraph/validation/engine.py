@@ -199,14 +199,18 @@ def _read_all(sources: Sequence[str | Path | Source]) -> list[_Read]:
 
 
 def _as_source(source: str | Path | Source) -> Source:
-    if isinstance(source, Source):
-        return source
-    path = Path(source)
+    return source if isinstance(source, Source) else read_source(source)
+
+
+def read_source(path: str | Path, format: str | ox.RdfFormat | None = None) -> Source:
+    """The file at ``path`` as a ``Source``, its format given by name or by its extension."""
+    path = Path(path)
+    rdf_format = detect_format(path, format)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    return Source(name=str(path), data=data, format=detect_format(path))
+    return Source(name=str(path), data=data, format=rdf_format)
 
 
 def _read(source: Source) -> _Read:
