@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -119,6 +120,16 @@ class SubmissionResult:
 
 
 @dataclass(frozen=True)
+class InitResult:
+    """What ``init`` loaded: triples per graph of the network, the example's submission, the
+    countries given synthetic national graphs."""
+
+    graphs: dict[str, int]
+    example: SubmissionResult | None = None
+    synthetic_countries: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class GraphInfo:
     """One named graph of the store."""
 
@@ -181,13 +192,17 @@ class Network:
         include_example: bool = False,
         progress: InitProgress | None = None,
         force: bool = False,
-    ) -> SubmissionResult | None:
+        synthetic: int | None = None,
+        seed: int = 0,
+    ) -> InitResult:
         """Load the ontology, reference and CBD graphs from ``ontology/`` and ``data/``.
 
         National graphs, their history and the submissions graph are never touched: rebuilding
         with ``force`` replaces only the network's own graphs, so no accepted version is lost.
         Every file is parsed strictly before the store changes. With ``include_example`` the
-        example submission is submitted as CM's first version (a no-op once it is there).
+        example submission is submitted as CM's first version (a no-op once it is there); with
+        ``synthetic`` a synthetic network of about that many triples (``chmgraph.synth``, from
+        ``seed``) fills the national graphs of countries that have none, for demos.
         """
         data_dir = data_dir or DATA_DIR
         present = [g for g in _BASE_GRAPHS if g in self.store.graphs()]
@@ -207,17 +222,75 @@ class Network:
             if progress:
                 progress(f"loading {_BASE_GRAPHS[graph]} graph", 0, len(quads))
             self.store.bulk_load(quads)
-            if progress:
-                progress(f"loading {_BASE_GRAPHS[graph]} graph", len(quads), len(quads))
+        example = None
         if include_example:
-            example = data_dir / EXAMPLE_SUBMISSION
-            return self.submit(
-                example,
+            example = self.submit(
+                data_dir / EXAMPLE_SUBMISSION,
                 EXAMPLE_COUNTRY,
                 by="chmgraph init",
                 message="The example submission (example data, not real facts).",
             )
-        return None
+        countries = self._load_synthetic(synthetic, seed, progress) if synthetic else []
+        return InitResult({g: len(q) for g, q in loaded.items()}, example, countries)
+
+    def _load_synthetic(self, triples: int, seed: int, progress: InitProgress | None) -> list[str]:
+        from chmgraph.synth import SyntheticNetwork
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"synthetic-{triples}-seed{seed}.trig"
+            if progress:
+                progress("generating the synthetic network", 0, 1)
+            SyntheticNetwork(target_triples=triples, seed=seed).write_file(path)
+            return self.load_national_graphs(
+                path,
+                by="chmgraph init",
+                message=f"Synthetic data (chmgraph.synth, seed {seed}): not real facts.",
+                progress=progress,
+            )
+
+    def load_national_graphs(
+        self, path: Path, *, by: str, message: str, progress: InitProgress | None = None
+    ) -> list[str]:
+        """Bulk-load the national graphs of a TriG file (a synthetic network for demos) as
+        version 1 of each country that has no version yet; returns the countries loaded.
+
+        This is the bulk path for building a demo network: the graphs are parsed strictly but
+        not validated (the history says so), and countries that already have versions are left
+        as they are.
+        """
+        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+        if progress:
+            progress(f"reading {path.name}", 0, 1)
+        by_country: dict[str, list[ox.Triple]] = {}
+        for quad in read_quads(path):
+            code = iris.country_of_graph(getattr(quad.graph_name, "value", ""))
+            if code is None:
+                raise InputError(f"{path}: {quad.graph_name} is not a national graph")
+            by_country.setdefault(code, []).append(quad.triple)
+        loaded = [code for code in sorted(by_country) if not versions(self.store, code)]
+        when = now()
+        for done, code in enumerate(loaded):
+            if progress:
+                progress(f"loading national graph {code}", done, len(loaded))
+            triples = by_country[code]
+            record = record_quads(
+                country=code,
+                number=1,
+                triples=len(triples),
+                sha256=digest,
+                when=when,
+                by=by,
+                message=message,
+                validation="not validated",
+            )
+            self.store.bulk_load(
+                [
+                    *_in_graph(iris.national_graph(code), triples),
+                    *_in_graph(iris.version_graph(code, 1), triples),
+                    *record,
+                ]
+            )
+        return loaded
 
     # Submissions
 
@@ -325,6 +398,8 @@ class Network:
             if kind == "national" and country:
                 version = stamps.get(("latest", country), (None, None))[0]
                 modified = stamps.get(("latest", country), (None, None))[1]
+            elif kind == "submissions":
+                modified = max((when for _, when in stamps.values()), default=None)
             else:
                 modified = stamps.get(("graph", iri), (None, None))[1]
             infos.append(GraphInfo(iri, kind, country, self.store.count(iri), version, modified))
@@ -546,6 +621,11 @@ def _stamp(graphs: Iterable[str]) -> str:
         f'<{g}> <{_MODIFIED}> "{when}"^^<{iris.PREFIXES["xsd"]}dateTime> .\n' for g in graphs
     )
     return deletes + f"INSERT DATA {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{\n{stamps}}} }}"
+
+
+def _in_graph(graph: str, triples: Iterable[ox.Triple]) -> Iterator[ox.Quad]:
+    name = ox.NamedNode(graph)
+    return (ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
 
 
 def _as_stored(quads: Iterable[ox.Quad]) -> list[ox.Triple]:

@@ -239,3 +239,19 @@ def test_open_without_a_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as raised:
         Network.open(tmp_path / "nothing", read_only=True)
     assert raised.value.exit_code == 3
+
+
+def test_synthetic_network_fills_only_countries_without_a_version(network: Network) -> None:
+    network.submit(EXAMPLE, "CM")
+    example = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
+    result = network.init(force=True, synthetic=3_000, seed=1)
+    assert "CM" not in result.synthetic_countries and "FR" in result.synthetic_countries
+    assert {q.triple for q in network.store.quads(iris.national_graph("CM"))} == example
+    [record] = network.history("FR")
+    assert (record.number, record.validation) == (1, "not validated")
+    assert "Synthetic data" in record.message
+    national = {q.triple for q in network.store.quads(iris.national_graph("FR"))}
+    assert national == {q.triple for q in network.store.quads(iris.version_graph("FR", 1))}
+    # Everything generated is in the synthetic namespace, besides the graph's own description.
+    subjects = {t.subject.value for t in national} - {iris.national_graph("FR")}
+    assert subjects and all(s.startswith(iris.SYNTHETIC) for s in subjects)

@@ -16,6 +16,7 @@ from rich.table import Table
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
 from chmgraph.network import GraphInfo, Network, SubmissionResult
+from chmgraph.synth import parse_size
 
 F = TypeVar("F", bound=Callable[..., object])
 _GRAPH_COLUMNS = ("graph", "kind", "country", "triples", "version", "modified (UTC)")
@@ -49,15 +50,38 @@ def _network(store_path: Path | None, **options: bool) -> Iterator[Network]:
 @click.option(
     "--with-example", is_flag=True, help="Submit the example national CHM as CM's first version."
 )
-def init(store_path: Path | None, force: bool, with_example: bool) -> None:
+@click.option(
+    "--with-synthetic",
+    "synthetic",
+    metavar="SIZE",
+    help="Fill the countries without a version with a synthetic network of about SIZE triples "
+    "(100k, 1m or a number), for demos.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic network.")
+def init(
+    store_path: Path | None, force: bool, with_example: bool, synthetic: str | None, seed: int
+) -> None:
     """Build the store from ontology/ and data/ (national graphs and history are kept)."""
     from chmgraph.cli import console
 
+    size = parse_size(synthetic) if synthetic else None
     with _network(store_path, create=True) as network, _progress_bar() as progress:
-        result = network.init(include_example=with_example, force=force, progress=progress)
-    console.print(f"built the network store at {network.store.location}", highlight=False)
-    if result is not None:
-        _print_result(result)
+        result = network.init(
+            include_example=with_example, force=force, progress=progress, synthetic=size, seed=seed
+        )
+    loaded = ", ".join(f"{_short(g)} {n:,}" for g, n in result.graphs.items())
+    console.print(
+        f"built the network store at {network.store.location} (triples: {loaded})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.example is not None:
+        _print_result(result.example)
+    if result.synthetic_countries:
+        console.print(
+            f"synthetic national graphs: {len(result.synthetic_countries)} countries",
+            highlight=False,
+        )
 
 
 @click.command()
@@ -68,10 +92,17 @@ def status(store_path: Path | None) -> None:
 
     with _network(store_path) as network:
         summary = network.status()
-    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; history graphs: chmgraph graphs")
+    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; every graph: chmgraph graphs")
+    national = [g for g in summary.graph_list if g.kind == "national"]
     for info in summary.graph_list:
-        if info.kind != "history":
+        if info.kind not in ("national", "history"):
             table.add_row(*_graph_row(info))
+    if national:
+        latest = max((g.modified for g in national if g.modified), default=None)
+        total = sum(g.triples for g in national)
+        table.add_row(
+            f"national/* ({len(national)})", "national", "", f"{total:,}", "", _when(latest)
+        )
     console.print(table)
     facts = Table(show_header=False, title=f"store at {summary.location}")
     for label, value in (
