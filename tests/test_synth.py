@@ -21,6 +21,7 @@ from chmgraph.synth import (
     SyntheticNetwork,
     parse_size,
 )
+from chmgraph.validation import validate
 
 SYN = iris.SYNTHETIC
 CHM = iris.VOCAB_BASE
@@ -222,3 +223,31 @@ def test_the_command_writes_one_countrys_submission(tmp_path):
     assert any(q.subject == chm for q in read_quads(out))
     unknown = CliRunner().invoke(cli, ["synth", "--country", "XX", "--out", str(out)])
     assert unknown.exit_code == 2 and "not a country of the synthetic network: XX" in unknown.output
+
+
+# The rule each injected kind breaks, by its code in shapes/chm.ttl.
+RULE_OF_KIND = {
+    "end-before-start": "CHM-V030",
+    "countries-exceed-participants": "CHM-V031",
+    "parallel-with-itself": "CHM-V032",
+    "unknown-property": "CHM-V080",
+}
+
+
+def test_a_generated_national_graph_conforms_to_the_shapes_without_warnings(tmp_path):
+    path = tmp_path / "ke.ttl"
+    SyntheticNetwork(target_triples=400, seed=3, countries=["KE"]).write_file(path, submission="KE")
+    report = validate([path], country="KE")
+    assert report.conforms
+    assert report.results == []
+
+
+def test_the_shapes_find_exactly_the_injected_violations(tmp_path):
+    path = tmp_path / "ke.ttl"
+    summary = SyntheticNetwork(
+        target_triples=400, seed=3, countries=["KE"], violations=len(VIOLATION_KINDS)
+    ).write_file(path, submission="KE")
+    report = validate([path], country="KE")
+    found = sorted((r.code, r.focus) for r in report.results)
+    assert found == sorted((RULE_OF_KIND[v.kind], v.focus) for v in summary.violations)
+    assert report.counts["Violation"] == len(VIOLATION_KINDS)
