@@ -43,9 +43,12 @@ class CheckedSubmission:
     report: object | None = None
 
     def render(self) -> str:
-        """The validation report and the network's own findings, as text."""
-        parts = [self.report.render(format="text")] if self.report is not None else []  # type: ignore[attr-defined]
-        parts += [f"Violation: {problem}" for problem in self.problems]
+        """What keeps the submission out, as text: the network's own findings, then the
+        validation report when it has violations."""
+        parts = [f"Violation: {problem}" for problem in self.problems]
+        report = self.report
+        if report is not None and not report.conforms:  # type: ignore[attr-defined]
+            parts.append(report.render(format="text"))  # type: ignore[attr-defined]
         return "\n".join(parts)
 
 
