@@ -44,6 +44,7 @@ _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _DCT_IDENTIFIER = rdflib.URIRef(iris.PREFIXES["dcterms"] + "identifier")
 _RDF_MEMBER = re.compile(r"^http://www\.w3\.org/1999/02/22-rdf-syntax-ns#_[1-9][0-9]*$")
 # Datatypes whose literals Turtle writes bare (1, 2.5, true), and so do messages.
+_XSD_STRING = iris.PREFIXES["xsd"] + "string"
 _BARE_DATATYPES = {iris.PREFIXES["xsd"] + n for n in ("integer", "decimal", "double", "boolean")}
 _SPARQL_PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 # The shape parameter holding the limit each core constraint component sets.
@@ -118,10 +119,10 @@ def validate(
     """
     if lang not in LANGUAGES:
         raise InputError(f"unknown message language {lang!r} (known: {', '.join(LANGUAGES)})")
-    read = _read_all(sources)
+    chm_mode = shapes is None
+    read = _read_all(sources, file_base=not chm_mode)
     data_quads = [q for r in read for q in r.quads]
     submitted = {q.triple for q in data_quads}
-    chm_mode = shapes is None
     shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
     shapes_graph = _shapes_graph(shape_paths)
     graph_triples = set(submitted)
@@ -135,6 +136,9 @@ def validate(
     if hierarchy is not None:
         graph_triples |= entailed(graph_triples, hierarchy)
     data_graph = to_rdflib(graph_triples)
+    for r in read:
+        for prefix, namespace in r.sourcemap.prefixes.items():
+            data_graph.bind(prefix, namespace, override=False)
     engine_graph = run_pyshacl(data_graph, shapes_graph)
     described = {t.subject for t in submitted}
     templates = Templates.of(MESSAGE_FILES + shape_paths)
@@ -159,6 +163,8 @@ def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.
         )
     except ReportableRuntimeError as exc:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from None
+    except NotImplementedError as exc:
+        raise ShapesError(f"the shapes use a feature the engine lacks: {exc}") from None
     if isinstance(report, ValidationFailure):
         raise ShapesError(f"the shapes cannot be used: {report.message}")
     return report
@@ -188,29 +194,39 @@ def _summary(templates: Templates, lang: str, counts: dict[str, int], conforms: 
 # Reading -------------------------------------------------------------------------------------
 
 
-def _read_all(sources: Sequence[str | Path | Source]) -> list[_Read]:
+def _read_all(sources: Sequence[str | Path | Source], *, file_base: bool) -> list[_Read]:
+    """Read and parse every source; with ``file_base``, a file's relative IRIs resolve against
+    its own location, as plain pySHACL resolves them."""
     if not sources:
         raise InputError("nothing to validate: give at least one file")
-    read = [_read(_as_source(s)) for s in sources]
+    read = [_read(_as_source(s, file_base=file_base)) for s in sources]
     if len(read) > 1:
         for index, r in enumerate(read):
             _separate_blank_nodes(r, f"s{index}")
     return read
 
 
-def _as_source(source: str | Path | Source) -> Source:
-    return source if isinstance(source, Source) else read_source(source)
+def _as_source(source: str | Path | Source, *, file_base: bool) -> Source:
+    if isinstance(source, Source):
+        return source
+    return read_source(source, base_iri=Path(source).absolute().as_uri() if file_base else None)
 
 
-def read_source(path: str | Path, format: str | ox.RdfFormat | None = None) -> Source:
-    """The file at ``path`` as a ``Source``, its format given by name or by its extension."""
+def read_source(
+    path: str | Path, format: str | ox.RdfFormat | None = None, *, base_iri: str | None = None
+) -> Source:
+    """The file at ``path`` as a ``Source``, its format given by name or by its extension.
+
+    ``base_iri`` resolves relative IRIs; without one, a relative IRI is a syntax error (the
+    network's data uses absolute IRIs only).
+    """
     path = Path(path)
     rdf_format = detect_format(path, format)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    return Source(name=str(path), data=data, format=rdf_format)
+    return Source(name=str(path), data=data, format=rdf_format, base_iri=base_iri)
 
 
 def _read(source: Source) -> _Read:
@@ -262,7 +278,7 @@ def _load_shapes(key: tuple[tuple[str, int], ...]) -> rdflib.Graph:
     boolean patch keeps ``"1"^^xsd:boolean`` as written, which rdflib would rewrite)."""
     graph = rdflib.Graph()
     for name, _ in key:
-        read_quads(name)
+        read_quads(name, base_iri=Path(name).absolute().as_uri())
         rdflib_bool_patch()
         try:
             loaded = load_from_source(name, multigraph=True, do_owl_imports=False)
@@ -387,7 +403,10 @@ def _to_rdflib(term):
     if isinstance(term, ox.Literal):
         if term.language:
             return rdflib.Literal(term.value, lang=term.language)
-        return rdflib.Literal(term.value, datatype=term.datatype.value, normalize=False)
+        if term.datatype.value == _XSD_STRING:
+            return rdflib.Literal(term.value)
+        # rdflib's own parser builds literals this way, so results agree with plain pySHACL.
+        return rdflib.Literal(term.value, datatype=term.datatype.value)
     raise InputError(f"RDF-star triple terms cannot be validated: {term}")
 
 

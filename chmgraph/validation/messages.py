@@ -73,7 +73,7 @@ class Templates:
 def _templates(key: tuple[tuple[str, int], ...]) -> Templates:
     found: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for name, _ in key:
-        for quad in read_quads(name):
+        for quad in read_quads(name, base_iri=Path(name).absolute().as_uri()):
             obj = quad.object
             if quad.predicate.value in {MESSAGE, SUGGESTION} and isinstance(obj, ox.Literal):
                 subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else ""

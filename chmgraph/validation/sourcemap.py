@@ -56,13 +56,15 @@ class SourceMap:
     """Subject (IRI, or ``_:label`` for a labelled blank node) to the lines describing it."""
 
     lines: dict[str, list[int]] = field(default_factory=dict)
+    prefixes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> SourceMap:
         """The source map of ``data`` (already accepted by the syntax gate)."""
         text = data.decode("utf-8", errors="replace")
         if format in _TEXT_FORMATS:
-            return cls(_subject_lines(_tokens(text), base_iri))
+            prefixes: dict[str, str] = {}
+            return cls(_subject_lines(_tokens(text), base_iri, prefixes), prefixes)
         return cls(_id_lines(text))
 
     def line(self, subject: str) -> int | None:
@@ -163,9 +165,11 @@ def _string_end(text: str, pos: int) -> int:
     return i + 1
 
 
-def _subject_lines(tokens: Iterator[_Token], base_iri: str | None) -> dict[str, list[int]]:
-    """Subjects of statement blocks, found by following Turtle/TriG's statement structure."""
-    prefixes: dict[str, str] = {}
+def _subject_lines(
+    tokens: Iterator[_Token], base_iri: str | None, prefixes: dict[str, str]
+) -> dict[str, list[int]]:
+    """Subjects of statement blocks, found by following Turtle/TriG's statement structure;
+    the prefixes declared on the way are added to ``prefixes``."""
     base = base_iri or ""
     found: dict[str, list[int]] = {}
     depth = 0  # nesting of [ ] ( ) << >> inside a statement
