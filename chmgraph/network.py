@@ -58,7 +58,7 @@ InitProgress = Callable[[str, int, int], None]
 EXAMPLE_SUBMISSION = Path("examples") / "national-chm-example.ttl"
 EXAMPLE_COUNTRY = "CM"
 
-_BASE_GRAPHS = {
+BASE_GRAPHS = {
     iris.ONTOLOGY_GRAPH: "ontology",
     iris.REFERENCE_GRAPH: "reference",
     iris.CBD_GRAPH: "cbd",
@@ -120,16 +120,6 @@ class SubmissionResult:
     def report(self) -> object | None:
         """The validation report, when the submission was validated."""
         return self.checked.report if self.checked else None
-
-
-@dataclass(frozen=True)
-class InitResult:
-    """What ``init`` loaded: triples per graph of the network, the example's submission, the
-    countries given synthetic national graphs."""
-
-    graphs: dict[str, int]
-    example: SubmissionResult | None = None
-    synthetic_countries: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -197,7 +187,7 @@ class Network:
         force: bool = False,
         synthetic: int | None = None,
         seed: int = 0,
-    ) -> InitResult:
+    ) -> None:
         """Load the ontology, reference and CBD graphs from ``ontology/`` and ``data/``.
 
         National graphs, their history and the submissions graph are never touched: rebuilding
@@ -208,7 +198,7 @@ class Network:
         ``seed``) fills the national graphs of countries that have none, for demos.
         """
         data_dir = data_dir or DATA_DIR
-        present = [g for g in _BASE_GRAPHS if g in self.store.graphs()]
+        present = [g for g in BASE_GRAPHS if g in self.store.graphs()]
         if present and not force:
             raise ChmgraphError(
                 f"store at {self.store.location} is already built; use --force to reload the "
@@ -223,20 +213,27 @@ class Network:
         self.store.update("".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in loaded) + _stamp(loaded))
         for graph, quads in loaded.items():
             if progress:
-                progress(f"loading {_BASE_GRAPHS[graph]} graph", 0, len(quads))
+                progress(f"loading {BASE_GRAPHS[graph]} graph", 0, len(quads))
             self.store.bulk_load(quads)
-        example = None
         if include_example:
-            example = self.submit(
-                data_dir / EXAMPLE_SUBMISSION,
-                EXAMPLE_COUNTRY,
-                by="chmgraph init",
-                message="The example submission (example data, not real facts).",
-            )
-        countries = self._load_synthetic(synthetic, seed, progress) if synthetic else []
-        return InitResult({g: len(q) for g, q in loaded.items()}, example, countries)
+            self.submit_example(data_dir)
+        if synthetic:
+            self.load_synthetic(synthetic, seed=seed, progress=progress)
 
-    def _load_synthetic(self, triples: int, seed: int, progress: InitProgress | None) -> list[str]:
+    def submit_example(self, data_dir: Path | None = None) -> SubmissionResult:
+        """Submit the example submission (``data/examples/``) as CM's, like a steward would."""
+        return self.submit(
+            (data_dir or DATA_DIR) / EXAMPLE_SUBMISSION,
+            EXAMPLE_COUNTRY,
+            by="chmgraph init",
+            message="The example submission (example data, not real facts).",
+        )
+
+    def load_synthetic(
+        self, triples: int, *, seed: int = 0, progress: InitProgress | None = None
+    ) -> list[str]:
+        """Fill the national graphs of countries without a version with a synthetic network of
+        about ``triples`` triples (``chmgraph.synth``); returns the countries filled."""
         from chmgraph.synth import SyntheticNetwork
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -382,7 +379,7 @@ class Network:
         """The graphs a query sees by default: ontology, reference, CBD, every national graph
         and the submissions graph; never history graphs."""
         national = [g for g in self.store.graphs() if iris.country_of_graph(g)]
-        return [*_BASE_GRAPHS, *national, iris.SUBMISSIONS_GRAPH]
+        return [*BASE_GRAPHS, *national, iris.SUBMISSIONS_GRAPH]
 
     def query(
         self, sparql: str, *, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None
@@ -500,8 +497,8 @@ def graph_kind(iri: str) -> tuple[str, str | None, int | None]:
     >>> graph_kind(iris.CBD_GRAPH)
     ('cbd', None, None)
     """
-    if iri in _BASE_GRAPHS:
-        return _BASE_GRAPHS[iri], None, None
+    if iri in BASE_GRAPHS:
+        return BASE_GRAPHS[iri], None, None
     country = iris.country_of_graph(iri)
     if country:
         return "national", country, None

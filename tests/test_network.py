@@ -244,8 +244,8 @@ def test_open_without_a_store_is_a_store_error(tmp_path: Path) -> None:
 def test_synthetic_network_fills_only_countries_without_a_version(network: Network) -> None:
     network.submit(EXAMPLE, "CM")
     example = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
-    result = network.init(force=True, synthetic=3_000, seed=1)
-    assert "CM" not in result.synthetic_countries and "FR" in result.synthetic_countries
+    countries = network.load_synthetic(3_000, seed=1)
+    assert "CM" not in countries and "FR" in countries
     assert {q.triple for q in network.store.quads(iris.national_graph("CM"))} == example
     [record] = network.history("FR")
     assert (record.number, record.validation) == (1, "not validated")

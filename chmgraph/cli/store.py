@@ -15,7 +15,7 @@ from rich.table import Table
 
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
-from chmgraph.network import GraphInfo, Network, SubmissionResult
+from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult
 from chmgraph.synth import parse_size
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -65,23 +65,21 @@ def init(
     from chmgraph.cli import console
 
     size = parse_size(synthetic) if synthetic else None
-    with _network(store_path, create=True) as network, _progress_bar() as progress:
-        result = network.init(
-            include_example=with_example, force=force, progress=progress, synthetic=size, seed=seed
-        )
-    loaded = ", ".join(f"{_short(g)} {n:,}" for g, n in result.graphs.items())
-    console.print(
-        f"built the network store at {network.store.location} (triples: {loaded})",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if result.example is not None:
-        _print_result(result.example)
-    if result.synthetic_countries:
+    with _network(store_path, create=True) as network:
+        with _progress_bar() as progress:
+            network.init(force=force, progress=progress)
+        loaded = ", ".join(f"{_short(g)} {network.store.count(g):,}" for g in BASE_GRAPHS)
         console.print(
-            f"synthetic national graphs: {len(result.synthetic_countries)} countries",
+            f"built the network store at {network.store.location} (triples: {loaded})",
             highlight=False,
+            soft_wrap=True,
         )
+        if with_example:
+            _print_result(network.submit_example())
+        if size:
+            with _progress_bar() as progress:
+                countries = network.load_synthetic(size, seed=seed, progress=progress)
+            console.print(f"synthetic national graphs: {len(countries)} countries")
 
 
 @click.command()
