@@ -11,6 +11,7 @@ import pytest
 from chmgraph import iris
 from chmgraph.errors import InputError
 from chmgraph.queries import PARAMETER_TYPES, NamedQuery, Parameter, QueryLibrary
+from chmgraph.settings import PROJECT_ROOT
 from chmgraph.vocabulary import Vocabulary
 
 LIBRARY = QueryLibrary.load()
@@ -85,7 +86,9 @@ def test_a_bad_header_names_the_file_and_line(tmp_path):
         QueryLibrary.load(tmp_path)
     (tmp_path / "typed.rq").unlink()
     (tmp_path / "untitled.rq").write_text("ASK {}\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"untitled\.rq:1: query header lacks title, description, question"):
+    with pytest.raises(
+        InputError, match=r"untitled\.rq:1: query header lacks title, description, question"
+    ):
         QueryLibrary.load(tmp_path)
 
 
@@ -96,3 +99,12 @@ def test_a_library_query_is_found_by_name_or_path(tmp_path):
     assert LIBRARY.resolve(str(path)).text == "ASK {}\n"
     with pytest.raises(InputError, match="no query named 'decision'"):
         LIBRARY.resolve("decision")
+
+
+def test_the_documentation_lists_every_query_with_its_question():
+    text = (PROJECT_ROOT / "docs" / "queries.md").read_text(encoding="utf-8")
+    text = text.split("## The library", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", text, flags=re.MULTILINE))
+    assert listed == set(LIBRARY.names)
+    for query in LIBRARY:
+        assert f"| `{query.name}` | {query.question} |" in text
