@@ -39,6 +39,7 @@ from chmgraph.validation.sourcemap import SourceMap
 from chmgraph.vocabulary import STRUCTURAL_PREDICATES, Vocabulary, curie
 
 CHM_SHAPES = (SHAPES_DIR / "chm.ttl",)
+REDEFINITION_RULE = "CHM-V090"
 MESSAGE_FILES = (MESSAGE_FILE,)
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _DCT_IDENTIFIER = rdflib.URIRef(iris.PREFIXES["dcterms"] + "identifier")
@@ -124,7 +125,7 @@ def validate(
     data_quads = [q for r in read for q in r.quads]
     submitted = {q.triple for q in data_quads}
     shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
-    shapes_graph = _shapes_graph(shape_paths)
+    shapes_in_use = shapes_graph(shape_paths)
     graph_triples = set(submitted)
     if chm_mode:
         context = Context.load()
@@ -139,15 +140,15 @@ def validate(
     for r in read:
         for prefix, namespace in r.sourcemap.prefixes.items():
             data_graph.bind(prefix, namespace, override=False)
-    engine_graph = run_pyshacl(data_graph, shapes_graph)
+    engine_graph = run_pyshacl(data_graph, shapes_in_use)
     described = {t.subject for t in submitted}
     templates = Templates.of(MESSAGE_FILES + shape_paths)
-    builder = _ResultBuilder(data_graph, shapes_graph, engine_graph, templates, read, lang)
-    results = [
+    builder = _ResultBuilder(data_graph, shapes_in_use, engine_graph, templates, read, lang)
+    built = [
         r for r in builder.results() if not chm_mode or _from_rdflib(r.node_focus) in described
     ]
     return ValidationReport(
-        results=sorted((r.result for r in results), key=_order),
+        results=sorted(_without_consequences([b.result for b in built]), key=_order),
         data_quads=data_quads,
         lang=lang,
         engine_graph=engine_graph,
@@ -168,6 +169,13 @@ def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.
     if isinstance(report, ValidationFailure):
         raise ShapesError(f"the shapes cannot be used: {report.message}")
     return report
+
+
+def _without_consequences(results: list[ValidationResult]) -> list[ValidationResult]:
+    """A thing a national graph may not describe (CHM-V090) is reported for that alone: what
+    other shapes say of the partial copy would only send the steward after the wrong fix."""
+    redefined = {r.focus for r in results if r.code == REDEFINITION_RULE}
+    return [r for r in results if r.focus not in redefined or r.code == REDEFINITION_RULE]
 
 
 def _order(result: ValidationResult) -> tuple:
@@ -260,7 +268,8 @@ def _key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
 # Shapes ------------------------------------------------------------------------------------
 
 
-def _shapes_graph(paths: tuple[Path, ...]) -> rdflib.Graph:
+def shapes_graph(paths: tuple[Path, ...]) -> rdflib.Graph:
+    """The shapes of ``paths`` as one rdflib graph, read once per process (again if changed)."""
     key = tuple((str(p), _mtime(p)) for p in paths)
     return _load_shapes(key)
 
@@ -295,13 +304,8 @@ def _load_shapes(key: tuple[tuple[str, int], ...]) -> rdflib.Graph:
 
 
 def _lent(submitted: set[ox.Triple], context: Context) -> set[ox.Triple]:
-    """Types and labels of the things the submission points at but does not describe."""
-    described = {t.subject for t in submitted}
-    pointed = {
-        t.object
-        for t in submitted
-        if isinstance(t.object, ox.NamedNode) and t.object not in described
-    }
+    """Types and labels of the things the submission points at, as the network knows them."""
+    pointed = {t.object for t in submitted if isinstance(t.object, ox.NamedNode)}
     return set(context.about(pointed))
 
 
@@ -340,12 +344,7 @@ def _national_facts(submitted: set[ox.Triple], context: Context, country: str) -
     if country_iri not in context.reference_terms:
         raise InputError(f"unknown country {country!r}: not a country of the reference graph")
     submission = ox.NamedNode(CHMSH + "submission")
-    facts = {
-        ox.Triple(submission, ox.NamedNode(CHMSH + "country"), country_iri),
-        ox.Triple(
-            submission, ox.NamedNode(CHMSH + "countryCode"), ox.Literal(country_iri.value[-2:])
-        ),
-    }
+    facts = {ox.Triple(submission, ox.NamedNode(CHMSH + "country"), country_iri)}
     defined_in = ox.NamedNode(CHMSH + "definedIn")
     for subject in {t.subject for t in submitted if isinstance(t.subject, ox.NamedNode)}:
         if subject in context.ontology_terms or subject.value.startswith(iris.VOCAB_BASE):
@@ -480,8 +479,8 @@ class _ResultBuilder:
             "focus": self._label(focus) or _show(focus),
         }
         local = str(component).rsplit("#", 1)[-1] if component is not None else ""
-        if local == "UniqueLangConstraintComponent" and isinstance(value, rdflib.Literal):
-            detail["value"] = value.language or str(value)
+        if local == "UniqueLangConstraintComponent":
+            detail["value"] = self._repeated_languages(focus, path_node)
         parameter = _PARAMETER.get(local)
         if parameter is not None and shape is not None:
             detail["expected"] = self._expected(shape, parameter)
@@ -511,9 +510,14 @@ class _ResultBuilder:
         return ", ".join(parts) or _show(member)
 
     def _count(self, focus, path_node) -> int | None:
-        if isinstance(path_node, rdflib.URIRef):
-            return len(set(self.data.objects(focus, path_node)))
-        return None
+        values = _values(self.report, self.data, focus, path_node)
+        return None if values is None else len(values)
+
+    def _repeated_languages(self, focus, path_node) -> str | None:
+        values = _values(self.report, self.data, focus, path_node) or set()
+        tags = [v.language for v in values if isinstance(v, rdflib.Literal) and v.language]
+        repeated = sorted({t for t in tags if tags.count(t) > 1})
+        return ", ".join(repeated) or None
 
     def _bindings(self, node) -> dict[str, str]:
         """Values of a SPARQL rule's variables, read back from its filled-in ``sh:message``."""
@@ -634,7 +638,40 @@ def _show(term) -> str:
 
 def _show_text(text: str) -> str:
     """A value pySHACL wrote into a message, shown with the network's prefixes when an IRI."""
-    return curie(text) if "://" in text else text
+    if re.match(r"^[a-z][a-z0-9+.-]*://\S+$", text):
+        return _show(rdflib.URIRef(text))
+    return text
+
+
+def _values(shapes: rdflib.Graph, data: rdflib.Graph, focus, path) -> set | None:
+    """The values of ``path`` at ``focus``: predicates, inverses, sequences and alternatives;
+    None for a path this does not follow (the count is then shown as unknown)."""
+    if isinstance(path, rdflib.URIRef):
+        return set(data.objects(focus, path))
+    inverse = shapes.value(path, SH.inversePath)
+    if isinstance(inverse, rdflib.URIRef):
+        return set(data.subjects(inverse, focus))
+    alternatives = shapes.value(path, SH.alternativePath)
+    if alternatives is not None:
+        found: set = set()
+        for member in rdflib.collection.Collection(shapes, alternatives):
+            values = _values(shapes, data, focus, member)
+            if values is None:
+                return None
+            found |= values
+        return found
+    if shapes.value(path, RDF.first) is not None:
+        current = {focus}
+        for step in rdflib.collection.Collection(shapes, path):
+            following: set = set()
+            for node in current:
+                values = _values(shapes, data, node, step)
+                if values is None:
+                    return None
+                following |= values
+            current = following
+        return current
+    return None
 
 
 def _path(graph: rdflib.Graph, node) -> str:
