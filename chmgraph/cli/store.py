@@ -75,7 +75,7 @@ def init(
             soft_wrap=True,
         )
         if with_example:
-            _print_result(network.submit_example())
+            _print_result(network.submit_example(), "the example submission")
         if size:
             with _progress_bar() as progress:
                 countries = network.load_synthetic(size, seed=seed, progress=progress)
@@ -191,7 +191,7 @@ def rollback(
     """Make version TO of COUNTRY's graph current again, as a new version."""
     with _network(store_path) as network:
         result = network.rollback(country, to, by=by, message=message)
-    _print_result(result)
+    _print_result(result, f"version {to}")
 
 
 @click.command()
@@ -228,10 +228,10 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else ""
 
 
-def _print_result(result: SubmissionResult, file: Path | None = None) -> None:
+def _print_result(result: SubmissionResult, what: str | Path | None = None) -> None:
     from chmgraph.cli import console, err_console
 
-    what = f"{file}" if file else f"{result.country}"
+    what = str(what or result.country)
     if result.status == "accepted":
         console.print(
             f"accepted: {result.country} version {result.version} ({result.triples:,} triples)",
