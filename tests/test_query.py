@@ -305,3 +305,15 @@ def test_service_inside_comments_strings_and_iris_is_not_a_call():
         " ?s <https://example.org/SERVICE> ?o }",
         [],
     )
+
+
+def test_materialize_works_on_a_bare_store_too():
+    from chmgraph.store.oxigraph import OxigraphStore
+
+    network = Network.in_memory()
+    network.init()
+    store: OxigraphStore = network.store  # type: ignore[assignment]
+    written = materialize(store)
+    assert written == sum(store.count(g) for g in store.graphs() if "/graph/inferred/" in g)
+    assert store.count(inferred_graph(iris.CBD_GRAPH)) > 0
+    assert materialize(store) == written  # recomputing replaces, never piles up

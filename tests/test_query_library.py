@@ -162,6 +162,10 @@ def test_parallel_events(network):
     assert all((b, a) in pairs for a, b in pairs)
     assert (EVENT + "2014-buea-belgian-partnership-coordination-meeting",
             EVENT + "2014-buea-chm-workshop") in pairs  # fmt: skip
+    buea = run(network, "parallel-events", event="chmid:event/2014-buea-chm-workshop")
+    assert buea.values("parallelLabel") == [
+        "Coordination Meeting of the Belgian Partnership for the Clearing-House Mechanism"
+    ]
 
 
 def test_joint_sessions(network):
