@@ -66,7 +66,7 @@ def run(size: str = "100k", repeats: int = 3) -> list[dict[str, Any]]:
             "goal",
         )
     } | {
-        "name": "load (in memory)",
+        "name": "in memory",
         "chmgraph_name": "OxigraphStore.bulk_load, in memory",
         "chmgraph_s": in_memory.seconds,
         "peak_rss_mb": in_memory.peak_rss_mb,
