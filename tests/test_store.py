@@ -162,3 +162,27 @@ def test_store_locked_by_another_process_says_so(tmp_path: Path) -> None:
             open_store(path)
     finally:
         holder.communicate("")
+
+
+def test_replace_graphs_keeps_every_kind_of_term(store: GraphStore) -> None:
+    """Quotes, backslashes, line breaks, scripts, language tags, datatypes and blank nodes
+    come back from the store as they went in."""
+    s = ox.NamedNode("https://example.org/chmgraph/synthetic/s")
+    node = ox.BlankNode()
+    objects = [
+        ox.Literal('He said "yes"\\ then\nleft\t.'),
+        ox.Literal("Объединённые Нации", language="ru"),
+        ox.Literal("联合国", language="zh"),
+        ox.Literal("الأمم المتحدة", language="ar"),
+        ox.Literal("x y", datatype=ox.NamedNode("https://example.org/chmgraph/synthetic/type")),
+        ox.NamedNode("https://example.org/chmgraph/synthetic/o?q=1&r=%20#frag"),
+        node,
+    ]
+    given = [ox.Triple(s, P, o) for o in objects] + [ox.Triple(node, P, ox.Literal("inner"))]
+    store.replace_graphs({G1: given})
+    stored = [q.triple for q in store.quads(G1)]
+    assert {t for t in stored if not isinstance(t.object, ox.BlankNode)} - {
+        t for t in stored if isinstance(t.subject, ox.BlankNode)
+    } == set(given[:-2])
+    [blank] = [t.object for t in stored if isinstance(t.object, ox.BlankNode)]
+    assert [t.object for t in stored if t.subject == blank] == [ox.Literal("inner")]
