@@ -9,7 +9,8 @@ Each of these rules derives a triple from a single triple, so what a graph entai
 graph alone. The entailed triples of each source graph are materialized into their own graph,
 ``inferred_graph(source)``, when the source changes: a submission recomputes only its national
 graph's inferred graph, and restricting a query to some graphs brings exactly their entailments.
-Inferred graphs are never part of a national graph, its history or its dump.
+Inferred graphs are never part of a national graph, its history or its dump; each states the
+graph it was derived from (``prov:wasDerivedFrom``).
 
 >>> inferred_graph("https://w3id.org/chmgraph/graph/national/CM")
 'https://w3id.org/chmgraph/graph/inferred/national/CM'
@@ -29,6 +30,7 @@ from chmgraph.store import GraphStore
 from chmgraph.vocabulary import RDF_TYPE, Vocabulary
 
 _TYPE = ox.NamedNode(RDF_TYPE)
+_DERIVED_FROM = ox.NamedNode(iris.PREFIXES["prov"] + "wasDerivedFrom")
 
 
 def inferred_graph(source: str) -> str:
@@ -103,9 +105,22 @@ def materialize(target: object, graphs: Iterable[str] | None = None) -> int:
     written = 0
     for graph in graphs:
         triples = list(rules.entailed(q.triple for q in store.quads(graph)))
-        store.replace_graphs({inferred_graph(graph): triples})
+        store.replace_graphs({inferred_graph(graph): [*triples, _derived_from(graph)]})
         written += len(triples)
     return written
+
+
+def missing(store: GraphStore, graphs: Iterable[str]) -> list[str]:
+    """The non-empty ``graphs`` that have no inferred graph: entailment was never materialized
+    for them."""
+    present = set(store.graphs())
+    return [g for g in graphs if g in present and inferred_graph(g) not in present]
+
+
+def _derived_from(graph: str) -> ox.Triple:
+    # Every inferred graph says what it was derived from, so that it exists (and ``missing``
+    # can tell) even when its source entails nothing.
+    return ox.Triple(ox.NamedNode(inferred_graph(graph)), _DERIVED_FROM, ox.NamedNode(graph))
 
 
 def _is_source(graph: str) -> bool:

@@ -115,3 +115,16 @@ def test_a_timeout_is_reported(store):
                  "--limit", "1000000000", "--store", store)  # fmt: skip
     assert result.exit_code == 2
     assert "timed out after 0.2 s" in result.stderr
+
+
+def test_a_network_without_inferred_graphs_warns_until_entail_runs(tmp_path):
+    path = tmp_path / "store"
+    with Network.open(path, create=True) as network:
+        network.init()
+    before = run("query", "workshops-in-year", "--format", "csv", "--store", path)
+    assert "have no inferred graph" in before.stderr and "chmgraph entail" in before.stderr
+    assert len(before.stdout.strip().splitlines()) == 1  # regional workshops are not chm:Workshop
+    entail = run("entail", "--store", path)
+    assert entail.exit_code == 0 and "inferred triples written" in entail.stdout
+    after = run("query", "workshops-in-year", "--format", "csv", "--store", path)
+    assert after.stderr == "" and len(after.stdout.strip().splitlines()) == 4

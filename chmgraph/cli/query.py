@@ -11,10 +11,19 @@ import pyoxigraph as ox
 from rich.table import Table
 
 from chmgraph.cli.store import store_option
+from chmgraph.entailment import materialize, missing
 from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.queries import NamedQuery, QueryLibrary
-from chmgraph.query import RESULT_FORMATS, QueryResult, as_rows, run_query, serialize
+from chmgraph.query import (
+    RESULT_FORMATS,
+    QueryResult,
+    as_rows,
+    dataset,
+    resolve_graph,
+    run_query,
+    serialize,
+)
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
 from chmgraph.vocabulary import curie
@@ -23,6 +32,7 @@ from chmgraph.vocabulary import curie
 def register(group: click.Group) -> None:
     group.add_command(queries)
     group.add_command(query)
+    group.add_command(entail)
 
 
 @click.command()
@@ -89,9 +99,12 @@ def query(
     no_entailment: bool,
 ) -> None:
     """Run a query of the library (NAME), a FILE.rq, or -e TEXT, and print its answer."""
+    from chmgraph.cli import err_console
+
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
     settings = Settings.from_env(query_timeout_s=timeout)
+    unentailed: list[str] = []
     if endpoint:
         from chmgraph.endpoint import run_remote
 
@@ -109,7 +122,31 @@ def query(
                 limit=limit,
                 settings=settings,
             )
+            unentailed = [] if no_entailment else _unentailed(network, graphs)
     _print(result, format_, settings)
+    if unentailed:
+        err_console.print(
+            f"[yellow]warning:[/] {len(unentailed)} graph(s) have no inferred graph, so the "
+            "answer lacks what the vocabulary entails from them; run `chmgraph entail`",
+            highlight=False,
+        )
+
+
+@click.command()
+@store_option
+@click.option("--graph", "graphs", multiple=True, metavar="GRAPH", help="Only this graph (repeat).")
+def entail(store_path: Path | None, graphs: tuple[str, ...]) -> None:
+    """Recompute the inferred graphs (what the vocabulary's axioms entail) of the current graphs."""
+    from chmgraph.cli import console
+
+    with Network.open(store_path) as network:
+        chosen = [resolve_graph(g) for g in graphs] or None
+        written = materialize(network, chosen)
+    console.print(f"{written:,} inferred triples written", highlight=False)
+
+
+def _unentailed(network: Network, graphs: tuple[str, ...]) -> list[str]:
+    return missing(network.store, dataset(network, graphs, entailment=False)[1])
 
 
 def _chosen_query(name: str | None, expression: str | None) -> NamedQuery:
