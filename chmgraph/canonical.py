@@ -1,4 +1,4 @@
-"""Canonical N-Triples: the same graph always gives the same bytes.
+"""Canonical N-Triples, and Turtle written from them: the same graph always gives the same bytes.
 
 A graph's canonical form is its N-Triples lines with blank nodes relabelled by RDFC-1.0
 (``_:c14n0``, ``_:c14n1``...) and the lines sorted bytewise. Labels depend only on the statements,
@@ -8,19 +8,21 @@ never on load order, store internals or the machine, so every file written from 
 Only statements that mention a blank node take part in canonicalization (RDFC-1.0 labels depend on
 nothing else), so a graph without blank nodes costs a dump and a sort.
 
+>>> g = "http://e/g"
 >>> a = b'_:x <http://e/p> "1" .\\n<http://e/s> <http://e/p> _:x .\\n'
 >>> b = b'<http://e/s> <http://e/p> _:y .\\n_:y <http://e/p> "1" .\\n'
->>> canonical_ntriples({"g": a})["g"] == canonical_ntriples({"g": b})["g"]
+>>> canonical_lines({g: a})[g] == canonical_lines({g: b})[g]
 True
->>> print(canonical_ntriples({"g": a})["g"].decode(), end="")
-<http://e/s> <http://e/p> _:c14n0 .
-_:c14n0 <http://e/p> "1" .
+>>> print(turtle_statements(canonical_lines({g: a})[g], {"e": "http://e/"}).decode(), end="")
+e:s e:p _:c14n0 .
+_:c14n0 e:p "1" .
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -29,8 +31,10 @@ import pyoxigraph as ox
 _BLANK_OBJECT = re.compile(rb" _:[^\s\"<>]+ \.\n?$")
 
 
-def canonical_ntriples(graphs: Mapping[str, bytes], *, jointly: bool = False) -> dict[str, bytes]:
-    """The canonical N-Triples of each graph (graph IRI -> N-Triples bytes as dumped).
+def canonical_lines(
+    graphs: Mapping[str, bytes], *, jointly: bool = False
+) -> dict[str, list[bytes]]:
+    """The canonical N-Triples lines of each graph (graph IRI -> N-Triples bytes as dumped).
 
     With ``jointly``, blank nodes are labelled across all the graphs at once, as one dataset, so a
     blank node shared by two graphs keeps one label and labels never collide between graphs (for
@@ -46,12 +50,75 @@ def canonical_ntriples(graphs: Mapping[str, bytes], *, jointly: bool = False) ->
         relabelled = {}
         for graph, lines in blank.items():
             relabelled.update(_canonical_blank_lines({graph: lines}))
-    result = {}
     for graph, lines in plain.items():
         lines.extend(relabelled.get(graph, ()))
         lines.sort()
-        result[graph] = b"".join(lines)
-    return result
+    return plain
+
+
+def turtle_statements(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> bytes:
+    """Turtle statements (no prefix lines) from sorted canonical N-Triples lines.
+
+    Statements of one subject are grouped (``;``), objects of one predicate listed (``,``), and
+    an IRI becomes a prefixed name when its local part is plainly safe (letters, digits, ``_``,
+    ``-``); any other term is written as in N-Triples, which is valid Turtle.
+    """
+    compact = _compactor(tuple(prefixes.items()))
+    term, predicate_of = compact.term, compact.predicate
+    out: list[bytes] = []
+    append = out.append
+    subject = predicate = None
+    for line in lines:
+        # A canonical line is "S P O .\n"; subjects and predicates hold no space.
+        s, p, o = line[:-3].split(b" ", 2)
+        if s != subject:
+            if subject is not None:
+                append(b" .\n")
+            subject, predicate = s, p
+            append(term(s) + b" " + predicate_of(p) + b" " + term(o))
+        elif p != predicate:
+            predicate = p
+            append(b" ;\n\t" + predicate_of(p) + b" " + term(o))
+        else:
+            append(b" ,\n\t\t" + term(o))
+    if subject is not None:
+        append(b" .\n")
+    return b"".join(out)
+
+
+class _Compactor:
+    """Prefixed names for IRIs in N-Triples form, for one prefix map."""
+
+    def __init__(self, prefixes: tuple[tuple[str, str], ...]) -> None:
+        spaces = sorted(prefixes, key=lambda item: -len(item[1]))
+        alternatives = b"|".join(re.escape(ns.encode()) for _, ns in spaces)
+        self._iri = re.compile(rb"<(" + alternatives + rb")([A-Za-z0-9_][A-Za-z0-9_-]*)>")
+        self._names = {ns.encode(): prefix.encode() + b":" for prefix, ns in spaces}
+        self.predicate = lru_cache(maxsize=4096)(self._predicate)
+
+    def iri(self, term: bytes) -> bytes:
+        match = self._iri.fullmatch(term)
+        return self._names[match.group(1)] + match.group(2) if match else term
+
+    def _predicate(self, term: bytes) -> bytes:
+        return b"a" if term == _RDF_TYPE else self.iri(term)
+
+    def term(self, term: bytes) -> bytes:
+        first = term[:1]
+        if first == b"<":
+            return self.iri(term)
+        if first == b'"' and term.endswith(b">"):
+            lexical, mark, datatype = term.rpartition(b"^^")
+            return lexical + mark + self.predicate(datatype)
+        return term
+
+
+_RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+@lru_cache(maxsize=8)
+def _compactor(prefixes: tuple[tuple[str, str], ...]) -> _Compactor:
+    return _Compactor(prefixes)
 
 
 def _split_blank(data: bytes) -> tuple[list[bytes], list[bytes]]:

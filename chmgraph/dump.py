@@ -31,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.canonical import canonical_ntriples
+from chmgraph.canonical import canonical_lines, turtle_statements
 from chmgraph.errors import ChmgraphError
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
@@ -125,22 +125,21 @@ def dump_network(
     writer = _Writer(dump, progress, total=4 * len(graphs) + 7)
 
     raw = {g: graph_ntriples(store, g) for g in graphs}
-    alone = canonical_ntriples(raw)
-    joint = (
-        canonical_ntriples(raw, jointly=True) if any(b"_:" in d for d in raw.values()) else alone
-    )
+    alone = canonical_lines(raw)
+    joint = canonical_lines(raw, jointly=True) if any(b"_:" in d for d in raw.values()) else alone
     del raw
     bodies: dict[str, bytes] = {}
     for graph in graphs:
-        bodies[graph] = turtle_body(alone[graph])
+        bodies[graph] = turtle_statements(alone[graph], iris.PREFIXES)
         writer.write_both(graph_file(graph), TURTLE, turtle_header() + bodies[graph], graph)
     if iris.QUERIES_GRAPH not in graphs:
         _write_query_library(writer)
     # A graph's block in the TriG is its own file's body unless joint canonicalization labelled
     # its blank nodes differently.
-    blocks = {g: bodies[g] if joint[g] == alone[g] else turtle_body(joint[g]) for g in graphs}
-    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, blocks))
-    del blocks
+    for graph in graphs:
+        if joint[graph] != alone[graph]:
+            bodies[graph] = turtle_statements(joint[graph], iris.PREFIXES)
+    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, bodies))
     del bodies
     writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
 
@@ -155,8 +154,8 @@ def dump_network(
 def network_trig(store: GraphStore) -> bytes:
     """The dumped graphs of ``store`` as deterministic TriG (the bytes of ``network.trig``)."""
     graphs = dumped_graphs(store)
-    joint = canonical_ntriples({g: graph_ntriples(store, g) for g in graphs}, jointly=True)
-    return _trig(graphs, {g: turtle_body(joint[g]) for g in graphs})
+    joint = canonical_lines({g: graph_ntriples(store, g) for g in graphs}, jointly=True)
+    return _trig(graphs, {g: turtle_statements(joint[g], iris.PREFIXES) for g in graphs})
 
 
 def graph_ntriples(store: GraphStore, graph: str) -> bytes:
@@ -171,30 +170,13 @@ def turtle_header(prefixes: Mapping[str, str] = iris.PREFIXES) -> bytes:
     return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode()
 
 
-def turtle_body(ntriples: bytes, prefixes: Mapping[str, str] = iris.PREFIXES) -> bytes:
-    """Sorted N-Triples as Turtle statements, grouped by subject, without the prefix lines."""
-    if not ntriples:
-        return b""
-    data = ox.serialize(
-        ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES),
-        format=ox.RdfFormat.TURTLE,
-        prefixes=dict(prefixes),
-    )
-    # pyoxigraph writes the prefixes in hash-map order, which varies between runs: drop its lines
-    # (a statement never starts with "@prefix") and let the caller write the fixed header.
-    start = 0
-    while data.startswith(b"@prefix ", start):
-        start = data.index(b"\n", start) + 1
-    return data[start:]
-
-
 def canonical_turtle(
     triples: Iterable[ox.Triple], prefixes: Mapping[str, str] = iris.PREFIXES
 ) -> bytes:
     """Triples as deterministic Turtle: canonical blank nodes, sorted statements, fixed prefixes."""
     ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    canonical = canonical_ntriples({iris.GRAPH: ntriples})[iris.GRAPH]
-    return turtle_header(prefixes) + turtle_body(canonical, prefixes)
+    lines = canonical_lines({iris.GRAPH: ntriples})[iris.GRAPH]
+    return turtle_header(prefixes) + turtle_statements(lines, prefixes)
 
 
 def deterministic_gzip(data: bytes) -> bytes:
@@ -232,10 +214,10 @@ def _trig(graphs: Sequence[str], blocks: Mapping[str, bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _nquads(graphs: Sequence[str], joint: dict[str, bytes]) -> bytes:
+def _nquads(graphs: Sequence[str], joint: Mapping[str, list[bytes]]) -> bytes:
     # An N-Triples line ends with " .\n" and never holds a raw newline, so the graph name goes
     # before each line end.
-    return b"".join(joint[g].replace(b" .\n", f" <{g}> .\n".encode()) for g in graphs)
+    return b"".join(b"".join(joint[g]).replace(b" .\n", f" <{g}> .\n".encode()) for g in graphs)
 
 
 def _write_query_library(writer: _Writer) -> None:
