@@ -115,7 +115,7 @@ class PreparedQuery:
         if not match:
             return SyntaxGateError(self.where, None, None, message)
         line, column = int(match.group(1)), int(match.group(2))
-        for at_line, at_column, length in self.insertions:
+        for at_line, at_column, length in reversed(self.insertions):  # last made, first undone
             if at_line == line and at_column <= column:
                 column -= length
         return SyntaxGateError(self.where, line, max(column, 1), match.group(3))
