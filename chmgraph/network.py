@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import importlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -152,6 +153,10 @@ class Network:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        # The store's lock keeps other processes out; this one serializes the writers of this
+        # process (an HTTP server's threads), so that no version number is given twice, and
+        # validation runs one at a time (rdflib's SPARQL parser is not thread-safe).
+        self._writing = threading.Lock()
 
     @classmethod
     def open(
@@ -267,29 +272,30 @@ class Network:
             if code is None:
                 raise InputError(f"{path}: {quad.graph_name} is not a national graph")
             by_country.setdefault(code, []).append(quad.triple)
-        loaded = [code for code in sorted(by_country) if not versions(self.store, code)]
-        when = now()
-        for done, code in enumerate(loaded):
-            if progress:
-                progress(f"loading national graph {code}", done, len(loaded))
-            triples = by_country[code]
-            record = record_quads(
-                country=code,
-                number=1,
-                triples=len(triples),
-                sha256=digest,
-                when=when,
-                by=by,
-                message=message,
-                validation="not validated",
-            )
-            self.store.bulk_load(
-                [
-                    *_in_graph(iris.national_graph(code), triples),
-                    *_in_graph(iris.version_graph(code, 1), triples),
-                    *record,
-                ]
-            )
+        with self._writing:
+            loaded = [code for code in sorted(by_country) if not versions(self.store, code)]
+            when = now()
+            for done, code in enumerate(loaded):
+                if progress:
+                    progress(f"loading national graph {code}", done, len(loaded))
+                triples = by_country[code]
+                record = record_quads(
+                    country=code,
+                    number=1,
+                    triples=len(triples),
+                    sha256=digest,
+                    when=when,
+                    by=by,
+                    message=message,
+                    validation="not validated",
+                )
+                self.store.bulk_load(
+                    [
+                        *_in_graph(iris.national_graph(code), triples),
+                        *_in_graph(iris.version_graph(code, 1), triples),
+                        *record,
+                    ]
+                )
         return loaded
 
     # Submissions
@@ -309,24 +315,25 @@ class Network:
         """
         code = self.country_code(country)
         path = Path(path)
-        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
-        checked = check_submission(path, code)
-        triples = _as_stored(checked.quads)
-        if not checked.conforms:
-            return SubmissionResult("rejected", code, None, len(triples), checked)
-        past = versions(self.store, code)
-        if past and (past[-1].sha256 == digest or self._holds(code, triples)):
-            return SubmissionResult("unchanged", code, past[-1].number, len(triples), checked)
-        number = _commit(
-            self.store,
-            code,
-            triples,
-            past,
-            digest=digest,
-            by=by,
-            message=message,
-            validation=checked.summary,
-        )
+        with self._writing:
+            digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+            checked = check_submission(path, code)
+            triples = _as_stored(checked.quads)
+            if not checked.conforms:
+                return SubmissionResult("rejected", code, None, len(triples), checked)
+            past = versions(self.store, code)
+            if past and (past[-1].sha256 == digest or self._holds(code, triples)):
+                return SubmissionResult("unchanged", code, past[-1].number, len(triples), checked)
+            number = _commit(
+                self.store,
+                code,
+                triples,
+                past,
+                digest=digest,
+                by=by,
+                message=message,
+                validation=checked.summary,
+            )
         return SubmissionResult("accepted", code, number, len(triples), checked)
 
     def history(self, country: str) -> list[VersionRecord]:
@@ -356,21 +363,22 @@ class Network:
         """Make version ``to`` current again, as a new version: history only grows."""
         code = self.country_code(country)
         triples = self.version_triples(code, to)
-        past = versions(self.store, code)
-        restored = next(v for v in past if v.number == to)
-        if self._holds(code, triples):
-            return SubmissionResult("unchanged", code, past[-1].number, len(triples))
-        number = _commit(
-            self.store,
-            code,
-            triples,
-            past,
-            digest=restored.sha256,
-            by=by,
-            message=message,
-            validation=restored.validation,
-            restored_from=to,
-        )
+        with self._writing:
+            past = versions(self.store, code)
+            restored = next(v for v in past if v.number == to)
+            if self._holds(code, triples):
+                return SubmissionResult("unchanged", code, past[-1].number, len(triples))
+            number = _commit(
+                self.store,
+                code,
+                triples,
+                past,
+                digest=restored.sha256,
+                by=by,
+                message=message,
+                validation=restored.validation,
+                restored_from=to,
+            )
         return SubmissionResult("accepted", code, number, len(triples))
 
     # Reading the network

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -255,3 +256,18 @@ def test_synthetic_network_fills_only_countries_without_a_version(network: Netwo
     # Everything generated is in the synthetic namespace, besides the graph's own description.
     subjects = {t.subject.value for t in national} - {iris.national_graph("FR")}
     assert subjects and all(s.startswith(iris.SYNTHETIC) for s in subjects)
+
+
+def test_concurrent_submissions_get_distinct_versions(network: Network, tmp_path: Path) -> None:
+    years = ["2001", "2002", "2003", "2004"]
+    files = [variant(tmp_path, f"{y}.ttl", LAUNCH_2012, f'"{y}"^^xsd:gYear') for y in years]
+    with ThreadPoolExecutor(max_workers=len(files)) as pool:
+        results = list(pool.map(lambda path: network.submit(path, "CM"), files))
+    assert sorted(r.version for r in results) == [1, 2, 3, 4]
+    history = network.history("CM")
+    assert [v.number for v in history] == [1, 2, 3, 4]
+    assert [v.replaces for v in history] == [None, 1, 2, 3]
+    last = next(r for r in results if r.version == 4)
+    current = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
+    assert current == {q.triple for q in network.store.quads(iris.version_graph("CM", 4))}
+    assert canonical(current) == canonical(triples_of(files[results.index(last)]))
