@@ -17,7 +17,6 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.store import GraphStore
 
-RDF_TYPE = ox.NamedNode(iris.PREFIXES["rdf"] + "type")
 PROV = iris.PREFIXES["prov"]
 XSD = iris.PREFIXES["xsd"]
 
