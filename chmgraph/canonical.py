@@ -95,6 +95,8 @@ class _Compactor:
         self._iri = re.compile(rb"<(" + alternatives + rb")([A-Za-z0-9_][A-Za-z0-9_-]*)>")
         self._names = {ns.encode(): prefix.encode() + b":" for prefix, ns in spaces}
         self.predicate = lru_cache(maxsize=4096)(self._predicate)
+        # Objects repeat (classes, linked things): a cache hit costs less than the pattern.
+        self.term = lru_cache(maxsize=1 << 16)(self._term)
 
     def iri(self, term: bytes) -> bytes:
         match = self._iri.fullmatch(term)
@@ -103,7 +105,7 @@ class _Compactor:
     def _predicate(self, term: bytes) -> bytes:
         return b"a" if term == _RDF_TYPE else self.iri(term)
 
-    def term(self, term: bytes) -> bytes:
+    def _term(self, term: bytes) -> bytes:
         first = term[:1]
         if first == b"<":
             return self.iri(term)
