@@ -42,9 +42,24 @@ CHM_SHAPES = (SHAPES_DIR / "chm.ttl",)
 REDEFINITION_RULE = "CHM-V090"
 MESSAGE_FILES = (MESSAGE_FILE,)
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _DCT_IDENTIFIER = rdflib.URIRef(iris.PREFIXES["dcterms"] + "identifier")
+# A BCP 47 tag that names a language: an ISO 639 primary subtag (2-3 letters), then optional
+# script, region and variant subtags. Well-formedness itself is the syntax gate's job; this keeps
+# out private-use (x-...) and grandfathered (i-...) tags and stray extensions.
+_LANGUAGE_TAG = re.compile(
+    r"^[a-z]{2,3}(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*$",
+    re.IGNORECASE,
+)
 _RDF_MEMBER = re.compile(r"^http://www\.w3\.org/1999/02/22-rdf-syntax-ns#_[1-9][0-9]*$")
 # Datatypes whose literals Turtle writes bare (1, 2.5, true), and so do messages.
+# Constraint components comparing a path's values with another property's values at the focus.
+_PAIR_COMPONENTS = {
+    "EqualsConstraintComponent",
+    "DisjointConstraintComponent",
+    "LessThanConstraintComponent",
+    "LessThanOrEqualsConstraintComponent",
+}
 _XSD_STRING = iris.PREFIXES["xsd"] + "string"
 _BARE_DATATYPES = {iris.PREFIXES["xsd"] + n for n in ("integer", "decimal", "double", "boolean")}
 _SPARQL_PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -179,10 +194,12 @@ def _without_consequences(results: list[ValidationResult]) -> list[ValidationRes
 
 
 def _order(result: ValidationResult) -> tuple:
+    rank = _SEVERITY_ORDER.get(result.severity, len(_SEVERITY_ORDER))
     return (
         result.source or "~",
         result.line or 0,
         result.focus,
+        rank,
         result.code or "",
         result.path or "",
     )
@@ -315,10 +332,14 @@ def _engine_facts(
     """The ``chmsh:`` facts the shapes of ``shapes/chm.ttl`` read (see its header)."""
     vocab = Vocabulary.load()
     facts: set[ox.Triple] = set()
+    unknown_language = ox.NamedNode(CHMSH + "unknownLanguage")
     undeclared_property = ox.NamedNode(CHMSH + "undeclaredProperty")
     undeclared_class = ox.NamedNode(CHMSH + "undeclaredClass")
     for t in submitted:
         predicate = t.predicate.value
+        language = t.object.language if isinstance(t.object, ox.Literal) else None
+        if language and not _LANGUAGE_TAG.match(language):
+            facts.add(ox.Triple(t.subject, unknown_language, t.object))
         if not (
             vocab.is_declared(predicate)
             or predicate in STRUCTURAL_PREDICATES
@@ -486,6 +507,10 @@ class _ResultBuilder:
             detail["expected"] = self._expected(shape, parameter)
         if local in {"MinCountConstraintComponent", "MaxCountConstraintComponent"}:
             detail["count"] = self._count(focus, path_node)
+        if local in _PAIR_COMPONENTS and shape is not None:
+            other = self.shapes.value(shape, _PARAMETER[local])
+            values = sorted(_show(v) for v in self.data.objects(focus, other))
+            detail["other"] = ", ".join(values) or None
         detail.update(self._bindings(node))
         if value is not None and str(shape) == CHMSH + "DeclaredTerms":
             detail["suggestion"] = Vocabulary.load().nearest(str(value))
