@@ -202,7 +202,7 @@ class Harvester:
             path = Path(folder) / (_file_name(fetched.url) + ".nt")
             path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
             result = self.network.submit(
-                path, country, by="chmgraph harvest", message=f"harvested from {fetched.url}"
+                path, country, by="chmgraph harvest", message=f"harvested from {_public(fetched)}"
             )
         if not result.accepted and result.status != "unchanged":
             reason = result.checked.render() if result.checked else "rejected"
@@ -210,6 +210,8 @@ class Harvester:
             return HarvestResult(
                 fetched.url, local, "rejected", None, result.triples, f"{summary}\n{reason}"
             )
+        if result.accepted and result.version is not None and "://" in fetched.url:
+            self.network.record_source(country, result.version, fetched.url)
         self.state.put(local, fetched.url, fetched, _sha256(fetched.data))
         return HarvestResult(fetched.url, local, result.status, result.version, result.triples)
 
@@ -401,6 +403,12 @@ def _graph_triples(quads: list[ox.Quad], graph: str, name: str) -> list[ox.Tripl
         )
     node = ox.NamedNode(graph)
     return [q.triple for q in quads if q.graph_name == node]
+
+
+def _public(fetched: Fetched) -> str:
+    """The source as the public history names it: a URL, or a local file by its name only (the
+    history is dumped, and a path on this machine is nobody else's business)."""
+    return fetched.url if "://" in fetched.url else Path(fetched.url).name
 
 
 def _file_name(url: str) -> str:

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.errors import ChmgraphError, InputError, StoreError
-from chmgraph.history import VersionRecord, now, record_quads, versions
+from chmgraph.history import VersionRecord, activity_iri, now, record_quads, versions
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, default_store_path
 from chmgraph.store import GraphStore, OxigraphStore, QueryResult, open_store
@@ -335,6 +335,27 @@ class Network:
                 validation=checked.summary,
             )
         return SubmissionResult("accepted", code, number, len(triples), checked)
+
+    def record_source(self, country: str, version: int, source: str) -> None:
+        """Say in version ``version``'s PROV-O record that it was harvested from ``source`` (an
+        IRI): ``prov:used`` on its activity, ``dcterms:source`` on the version.
+
+        Used by ``chmgraph.harvest`` right after ``submit`` accepts a harvested version (whose
+        message names the source too, so a crash in between loses no provenance).
+        """
+        code = self.country_code(country)
+        used = ox.NamedNode(source)
+        graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
+        activity = ox.NamedNode(activity_iri(code, version))
+        version_node = ox.NamedNode(iris.version_graph(code, version))
+        prov_used = ox.NamedNode(iris.PREFIXES["prov"] + "used")
+        dcterms_source = ox.NamedNode(iris.PREFIXES["dcterms"] + "source")
+        self.store.add(
+            [
+                ox.Quad(activity, prov_used, used, graph),
+                ox.Quad(version_node, dcterms_source, used, graph),
+            ]
+        )
 
     def history(self, country: str) -> list[VersionRecord]:
         """Every accepted version of ``country``'s graph, oldest first."""

@@ -173,6 +173,12 @@ def test_harvest_round_trip_reproduces_the_graph(source, site, target, path):
     assert national(target) == national(network_a)
     record = target.history("CM")[-1]
     assert record.number == 1 and record.message == f"harvested from {result.source}"
+    used = target.store.query(
+        "ASK { ?activity <http://www.w3.org/ns/prov#used> ?source }",
+        default_graph=[iris.SUBMISSIONS_GRAPH],
+        substitutions={"source": ox.NamedNode(result.source)},
+    )
+    assert bool(used)
     if path == "void.ttl":
         assert result.source == site.url + "national/CM.ttl.gz"  # the VoID's best dump for CM
 
@@ -283,6 +289,7 @@ def test_harvest_from_a_local_file(source, target):
     result = harvester(target).harvest(str(site.folder / "national" / "CM.ttl"), "CM")
     assert result.status == "accepted", result.reason
     assert national(target) == national(network_a)
+    assert target.history("CM")[-1].message == "harvested from CM.ttl"  # no local path
 
 
 def test_cli_harvest_remembers_the_source_next_to_the_store(site, tmp_path):
