@@ -312,6 +312,18 @@ def test_cli_harvest_remembers_the_source_next_to_the_store(site, tmp_path):
     assert "syntax error" in bad.output and "keeps its previous version" in bad.output
 
 
+def test_cli_harvest_every_interval_repeats(site, tmp_path):
+    store = tmp_path / "store"
+    with Network.open(store, create=True) as network:
+        network.init()
+    url = site.url + "national/CM.ttl"
+    command = ["harvest", url, "--graph", "CM", "--store", str(store), "--every", "0.1s"]
+    result = CliRunner().invoke(cli, [*command, "--times", "2"])
+    assert result.exit_code == 0, result.output
+    assert "version 1" in result.output and "unchanged" in result.output
+    assert [path for path, _ in site.requests] == ["national/CM.ttl", "national/CM.ttl"]
+
+
 def test_intervals():
     assert parse_interval("90s") == 90 and parse_interval("6h") == 6 * 3600
     with pytest.raises(Exception, match="not an interval"):
