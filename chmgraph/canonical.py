@@ -87,34 +87,44 @@ def turtle_statements(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> by
 
 
 class _Compactor:
-    """Prefixed names for IRIs in N-Triples form, for one prefix map."""
+    """Prefixed names for terms in N-Triples form, for one prefix map (with bounded caches:
+    predicates, classes and linked things repeat, and a lookup costs less than the pattern)."""
 
     def __init__(self, prefixes: tuple[tuple[str, str], ...]) -> None:
         spaces = sorted(prefixes, key=lambda item: -len(item[1]))
         alternatives = b"|".join(re.escape(ns.encode()) for _, ns in spaces)
         self._iri = re.compile(rb"<(" + alternatives + rb")([A-Za-z0-9_][A-Za-z0-9_-]*)>")
         self._names = {ns.encode(): prefix.encode() + b":" for prefix, ns in spaces}
-        self.predicate = lru_cache(maxsize=4096)(self._predicate)
-        # Objects repeat (classes, linked things): a cache hit costs less than the pattern.
-        self.term = lru_cache(maxsize=1 << 16)(self._term)
+        self._iris: dict[bytes, bytes] = {}
+        self._predicates: dict[bytes, bytes] = {}
 
     def iri(self, term: bytes) -> bytes:
-        match = self._iri.fullmatch(term)
-        return self._names[match.group(1)] + match.group(2) if match else term
+        name = self._iris.get(term)
+        if name is None:
+            match = self._iri.fullmatch(term)
+            name = self._names[match.group(1)] + match.group(2) if match else term
+            if len(self._iris) < _CACHED_TERMS:
+                self._iris[term] = name
+        return name
 
-    def _predicate(self, term: bytes) -> bytes:
-        return b"a" if term == _RDF_TYPE else self.iri(term)
+    def predicate(self, term: bytes) -> bytes:
+        name = self._predicates.get(term)
+        if name is None:
+            name = b"a" if term == _RDF_TYPE else self.iri(term)
+            self._predicates[term] = name
+        return name
 
-    def _term(self, term: bytes) -> bytes:
-        first = term[:1]
-        if first == b"<":
+    def term(self, term: bytes) -> bytes:
+        first = term[0]
+        if first == 60:  # "<": an IRI
             return self.iri(term)
-        if first == b'"' and term.endswith(b">"):
-            lexical, mark, datatype = term.rpartition(b"^^")
-            return lexical + mark + self.predicate(datatype)
+        if first == 34 and term[-1] == 62:  # '"...^^<datatype>'
+            cut = term.rindex(b"^^") + 2
+            return term[:cut] + self.predicate(term[cut:])
         return term
 
 
+_CACHED_TERMS = 1 << 16
 _RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
