@@ -274,12 +274,12 @@ def _title(dataset: str) -> tuple[str, str]:
 def _file_statistics(dump: Dump, graph: str) -> Statistics:
     # A file not backed by a store graph (the query library read from queries/): its own triples.
     with OxigraphStore(None) as scratch:
-        path = dump.out / graph_file_of(dump, graph)
+        path = dump.out / _turtle_file_of(dump, graph)
         scratch.add(read_quads(path, default_graph=ox.NamedNode(graph)))
         return statistics(scratch, [graph])
 
 
-def graph_file_of(dump: Dump, graph: str) -> str:
+def _turtle_file_of(dump: Dump, graph: str) -> str:
     """The uncompressed Turtle file of ``graph`` in ``dump``."""
     for item in dump.files:
         if item.graph == graph and not item.compressed:

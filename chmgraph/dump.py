@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -35,6 +36,9 @@ from chmgraph.canonical import canonical_lines, turtle_statements
 from chmgraph.errors import ChmgraphError
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
+
+if TYPE_CHECKING:
+    from chmgraph.changes import Previous
 
 TURTLE = "text/turtle"
 TRIG = "application/trig"
@@ -79,13 +83,6 @@ class Dump:
     rewritten: list[str] = field(default_factory=list)  # files whose bytes changed
     removed: list[str] = field(default_factory=list)  # stale files of removed graphs
 
-    def file(self, path: str) -> DumpFile:
-        """The file written at ``path`` (relative to the dump directory)."""
-        for item in self.files:
-            if item.path == path:
-                return item
-        raise KeyError(path)
-
 
 def dumped_graphs(store: GraphStore) -> list[str]:
     """The graphs a dump holds: every non-empty graph but history and inferred graphs, sorted."""
@@ -114,7 +111,8 @@ def dump_network(
     progress: Progress | None = None,
 ) -> Dump:
     """Dump every graph of ``store`` under ``out`` (see the module docstring for the files)."""
-    from chmgraph import changes, describe
+    # The description and the change log are built from this module's files and names.
+    from chmgraph import changes
 
     settings = settings or Settings.from_env()
     out = Path(out)
@@ -123,30 +121,8 @@ def dump_network(
     previous = changes.read_previous(out)
     dump = Dump(out=out, graphs=graphs)
     writer = _Writer(dump, progress, total=4 * len(graphs) + 7)
-
-    raw = {g: graph_ntriples(store, g) for g in graphs}
-    alone = canonical_lines(raw)
-    joint = canonical_lines(raw, jointly=True) if any(b"_:" in d for d in raw.values()) else alone
-    del raw
-    bodies: dict[str, bytes] = {}
-    for graph in graphs:
-        bodies[graph] = turtle_statements(alone[graph], iris.PREFIXES)
-        writer.write_both(graph_file(graph), TURTLE, turtle_header() + bodies[graph], graph)
-    if iris.QUERIES_GRAPH not in graphs:
-        _write_query_library(writer)
-    # A graph's block in the TriG is its own file's body unless joint canonicalization labelled
-    # its blank nodes differently.
-    for graph in graphs:
-        if joint[graph] != alone[graph]:
-            bodies[graph] = turtle_statements(joint[graph], iris.PREFIXES)
-    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, bodies))
-    del bodies
-    writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
-
-    change_log = changes.change_log(previous, dump, store=store, settings=settings)
-    writer.write(CHANGES_FILE, TURTLE, canonical_turtle(change_log, describe.PREFIXES))
-    description = describe.describe_dump(store, dump, settings=settings)
-    writer.write(VOID_FILE, TURTLE, canonical_turtle(description, describe.PREFIXES))
+    _write_data(store, graphs, writer)
+    _write_description(store, previous, writer, settings)
     _remove_stale(dump, previous.files)
     return dump
 
@@ -205,6 +181,40 @@ def write_atomic(path: Path, data: bytes) -> bool:
         temporary.unlink(missing_ok=True)
         raise ChmgraphError(f"{path}: cannot write dump file: {exc.strerror or exc}") from None
     return True
+
+
+def _write_data(store: GraphStore, graphs: Sequence[str], writer: _Writer) -> None:
+    """Each graph's Turtle file, the query library, the network as TriG and N-Quads."""
+    raw = {g: graph_ntriples(store, g) for g in graphs}
+    alone = canonical_lines(raw)
+    joint = canonical_lines(raw, jointly=True) if any(b"_:" in d for d in raw.values()) else alone
+    del raw
+    bodies: dict[str, bytes] = {}
+    for graph in graphs:
+        bodies[graph] = turtle_statements(alone[graph], iris.PREFIXES)
+        writer.write_both(graph_file(graph), TURTLE, turtle_header() + bodies[graph], graph)
+    if iris.QUERIES_GRAPH not in graphs:
+        _write_query_library(writer)
+    # A graph's block in the TriG is its own file's body unless joint canonicalization labelled
+    # its blank nodes differently.
+    for graph in graphs:
+        if joint[graph] != alone[graph]:
+            bodies[graph] = turtle_statements(joint[graph], iris.PREFIXES)
+    writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, bodies))
+    del bodies
+    writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
+
+
+def _write_description(
+    store: GraphStore, previous: Previous, writer: _Writer, settings: Settings
+) -> None:
+    """``changes.ttl``, then ``void.ttl`` (last: it lists only files already complete)."""
+    from chmgraph import changes, describe
+
+    change_log = changes.change_log(previous, writer.dump, store=store, settings=settings)
+    writer.write(CHANGES_FILE, TURTLE, canonical_turtle(change_log, describe.PREFIXES))
+    description = describe.describe_dump(store, writer.dump, settings=settings)
+    writer.write(VOID_FILE, TURTLE, canonical_turtle(description, describe.PREFIXES))
 
 
 def _trig(graphs: Sequence[str], blocks: Mapping[str, bytes]) -> bytes:
