@@ -183,7 +183,8 @@ def _table(result: QueryResult) -> Table | str:
     if result.form == "ASK":
         return "yes" if result.boolean else "no"
     rows = as_rows(result)
-    caption = f"{len(rows.rows):,} rows in {result.elapsed_s * 1000:.0f} ms"
+    count = len(rows.rows)
+    caption = f"{count:,} row{'' if count == 1 else 's'} in {result.elapsed_s * 1000:.0f} ms"
     table = Table(*rows.variables, caption=caption)
     for row in rows.rows:
         table.add_row(*("" if t is None else _short(t) for t in row))
