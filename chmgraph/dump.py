@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.canonical import canonical_lines, turtle_statements
-from chmgraph.errors import ChmgraphError
+from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
@@ -115,6 +115,11 @@ def dump_network(
     from chmgraph import changes
 
     settings = settings or Settings.from_env()
+    if not settings.dump_base_url.endswith("/"):
+        raise InputError(
+            f"dump_base_url {settings.dump_base_url!r} must end with '/' (the dump's files are "
+            "found under it)"
+        )
     out = Path(out)
     _make_directory(out)
     graphs = dumped_graphs(store)

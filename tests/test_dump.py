@@ -26,6 +26,7 @@ from chmgraph.dump import (
     network_trig,
     write_atomic,
 )
+from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.settings import PROJECT_ROOT, Settings
 from chmgraph.store import OxigraphStore
@@ -337,6 +338,12 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
         write_atomic(target, b"new content")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["cbd.ttl"]
+
+
+def test_base_url_without_final_slash_is_refused(tmp_path):
+    with pytest.raises(InputError, match="must end with '/'"):
+        dump_network(store_of([]), tmp_path, settings=Settings(dump_base_url="https://e.org/d"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_dump_writes_the_files(tmp_path):
