@@ -141,17 +141,7 @@ def validate(
     submitted = {q.triple for q in data_quads}
     shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
     shapes_in_use = shapes_graph(shape_paths)
-    graph_triples = set(submitted)
-    if chm_mode:
-        context = Context.load()
-        graph_triples |= _lent(submitted, context)
-        graph_triples |= _engine_facts(submitted, context, country)
-        hierarchy = Hierarchy.of_vocabulary() if inference else None
-    else:
-        hierarchy = Hierarchy.of_triples(submitted) if inference else None
-    if hierarchy is not None:
-        graph_triples |= entailed(graph_triples, hierarchy)
-    data_graph = to_rdflib(graph_triples)
+    data_graph = to_rdflib(_seen_by_shapes(submitted, chm_mode, country, inference))
     for r in read:
         for prefix, namespace in r.sourcemap.prefixes.items():
             data_graph.bind(prefix, namespace, override=False)
@@ -169,6 +159,24 @@ def validate(
         engine_graph=engine_graph,
         summary_text=lambda lang_, counts, ok: _summary(templates, lang_, counts, ok),
     )
+
+
+def _seen_by_shapes(
+    submitted: set[ox.Triple], chm_mode: bool, country: str | None, inference: bool
+) -> set[ox.Triple]:
+    """The submission, plus (with the CHM shapes) what the context says of the things it points
+    at and the engine's facts, plus the subclass/subproperty consequences of it all."""
+    triples = set(submitted)
+    if chm_mode:
+        context = Context.load()
+        triples |= _lent(submitted, context)
+        triples |= _engine_facts(submitted, context, country)
+        hierarchy = Hierarchy.of_vocabulary() if inference else None
+    else:
+        hierarchy = Hierarchy.of_triples(submitted) if inference else None
+    if hierarchy is not None:
+        triples |= entailed(triples, hierarchy)
+    return triples
 
 
 def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.Graph:
