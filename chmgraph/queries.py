@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -133,7 +134,7 @@ class NamedQuery:
     parameters: tuple[Parameter, ...]
     text: str
 
-    @property
+    @cached_property
     def form(self) -> str:
         """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``: the first form keyword."""
         for token in tokens(self.text):

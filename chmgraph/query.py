@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 from xml.sax.saxutils import escape
 
@@ -133,8 +134,27 @@ def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
     """
     where = str(query.path) if query.path else "<query>"
     text = query.text
-    found = [t for t in tokens(text) if t.lastgroup != "comment"]
+    prologue, brace = _shape(text)
     insertions = []
+    if bindings:
+        if brace is None:
+            raise InputError(f"{where}: no WHERE clause to bind the parameters in")
+        names = " ".join(f"?{name}" for name in bindings)
+        terms = " ".join(str(term) for term in bindings.values())
+        block = f" VALUES ({names}) {{ ({terms}) }}"
+        line, column = _place(text, brace)
+        insertions.append((line, column, len(block)))
+        text = text[:brace] + block + text[brace:]
+    if prologue:
+        insertions.append((1, 1, len(prologue)))
+        text = prologue + text
+    return PreparedQuery(text, query.form, where, tuple(insertions))
+
+
+@lru_cache(maxsize=256)
+def _shape(text: str) -> tuple[str, int | None]:
+    """The prefix declarations ``text`` lacks, and where its outermost WHERE group opens."""
+    found = [t for t in tokens(text) if t.lastgroup != "comment"]
     declared = {
         t.group().lower()
         for t, prev in zip(found[1:], found, strict=False)
@@ -142,19 +162,7 @@ def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
     }
     used = {t.group().split(":")[0] for t in found if t.lastgroup == "word" and ":" in t.group()}
     missing = sorted(p for p in used if p in iris.PREFIXES and f"{p}:" not in declared)
-    prologue = "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing)
-    if bindings:
-        at = _where_brace(found, where)
-        names = " ".join(f"?{name}" for name in bindings)
-        terms = " ".join(str(term) for term in bindings.values())
-        block = f" VALUES ({names}) {{ ({terms}) }}"
-        line, column = _place(text, at)
-        insertions.append((line, column, len(block)))
-        text = text[:at] + block + text[at:]
-    if prologue:
-        insertions.append((1, 1, len(prologue)))
-        text = prologue + text
-    return PreparedQuery(text, query.form, where, tuple(insertions))
+    return "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing), _where_brace(found)
 
 
 def check_services(text: str, allowlist: Iterable[str]) -> None:
@@ -170,24 +178,32 @@ def check_services(text: str, allowlist: Iterable[str]) -> None:
 service_allowlist setting (allowed: none)
     """
     allowed = set(allowlist)
+    for endpoint in _services(text):
+        if endpoint is None:
+            raise ServiceRefused(
+                "SERVICE endpoints must be written as a full <IRI> to be checked against the "
+                "service_allowlist setting"
+            )
+        if endpoint not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ServiceRefused(
+                f"SERVICE <{endpoint}> is not on the service_allowlist setting (allowed: {listed})"
+            )
+
+
+@lru_cache(maxsize=256)
+def _services(text: str) -> tuple[str | None, ...]:
+    """The endpoint IRI of each SERVICE of ``text``; None for one not written as an IRI."""
     found = [t for t in tokens(text) if t.lastgroup != "comment"]
+    endpoints: list[str | None] = []
     for index, token in enumerate(found):
         if not is_keyword(token, "SERVICE"):
             continue
         target = found[index + 1] if index + 1 < len(found) else None
         if target is not None and is_keyword(target, "SILENT"):
             target = found[index + 2] if index + 2 < len(found) else None
-        if target is None or target.lastgroup != "iri":
-            raise ServiceRefused(
-                "SERVICE endpoints must be written as a full <IRI> to be checked against the "
-                "service_allowlist setting"
-            )
-        endpoint = target.group()[1:-1]
-        if endpoint not in allowed:
-            listed = ", ".join(sorted(allowed)) or "none"
-            raise ServiceRefused(
-                f"SERVICE <{endpoint}> is not on the service_allowlist setting (allowed: {listed})"
-            )
+        endpoints.append(target.group()[1:-1] if target and target.lastgroup == "iri" else None)
+    return tuple(endpoints)
 
 
 def resolve_graph(name: str) -> str:
@@ -303,7 +319,7 @@ def _read(answer: object, form: str, cap: int, deadline: float) -> QueryResult:
         return QueryResult(form="ASK", boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
-        rows, truncated = _take((tuple(s[v] for v in variables) for s in answer), cap, deadline)
+        rows, truncated = _take((tuple(solution) for solution in answer), cap, deadline)
         return QueryResult(form="SELECT", variables=variables, rows=rows, truncated=truncated)
     triples, truncated = _take(iter(answer), cap, deadline)  # type: ignore[call-overload]
     return QueryResult(form=form, triples=triples, truncated=truncated)
@@ -327,10 +343,10 @@ def _engine_error(error: BaseException) -> ChmgraphError:
     return ChmgraphError(f"the query failed: {reason}")
 
 
-def _where_brace(tokens: list[re.Match[str]], where: str) -> int:
-    """The offset just after the ``{`` opening the outermost WHERE clause."""
+def _where_brace(found: list[re.Match[str]]) -> int | None:
+    """The offset just after the ``{`` opening the outermost WHERE clause, if any."""
     depth, after_where, first_open = 0, False, None
-    for token in tokens:
+    for token in found:
         if token.lastgroup == "open":
             if depth == 0 and (after_where or first_open is None):
                 if after_where:
@@ -341,8 +357,6 @@ def _where_brace(tokens: list[re.Match[str]], where: str) -> int:
             depth -= 1
         elif depth == 0 and is_keyword(token, "WHERE"):
             after_where = True
-    if first_open is None:
-        raise InputError(f"{where}: no WHERE clause to bind the parameters in")
     return first_open
 
 
