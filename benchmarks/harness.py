@@ -10,6 +10,7 @@ triples/s) from the measured runs, so no module reports a number it did not meas
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.metadata
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from chmgraph import synth
 from chmgraph.settings import PROJECT_ROOT
@@ -139,20 +142,36 @@ def in_child(function: Callable[..., Any], *args: Any, timeout: float | None = N
     child = context.Process(target=_child_main, args=(sender, function, args))
     child.start()
     sender.close()
+    answered = False
     try:
         if not receiver.poll(timeout):
             raise TimeoutError(f"no result after {timeout:.0f} s")
         ok, value, peak = receiver.recv()
+        answered = True
     except EOFError:
         ok, value, peak = False, f"the child process died (exit code {child.exitcode})", 0.0
     finally:
+        # A child that answered exits by itself; one stopped midway is killed with its own.
+        child.join(timeout=5 if answered else 0)
         if child.is_alive():
-            child.kill()
+            _kill_tree(child.pid)
         child.join()
         receiver.close()
     if not ok:
         raise RuntimeError(value)
     return value, peak
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a child and every process it started (a module's cases run in grandchildren)."""
+    try:
+        parent = psutil.Process(pid)
+        family = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def _child_main(sender: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -348,6 +367,7 @@ def markdown(document: dict[str, Any]) -> str:
         f"Finished {document['finished']} on {env['cpu']} ({env['cpus']} CPUs, "
         f"{env['memory_gb']} GB), {env['system']}, Python {env['python']}; {packages}.",
         "",
+        *_unfinished(document),
         "Times are the median of the runs (min–max); ratio = baseline median / chmgraph median "
         "(above 1: chmgraph is faster); peak RSS is each side's own child process.",
         "",
@@ -357,6 +377,13 @@ def markdown(document: dict[str, Any]) -> str:
     ]
     lines += [_row(r) for r in document["results"]]
     return "\n".join(lines) + "\n"
+
+
+def _unfinished(document: dict[str, Any]) -> list[str]:
+    pending = document.get("not_yet_run")
+    if not pending:
+        return []
+    return [f"**Unfinished run**: not yet run: {', '.join(pending)}.", ""]
 
 
 def _row(r: dict[str, Any]) -> str:

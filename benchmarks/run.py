@@ -12,6 +12,7 @@ as not available, never with a number.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -51,12 +52,17 @@ def run_suite(
     names = only or [*EXPECTED, *sorted(set(modules) - set(EXPECTED))]
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
-    for name in names:
+    for done, name in enumerate(names, start=1):
         results += _results_of(name, modules.get(name), workload.size, repeats, timeout)
-    elapsed = round(time.perf_counter() - started, 1)
-    paths = harness.write_results(
-        results, size=workload.size, out_dir=out_dir, repeats=repeats, elapsed_s=elapsed
-    )
+        # Written after each module, so a run stopped midway still leaves what it measured.
+        paths = harness.write_results(
+            results,
+            size=workload.size,
+            out_dir=out_dir,
+            repeats=repeats,
+            elapsed_s=round(time.perf_counter() - started, 1),
+            not_yet_run=names[done:],
+        )
     return results, *paths
 
 
@@ -102,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         "--bench-dir", type=Path, default=harness.BENCH_DIR, help="where bench_*.py modules are"
     )
     args = parser.parse_args(argv)
+    # A stopped run (timeout, Ctrl-C) raises SystemExit here, so its child processes are killed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     results, json_path, md_path = run_suite(
         size=args.size,

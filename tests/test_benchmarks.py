@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from chmgraph.settings import PROJECT_ROOT
@@ -54,6 +55,7 @@ def quick_run(tmp_path_factory):
 def test_results_record_the_workload_machine_and_packages(quick_run):
     document, _ = quick_run
     assert document["size"] == "400" and document["repeats"] == 2
+    assert document["not_yet_run"] == []  # the run finished
     assert document["machine"]["cpus"] >= 1
     assert document["machine"]["packages"]["pyoxigraph"]
     assert document["machine"]["packages"]["rdflib"]
@@ -118,3 +120,37 @@ def test_a_failing_module_is_an_error_row_and_a_failed_run(tmp_path):
     assert "ValueError: the store is gone" in results[0]["notes"]
     assert "lacks triples, chmgraph_name, chmgraph_s" in results[1]["notes"]
     assert all(r["ratio"] is None for r in results)
+
+
+# A benchmark whose case (in a grandchild process) writes its pid, then hangs.
+SLOW_MODULE = """
+import functools, os, time
+import harness
+
+def sleep(path, _state):
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(120)
+
+def run(size, repeats):
+    side = harness.Side("sleep", functools.partial(sleep, PID_FILE))
+    workload = harness.network(size)
+    return [harness.compare("slow", workload=workload, chmgraph=side, baseline=None, repeats=1)]
+"""
+
+
+def test_a_module_that_runs_too_long_is_stopped_with_its_child_processes(tmp_path):
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    pid_file = tmp_path / "case.pid"
+    (modules / "bench_slow.py").write_text(
+        SLOW_MODULE.replace("PID_FILE", repr(str(pid_file))), encoding="utf-8"
+    )
+    out = tmp_path / "results"
+    args = ["--only", "slow", "--bench-dir", str(modules), "--out", str(out), "--timeout", "5"]
+    done = bench(tmp_path, *args)
+    assert done.returncode == 1
+    [row] = json.loads((out / "400.json").read_text())["results"]
+    assert row["status"] == "error" and "no result after 5 s" in row["notes"]
+    case_pid = int(pid_file.read_text())
+    assert not psutil.pid_exists(case_pid) or psutil.Process(case_pid).status() == "zombie"
