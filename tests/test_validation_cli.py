@@ -111,3 +111,9 @@ def test_a_real_run_of_the_installed_command():
     assert f"{path}:10" in done.stdout
     assert "结束日期 2014-05-01 早于开始日期 2014-05-05。" in done.stdout
     assert done.stderr == ""
+
+
+def test_the_default_language_is_a_setting(monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_DEFAULT_LANG", "ru")
+    result = run(str(SUBMISSIONS / "invalid" / "end-before-start.ttl"))
+    assert "Дата окончания 2014-05-01 раньше даты начала 2014-05-05." in result.output

@@ -9,6 +9,7 @@ import click
 
 from chmgraph.errors import EXIT_INVALID, EXIT_OK
 from chmgraph.rdfio import FORMAT_NAMES
+from chmgraph.settings import Settings
 from chmgraph.validation import Source, read_source, validate
 from chmgraph.validation.messages import LANGUAGES
 from chmgraph.validation.report import FORMATS
@@ -28,9 +29,7 @@ from chmgraph.validation.report import FORMATS
 @click.option(
     "--lang",
     type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="Language of the messages.",
+    help="Language of the messages [default: the default_lang setting, en].",
 )
 @click.option(
     "--no-inference",
@@ -57,7 +56,7 @@ from chmgraph.validation.report import FORMATS
 def validate_command(
     files: tuple[Path, ...],
     report_format: str,
-    lang: str,
+    lang: str | None,
     no_inference: bool,
     shapes: tuple[Path, ...],
     country: str | None,
@@ -68,8 +67,9 @@ def validate_command(
     Exit status: 0 conforms (warnings allowed), 1 violations, 2 unreadable input, syntax error
     or usage error.
     """
+    lang = lang or Settings.from_env().default_lang
     report = validate(
-        _sources(files, input_format),
+        _sources(files, input_format, file_base=bool(shapes)),
         country=country,
         shapes=list(shapes) or None,
         inference=not no_inference,
@@ -79,8 +79,12 @@ def validate_command(
     sys.exit(EXIT_OK if report.conforms else EXIT_INVALID)
 
 
-def _sources(files: tuple[Path, ...], input_format: str | None) -> list[Source]:
-    return [read_source(f, format=input_format) for f in files]
+def _sources(files: tuple[Path, ...], input_format: str | None, *, file_base: bool) -> list[Source]:
+    """With custom shapes, relative IRIs resolve against each file's location (as in pySHACL)."""
+    return [
+        read_source(f, format=input_format, base_iri=f.absolute().as_uri() if file_base else None)
+        for f in files
+    ]
 
 
 def register(group: click.Group) -> None:
