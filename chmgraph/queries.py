@@ -57,12 +57,13 @@ PARAMETER_TYPES: dict[str, str | None] = {
     "boolean": XSD + "boolean",
 }
 
-# The SHACL executable class and query property of each query form.
+# The SHACL executable class and query property of each query form; SHACL has none for DESCRIBE,
+# whose text goes under schema:text.
 _FORMS = {
-    "SELECT": ("SPARQLSelectExecutable", "select"),
-    "CONSTRUCT": ("SPARQLConstructExecutable", "construct"),
-    "ASK": ("SPARQLAskExecutable", "ask"),
-    "DESCRIBE": ("SPARQLDescribeExecutable", "describe"),
+    "SELECT": (SH + "SPARQLSelectExecutable", SH + "select"),
+    "CONSTRUCT": (SH + "SPARQLConstructExecutable", SH + "construct"),
+    "ASK": (SH + "SPARQLAskExecutable", SH + "ask"),
+    "DESCRIBE": (SH + "SPARQLExecutable", SCHEMA + "text"),
 }
 _HEADER_LINE = re.compile(r"^#\s*(?P<key>param\s+\w+|[a-z]+)\s*:\s*(?P<value>.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
@@ -107,6 +108,8 @@ class Parameter:
         >>> Parameter("country", "country", None, "").term("cm").value
         'https://w3id.org/chmgraph/id/country/CM'
         """
+        if self.type == "string":
+            return ox.Literal(value)
         value = value.strip()
         if self.type == "country":
             try:
@@ -258,7 +261,7 @@ def _describe(query: NamedQuery, library: ox.NamedNode) -> list[ox.Triple]:
     node = ox.NamedNode(query.iri)
     executable, query_property = _FORMS[query.form]
     statements: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = [
-        (RDF_TYPE, ox.NamedNode(SH + executable)),
+        (RDF_TYPE, ox.NamedNode(executable)),
         (RDF_TYPE, ox.NamedNode(SH + "SPARQLExecutable")),
         (iris.PREFIXES["dcterms"] + "identifier", ox.Literal(query.name)),
         (RDFS + "label", _en(query.title)),
@@ -267,10 +270,10 @@ def _describe(query: NamedQuery, library: ox.NamedNode) -> list[ox.Triple]:
         (SCHEMA + "description", _en(query.description)),
         (SCHEMA + "abstract", _en(query.question)),
         (SCHEMA + "isPartOf", library),
-        (SH + query_property, ox.Literal(query.text)),
+        (query_property, ox.Literal(query.text)),
     ]
     statements += [(SCHEMA + "keywords", _en(k)) for k in query.keywords]
-    triples = [ox.Triple(node, ox.NamedNode(p), o) for p, o in statements]
+    triples = list(dict.fromkeys(ox.Triple(node, ox.NamedNode(p), o) for p, o in statements))
     for parameter in query.parameters:
         triples += _describe_parameter(node, parameter)
     return triples

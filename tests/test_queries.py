@@ -108,3 +108,22 @@ def test_the_documentation_lists_every_query_with_its_question():
     assert listed == set(LIBRARY.names)
     for query in LIBRARY:
         assert f"| `{query.name}` | {query.question} |" in text
+
+
+def test_a_describe_query_is_described_without_a_shacl_form(tmp_path):
+    (tmp_path / "about-japan.rq").write_text(
+        "# title: t\n# description: d\n# question: q?\n"
+        "DESCRIBE <https://w3id.org/chmgraph/id/government/JP>\n",
+        encoding="utf-8",
+    )
+    [*triples] = QueryLibrary.load(tmp_path).triples()
+    types = {t.object.value for t in triples if t.predicate.value.endswith("#type")}
+    assert SH + "SPARQLExecutable" in types
+    assert not any(
+        t.predicate.value.startswith(SH) and "describe" in t.predicate.value for t in triples
+    )
+    assert any(t.predicate.value == SCHEMA + "text" for t in triples)
+
+
+def test_a_string_parameter_keeps_its_spaces():
+    assert Parameter("s", "string", None, "").term("  padded ") == ox.Literal("  padded ")
