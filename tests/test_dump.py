@@ -148,6 +148,8 @@ def test_each_graph_file_reads_back_isomorphic(dumped, reader):
             assert isomorphic(got, _rdflib_graph(store, graph)), graph
 
 
+# rdflib's own dataset parsers use its deprecated ConjunctiveGraph API internally.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("name,rdf_format", [(NETWORK_TRIG, "trig"), (NETWORK_NQUADS, "nquads")])
 def test_network_files_read_back_as_the_whole_dataset(dumped, name, rdf_format):
     store, out = dumped
