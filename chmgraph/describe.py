@@ -76,6 +76,13 @@ GROUP BY ?graph
 _ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
 _CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c"
 _PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+# The same, for each graph at once: three passes over the data instead of three per graph.
+_GRAPH_ENTITIES = """SELECT ?g (COUNT(DISTINCT ?s) AS ?n)
+WHERE { GRAPH ?g { ?s ?p ?o FILTER(isIRI(?s)) } } GROUP BY ?g"""
+_GRAPH_CLASSES = """SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n)
+WHERE { GRAPH ?g { ?s a ?c FILTER(isIRI(?c)) } } GROUP BY ?g ?c"""
+_GRAPH_PROPERTIES = """SELECT ?g ?p (COUNT(*) AS ?n)
+WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"""
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,30 @@ def statistics(store: GraphStore, graphs: Sequence[str]) -> Statistics:
     return Statistics(triples, entities, dict(sorted(classes.items())), properties)
 
 
+def graph_statistics(store: GraphStore, graphs: Sequence[str]) -> dict[str, Statistics]:
+    """The VoID statistics of each of ``graphs`` (graph IRI -> statistics)."""
+
+    def rows(sparql: str) -> list[ox.QuerySolution]:
+        return list(store.query(sparql, named_graphs=list(graphs)))
+
+    entities = {r["g"].value: int(r["n"].value) for r in rows(_GRAPH_ENTITIES)}
+    classes: dict[str, dict[str, int]] = {g: {} for g in graphs}
+    for r in rows(_GRAPH_CLASSES):
+        classes[r["g"].value][r["c"].value] = int(r["n"].value)
+    properties: dict[str, dict[str, int]] = {g: {} for g in graphs}
+    for r in rows(_GRAPH_PROPERTIES):
+        properties[r["g"].value][r["p"].value] = int(r["n"].value)
+    return {
+        g: Statistics(
+            sum(properties[g].values()),
+            entities.get(g, 0),
+            dict(sorted(classes[g].items())),
+            properties[g],
+        )
+        for g in graphs
+    }
+
+
 def last_submissions(store: GraphStore) -> dict[str, datetime]:
     """The time of the last accepted submission (or load) of each graph that has one."""
     if iris.SUBMISSIONS_GRAPH not in store.graphs():
@@ -140,10 +171,27 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
     """The VoID and DCAT-AP description of ``dump`` (written as ``void.ttl``)."""
     out = _Triples()
     modified = last_submissions(store)
-    catalog, network = catalog_iri(settings), network_iri(settings)
-    graphs = sorted({f.graph for f in dump.files if f.graph})
     last = max(modified.values(), default=None)
+    network = network_iri(settings)
+    _catalog(out, network, last, settings)
+    _dataset(out, network, statistics(store, dump.graphs), last, settings)
+    for item in dump.files:
+        if item.path.startswith((NETWORK_TRIG, NETWORK_NQUADS)):
+            _distribution(out, network, item, settings)
+    per_graph = graph_statistics(store, dump.graphs)
+    for graph in sorted({f.graph for f in dump.files if f.graph}):
+        out.link(catalog_iri(settings), DCAT + "dataset", graph)
+        out.link(network, VOID + "subset", graph)
+        stats = per_graph[graph] if graph in per_graph else _file_statistics(dump, graph)
+        _dataset(out, graph, stats, modified.get(graph), settings)
+        for item in dump.files:
+            if item.graph == graph:
+                _distribution(out, graph, item, settings)
+    return out.triples
 
+
+def _catalog(out: _Triples, network: str, last: datetime | None, settings: Settings) -> None:
+    catalog = catalog_iri(settings)
     out.add(catalog, RDF + "type", ox.NamedNode(DCAT + "Catalog"))
     out.text(catalog, DCT + "title", "Linked data of the CHM network")
     out.text(
@@ -160,26 +208,8 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
         out.link(catalog, DCT + "language", _EU + "language/" + code)
     out.time(catalog, DCT + "modified", last)
     out.link(catalog, iris.PREFIXES["rdfs"] + "seeAlso", settings.dump_base_url + CHANGES_FILE)
+    out.link(catalog, DCAT + "dataset", network)
     _agent(out, catalog, settings)
-
-    in_store = set(store.graphs())
-    for graph in [network, *graphs]:
-        out.link(catalog, DCAT + "dataset", graph)
-        files = [f for f in dump.files if f.graph == graph]
-        if graph == network:
-            files = [f for f in dump.files if f.path.startswith((NETWORK_TRIG, NETWORK_NQUADS))]
-            stats = statistics(store, dump.graphs)
-            when = last
-        else:
-            stats = (
-                statistics(store, [graph]) if graph in in_store else _file_statistics(dump, graph)
-            )
-            when = modified.get(graph)
-            out.link(network, VOID + "subset", graph)
-        _dataset(out, graph, stats, when, settings)
-        for item in files:
-            _distribution(out, graph, item, settings)
-    return out.triples
 
 
 def _dataset(
