@@ -12,6 +12,7 @@ as not available, never with a number.
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import time
@@ -36,6 +37,13 @@ def discover(bench_dir: Path = harness.BENCH_DIR) -> dict[str, Path]:
     return {path.stem.removeprefix("bench_"): path for path in sorted(bench_dir.glob("bench_*.py"))}
 
 
+def _in_default_run(path: Path) -> bool:
+    """False for a module that says ``IN_DEFAULT_RUN = False`` (it runs only when named)."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    return getattr(importlib.import_module(path.stem), "IN_DEFAULT_RUN", True)
+
+
 def run_suite(
     *,
     size: str,
@@ -49,7 +57,8 @@ def run_suite(
     workload = harness.network(size)
     print(f"workload: {workload.path.name}, {workload.triples:,} triples, {workload.graphs} graphs")
     modules = discover(bench_dir)
-    names = only or [*EXPECTED, *sorted(set(modules) - set(EXPECTED))]
+    extra = sorted(n for n in set(modules) - set(EXPECTED) if _in_default_run(modules[n]))
+    names = only or [*EXPECTED, *extra]
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     for done, name in enumerate(names, start=1):

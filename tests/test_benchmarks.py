@@ -154,3 +154,23 @@ def test_a_module_that_runs_too_long_is_stopped_with_its_child_processes(tmp_pat
     assert row["status"] == "error" and "no result after 5 s" in row["notes"]
     case_pid = int(pid_file.read_text())
     assert not psutil.pid_exists(case_pid) or psutil.Process(case_pid).status() == "zombie"
+
+
+def test_a_full_run_has_every_expected_benchmark_and_skips_modules_that_opt_out(tmp_path):
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "bench_extra.py").write_text("def run(size, repeats):\n    return []\n")
+    (modules / "bench_floor.py").write_text(
+        "IN_DEFAULT_RUN = False\ndef run(size, repeats):\n    raise SystemExit('ran')\n"
+    )
+    out = tmp_path / "results"
+    done = bench(tmp_path, "--bench-dir", str(modules), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "400.json").read_text())["results"]
+    assert [(r["group"], r["status"]) for r in results] == [
+        ("load", "not available"),
+        ("validation", "not available"),
+        ("query", "not available"),
+        ("dump", "not available"),
+    ]
+    assert "running bench_extra.py" in done.stdout and "bench_floor" not in done.stdout
