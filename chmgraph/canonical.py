@@ -64,7 +64,7 @@ def turtle_statements(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> by
     ``-``); any other term is written as in N-Triples, which is valid Turtle.
     """
     compact = _compactor(tuple(prefixes.items()))
-    term, predicate_of = compact.term, compact.predicate
+    term, known_predicate = compact.term, compact.predicates.get
     out: list[bytes] = []
     append = out.append
     subject = predicate = None
@@ -75,10 +75,12 @@ def turtle_statements(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> by
             if subject is not None:
                 append(b" .\n")
             subject, predicate = s, p
-            append(term(s) + b" " + predicate_of(p) + b" " + term(o))
+            name = known_predicate(p) or compact.predicate(p)
+            append(term(s) + b" " + name + b" " + term(o))
         elif p != predicate:
             predicate = p
-            append(b" ;\n\t" + predicate_of(p) + b" " + term(o))
+            name = known_predicate(p) or compact.predicate(p)
+            append(b" ;\n\t" + name + b" " + term(o))
         else:
             append(b" ,\n\t\t" + term(o))
     if subject is not None:
@@ -96,7 +98,7 @@ class _Compactor:
         self._iri = re.compile(rb"<(" + alternatives + rb")([A-Za-z0-9_][A-Za-z0-9_-]*)>")
         self._names = {ns.encode(): prefix.encode() + b":" for prefix, ns in spaces}
         self._iris: dict[bytes, bytes] = {}
-        self._predicates: dict[bytes, bytes] = {}
+        self.predicates: dict[bytes, bytes] = {}
 
     def iri(self, term: bytes) -> bytes:
         name = self._iris.get(term)
@@ -108,10 +110,10 @@ class _Compactor:
         return name
 
     def predicate(self, term: bytes) -> bytes:
-        name = self._predicates.get(term)
+        name = self.predicates.get(term)
         if name is None:
             name = b"a" if term == _RDF_TYPE else self.iri(term)
-            self._predicates[term] = name
+            self.predicates[term] = name
         return name
 
     def term(self, term: bytes) -> bytes:
