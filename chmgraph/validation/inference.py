@@ -119,8 +119,10 @@ class Hierarchy:
     def of_triples(cls, triples: Iterable[ox.Triple]) -> Hierarchy:
         """The hierarchy stated by ``rdfs:subClassOf``/``rdfs:subPropertyOf`` in ``triples``
         (used with custom shapes, where the data brings its own schema)."""
-        edges: dict[str, dict[str, set[str]]] = {SUBCLASS_OF: defaultdict(set)}
-        edges[SUBPROPERTY_OF] = defaultdict(set)
+        edges: dict[str, dict[str, set[str]]] = {
+            SUBCLASS_OF: defaultdict(set),
+            SUBPROPERTY_OF: defaultdict(set),
+        }
         for t in triples:
             if t.predicate.value in edges and isinstance(t.object, ox.NamedNode):
                 edges[t.predicate.value][t.subject.value].add(t.object.value)

@@ -124,11 +124,8 @@ class ValidationReport:
         for focus, results in self.groups():
             first = results[0]
             name = f"{first.label}  " if first.label else ""
-            lines.append(
-                f"{first.place}  {name}<{focus}>"
-                if "://" in focus
-                else f"{first.place}  {name}{focus}"
-            )
+            shown = f"<{focus}>" if "://" in focus else focus  # an IRI, or a blank node id
+            lines.append(f"{first.place}  {name}{shown}")
             for r in results:
                 code = r.code or "-"
                 path = f"  {r.path}" if r.path else ""
