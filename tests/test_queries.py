@@ -41,6 +41,19 @@ def test_a_query_uses_only_declared_vocabulary_terms():
     assert {t for t in chm_terms if not vocabulary.is_declared(t)} == set()
 
 
+def test_the_library_as_rdf_uses_only_terms_the_ontology_declares():
+    """The library is published in the queries graph, so its terms must be in the vocabulary."""
+    vocabulary = Vocabulary.load()
+    rdf_type = iris.PREFIXES["rdf"] + "type"
+    used = set()
+    for t in LIBRARY.triples():
+        if t.predicate.value != rdf_type:
+            used.add(t.predicate.value)
+        elif isinstance(t.object, ox.NamedNode):
+            used.add(t.object.value)
+    assert sorted(term for term in used if not vocabulary.is_declared(term)) == []
+
+
 def test_the_library_as_rdf_describes_each_query_with_its_parameters():
     triples = {(t.subject, t.predicate, t.object) for t in LIBRARY.triples()}
     by_supporter = ox.NamedNode(iris.ID + "query/workshops-by-supporter")
