@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine with only python3:
-#   make run   builds the network store from data/, checks it and prints what it holds
+#   make run   builds the network store from data/, validates the CBD facts, prints what it holds
 #   make test  runs the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/chmgraph init --force
+	$(BIN)/chmgraph validate data/cbd/*.ttl
 	$(BIN)/chmgraph status
 
 test: $(STAMP)
