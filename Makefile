@@ -36,10 +36,12 @@ format: $(STAMP)
 reference: $(STAMP)
 	$(BIN)/python scripts/build_reference.py
 
-# make bench [SIZE=100k|1m|10m]: every benchmark beside its baseline (benchmarks/README.md).
+# make bench [SIZE=100k|1m|10m] [BENCH_ARGS="--only load --timeout 600"]: every benchmark beside
+# its baseline (benchmarks/README.md).
 SIZE ?= 100k
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --size $(SIZE)
+	$(BIN)/python benchmarks/run.py --size $(SIZE) $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/build_docs.py

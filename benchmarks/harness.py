@@ -387,9 +387,9 @@ def _unfinished(document: dict[str, Any]) -> list[str]:
 
 
 def _row(r: dict[str, Any]) -> str:
-    name = (
-        f"{r.get('group', '')}: {r['name']}" if r.get("group") not in ("", r["name"]) else r["name"]
-    )
+    group, name = r.get("group", ""), r["name"]
+    if group and not name.startswith(group):
+        name = f"{group}: {name}"
     if r["status"] != STATUS_OK:
         return f"| {name} | **{r['status']}** | | | | | | | {_cell(r['notes'])} |"
     memory = _number(r["peak_rss_mb"])

@@ -21,12 +21,13 @@ from typing import Any
 
 import harness
 
-# The benchmarks the suite is made of (see README.md), by module name: bench_<name>.py.
+# The benchmarks the suite is made of (see README.md), by module name: bench_<name>.py, in the
+# order they run (the slowest last, so that a stopped run has the others).
 EXPECTED = {
     "load": "bulk load into the store vs rdflib parse",
+    "dump": "dump vs rdflib's serializer",
     "validation": "submission and whole-network validation vs pyshacl with RDFS inference",
     "query": "the query library vs rdflib's SPARQL engine and vs pyoxigraph directly",
-    "dump": "dump vs rdflib's serializer",
 }
 # Seconds a module may run before it is stopped and reported as an error.
 MODULE_TIMEOUT_S = 3600.0
