@@ -16,7 +16,15 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.dump import CHANGES_FILE, NETWORK_NQUADS, NETWORK_TRIG, Dump, DumpFile, graph_file
+from chmgraph.dump import (
+    CHANGES_FILE,
+    NETWORK_NQUADS,
+    NETWORK_TRIG,
+    NOT_DUMPED_PROPERTIES,
+    Dump,
+    DumpFile,
+    graph_file,
+)
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore, OxigraphStore
@@ -113,11 +121,18 @@ def statistics(store: GraphStore, graphs: Sequence[str]) -> Statistics:
     def rows(sparql: str) -> list[ox.QuerySolution]:
         return list(store.query(sparql, default_graph=list(graphs)))
 
-    triples = sum(store.count(g) for g in graphs)
     entities = int(rows(_ENTITIES)[0]["n"].value)
     classes = {r["c"].value: int(r["n"].value) for r in rows(_CLASSES)}
-    properties = {r["p"].value: int(r["n"].value) for r in rows(_PROPERTIES)}
+    every = {r["p"].value: int(r["n"].value) for r in rows(_PROPERTIES)}
+    properties = _dumped(every)
+    left_out = sum(every.values()) - sum(properties.values())
+    triples = sum(store.count(g) for g in graphs) - left_out
     return Statistics(triples, entities, dict(sorted(classes.items())), properties)
+
+
+def _dumped(properties: dict[str, int]) -> dict[str, int]:
+    """The property counts of what a dump holds (archives of past versions left out)."""
+    return {p: n for p, n in properties.items() if p not in NOT_DUMPED_PROPERTIES}
 
 
 def graph_statistics(store: GraphStore, graphs: Sequence[str]) -> dict[str, Statistics]:
@@ -135,10 +150,10 @@ def graph_statistics(store: GraphStore, graphs: Sequence[str]) -> dict[str, Stat
         properties[r["g"].value][r["p"].value] = int(r["n"].value)
     return {
         g: Statistics(
-            sum(properties[g].values()),
+            sum(_dumped(properties[g]).values()),
             entities.get(g, 0),
             dict(sorted(classes[g].items())),
-            properties[g],
+            _dumped(properties[g]),
         )
         for g in graphs
     }

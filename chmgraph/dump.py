@@ -9,8 +9,9 @@
 * ``changes.ttl``, the log of added, replaced and removed graphs between dumps;
 * ``void.ttl``, the VoID and DCAT-AP description of every file, written last.
 
-The history graphs (archived versions) and the inferred graph are not dumped: the first are
-archives, reachable through the submissions graph's records, the second is derived data. Blank
+The inferred graphs are not dumped (derived data), nor the statements of every accepted version
+that the submissions graph's records archive (``chm:archivedContent``): the dump publishes the
+current graphs and the provenance of each version, the store keeps the history. Blank
 nodes are canonicalized with RDFC-1.0 (``chmgraph.canonical``), statements are sorted and prefixes
 are fixed, so the same graphs give the same bytes whatever the load order or the machine; a file
 whose bytes did not change is not rewritten, so its modification time (an HTTP server's
@@ -51,8 +52,11 @@ QUERIES_FILE = "queries.ttl"
 VOID_FILE = "void.ttl"
 CHANGES_FILE = "changes.ttl"
 
-# Graphs kept out of dumps: archived versions and entailed triples (see the module docstring).
-_NOT_DUMPED = (iris.GRAPH + "history/", iris.INFERRED_GRAPH)
+# Graphs and properties kept out of dumps: entailed triples and the archives of past versions
+# (see the module docstring).
+_NOT_DUMPED = (iris.INFERRED_GRAPH,)
+NOT_DUMPED_PROPERTIES = frozenset({iris.vocab("archivedContent")})
+_NOT_DUMPED_PREDICATES = frozenset(f"<{p}>".encode() for p in NOT_DUMPED_PROPERTIES)
 _SAFE_GRAPH_PATH = re.compile(r"[a-z][a-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9-]*)*")
 # Level 6 is zlib's default: a tenth of level 9's time for nearly the same size.
 _GZIP_LEVEL = 6
@@ -85,7 +89,7 @@ class Dump:
 
 
 def dumped_graphs(store: GraphStore) -> list[str]:
-    """The graphs a dump holds: every non-empty graph but history and inferred graphs, sorted."""
+    """The graphs a dump holds: every non-empty graph but the inferred graphs, sorted."""
     return [g for g in store.graphs() if not g.startswith(_NOT_DUMPED)]
 
 
@@ -140,10 +144,21 @@ def network_trig(store: GraphStore) -> bytes:
 
 
 def graph_ntriples(store: GraphStore, graph: str) -> bytes:
-    """The statements of ``graph`` as N-Triples, in the store's order."""
+    """The dumped statements of ``graph`` (all but ``NOT_DUMPED_PROPERTIES``) as N-Triples, in
+    the store's order."""
     buffer = io.BytesIO()
     store.dump(buffer, ox.RdfFormat.N_TRIPLES, graph=graph)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    return _without_archives(data) if graph == iris.SUBMISSIONS_GRAPH else data
+
+
+def _without_archives(ntriples: bytes) -> bytes:
+    # A line is "<subject> <predicate> object ." and a subject holds no space.
+    return b"".join(
+        line
+        for line in ntriples.splitlines(keepends=True)
+        if line.split(b" ", 2)[1] not in _NOT_DUMPED_PREDICATES
+    )
 
 
 def turtle_header(prefixes: Mapping[str, str] = iris.PREFIXES) -> bytes:

@@ -7,10 +7,13 @@ Queries may rely on four kinds of axiom of the ontology: ``rdfs:subClassOf`` (a 
 
 Each of these rules derives a triple from a single triple, so what a graph entails depends on that
 graph alone. The entailed triples of each source graph are materialized into their own graph,
-``inferred_graph(source)``, when the source changes: a submission recomputes only its national
-graph's inferred graph, and restricting a query to some graphs brings exactly their entailments.
-Inferred graphs are never part of a national graph, its history or its dump; each states the
-graph it was derived from (``prov:wasDerivedFrom``).
+``inferred_graph(source)``, when the source changes: ``chmgraph init`` recomputes them all (the
+ontology may have changed); a submission or rollback writes its national graph's inferred graph,
+and adds what its PROV-O record entails to the submissions graph's, in the same transaction as
+the graph itself (``Rules.inferred``, ``with_inferences``), so no reader sees a graph without
+its entailments. Restricting a query to some graphs brings exactly their entailments. Inferred
+graphs are never part of a national graph, its history or its dump; each states the graph it was
+derived from (``prov:wasDerivedFrom``).
 
 >>> inferred_graph("https://w3id.org/chmgraph/graph/national/CM")
 'https://w3id.org/chmgraph/graph/inferred/national/CM'
@@ -60,6 +63,12 @@ class Rules:
     implied: dict[str, frozenset[tuple[str, bool]]]
 
     @classmethod
+    def of(cls, store: GraphStore) -> Rules:
+        """The rules of the vocabulary in ``store``'s ontology graph."""
+        ontology = (q.triple for q in store.quads(iris.ONTOLOGY_GRAPH))
+        return cls.from_vocabulary(Vocabulary(ontology))
+
+    @classmethod
     def from_vocabulary(cls, vocabulary: Vocabulary) -> Rules:
         superclasses = {c: vocabulary.superclasses(c) for c in vocabulary.classes}
         implied = {p: _implied(vocabulary, p) for p in vocabulary.properties}
@@ -75,6 +84,10 @@ class Rules:
         for triple in given:
             derived.update(self._derive(triple))
         yield from derived - given
+
+    def inferred(self, graph: str, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+        """The whole content of ``graph``'s inferred graph when ``graph`` holds ``triples``."""
+        return [*self.entailed(triples), _derived_from(graph)]
 
     def _derive(self, triple: ox.Triple) -> Iterator[ox.Triple]:
         predicate, subject, obj = triple.predicate.value, triple.subject, triple.object
@@ -98,16 +111,32 @@ def materialize(target: object, graphs: Iterable[str] | None = None) -> int:
     """
     store: GraphStore = getattr(target, "store", target)  # type: ignore[assignment]
     if graphs is None:
-        current = getattr(target, "current_graphs", None)
-        graphs = current() if current else [g for g in store.graphs() if _is_source(g)]
-    ontology = (q.triple for q in store.quads(iris.ONTOLOGY_GRAPH))
-    rules = Rules.from_vocabulary(Vocabulary(ontology))
+        graphs = [g for g in store.graphs() if not is_inferred_graph(g)]
+    rules = Rules.of(store)
     written = 0
     for graph in graphs:
-        triples = list(rules.entailed(q.triple for q in store.quads(graph)))
-        store.replace_graphs({inferred_graph(graph): [*triples, _derived_from(graph)]})
-        written += len(triples)
+        triples = rules.inferred(graph, (q.triple for q in store.quads(graph)))
+        store.replace_graphs({inferred_graph(graph): triples})
+        written += len(triples) - 1
     return written
+
+
+def with_inferences(rules: Rules, quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` and what they entail, each entailed triple in the inferred graph of its quad's
+    graph: what to add to the store when adding ``quads`` to graphs that keep their inferred
+    graphs up to date."""
+    quads = list(quads)
+    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
+    for quad in quads:
+        by_graph[quad.graph_name.value].append(quad.triple)  # type: ignore[union-attr]
+    added = list(quads)
+    for graph, triples in by_graph.items():
+        target = ox.NamedNode(inferred_graph(graph))
+        added += [
+            ox.Quad(t.subject, t.predicate, t.object, target)
+            for t in rules.inferred(graph, triples)
+        ]
+    return added
 
 
 def missing(store: GraphStore, graphs: Iterable[str]) -> list[str]:
@@ -121,11 +150,6 @@ def _derived_from(graph: str) -> ox.Triple:
     # Every inferred graph says what it was derived from, so that it exists (and ``missing``
     # can tell) even when its source entails nothing.
     return ox.Triple(ox.NamedNode(inferred_graph(graph)), _DERIVED_FROM, ox.NamedNode(graph))
-
-
-def _is_source(graph: str) -> bool:
-    history = iris.GRAPH + "history/"
-    return not (is_inferred_graph(graph) or graph.startswith(history))
 
 
 def _implied(vocabulary: Vocabulary, start: str) -> frozenset[tuple[str, bool]]:

@@ -1,14 +1,25 @@
 """The history of national graphs: numbered versions and their PROV-O records.
 
-Every accepted version of a country's graph is kept in its own named graph
-(``chmgraph.iris.version_graph``) and described in the submissions graph: the version
-(``chm:GraphVersion``) with its number, triple count, the SHA-256 of the file as received, the
-version it revises and its validation summary; the activity that produced it (a
-``chm:Submission``, or a rollback) with who, when and the steward's message.
+Every accepted version of a country's graph is described in the submissions graph: the version
+(``chm:GraphVersion``, ``chmgraph.iris.graph_version``) with its number, triple count, the
+SHA-256 of the file as received, the version it revises, its validation summary and its
+statements themselves (``chm:archivedContent``, canonical N-Triples: ``archive``); the activity
+that produced it (a ``chm:Submission``, or a rollback) with who, when and the steward's message.
+
+Keeping each version as an archive inside its record, rather than as a named graph, leaves every
+named graph of the store current, so a query's default graph can be the union of all of them.
+
+>>> s = ox.NamedNode("http://e/s")
+>>> text = archive([ox.Triple(s, ox.NamedNode("http://e/p"), ox.BlankNode())])
+>>> text.splitlines()
+['<http://e/s> <http://e/p> _:c14n0 .']
+>>> [str(t) for t in unarchive(text)]
+['<http://e/s> <http://e/p> _:c14n0']
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -38,6 +49,10 @@ WHERE {
 }
 ORDER BY ?number
 """
+_ARCHIVE_QUERY = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+SELECT ?version ?content WHERE { ?version chm:archivedContent ?content }
+"""
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,7 @@ class VersionRecord:
 
     country: str
     number: int
-    graph: str
+    iri: str  # the version's own IRI (``chmgraph.iris.graph_version``)
     triples: int
     sha256: str
     when: datetime
@@ -72,6 +87,30 @@ def versions(store: GraphStore, country: str) -> list[VersionRecord]:
     return [_record(country, row) for row in result]
 
 
+def archived_triples(store: GraphStore, country: str, number: int) -> list[ox.Triple]:
+    """The statements of accepted version ``number`` of ``country``'s graph, from its archive."""
+    result = store.query(
+        _ARCHIVE_QUERY,
+        default_graph=[iris.SUBMISSIONS_GRAPH],
+        substitutions={"version": ox.NamedNode(iris.graph_version(country, number))},
+    )
+    rows = list(result)
+    return unarchive(rows[0]["content"].value) if rows else []
+
+
+def archive(triples: Iterable[ox.Triple]) -> str:
+    """``triples`` as the text a version archives: N-Triples, one statement a line, blank nodes
+    labelled canonically (RDFC-1.0) and lines sorted, so equal graphs archive to equal text."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return "".join(sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in dataset))
+
+
+def unarchive(text: str) -> list[ox.Triple]:
+    """The statements of an archive (``archive``'s text)."""
+    return [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+
+
 def record_quads(
     *,
     country: str,
@@ -82,10 +121,12 @@ def record_quads(
     by: str | None,
     message: str | None,
     validation: str | None,
+    content: str,
     restored_from: int | None = None,
 ) -> list[ox.Quad]:
-    """The PROV-O description of a new version, as quads of the submissions graph."""
-    version = ox.NamedNode(iris.version_graph(country, number))
+    """The PROV-O description of a new version, with its statements archived (``content``:
+    ``archive``'s text), as quads of the submissions graph."""
+    version = ox.NamedNode(iris.graph_version(country, number))
     activity = ox.NamedNode(activity_iri(country, number))
     stamp = ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
     kind = iris.vocab("Submission") if restored_from is None else PROV + "Activity"
@@ -99,6 +140,7 @@ def record_quads(
             iris.vocab("sha256"),
             ox.Literal(sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
         ),
+        (version, iris.vocab("archivedContent"), ox.Literal(content)),
         (version, PROV + "generatedAtTime", stamp),
         (version, PROV + "wasGeneratedBy", activity),
         (activity, iris.PREFIXES["rdf"] + "type", ox.NamedNode(kind)),
@@ -106,10 +148,10 @@ def record_quads(
         (activity, PROV + "generated", version),
     ]
     if number > 1:
-        previous = ox.NamedNode(iris.version_graph(country, number - 1))
+        previous = ox.NamedNode(iris.graph_version(country, number - 1))
         statements.append((version, PROV + "wasRevisionOf", previous))
     if restored_from is not None:
-        source = ox.NamedNode(iris.version_graph(country, restored_from))
+        source = ox.NamedNode(iris.graph_version(country, restored_from))
         statements.append((version, PROV + "wasDerivedFrom", source))
         statements.append((activity, PROV + "used", source))
     if validation:
@@ -125,9 +167,9 @@ def activity_iri(country: str, number: int) -> str:
     """The activity (submission or rollback) that produced a version.
 
     >>> activity_iri("CM", 2)
-    'https://w3id.org/chmgraph/graph/history/CM/2#activity'
+    'https://w3id.org/chmgraph/id/version/CM/2#activity'
     """
-    return iris.version_graph(country, number) + "#activity"
+    return iris.graph_version(country, number) + "#activity"
 
 
 def now() -> datetime:
@@ -169,7 +211,7 @@ def _record(country: str, row: ox.QuerySolution) -> VersionRecord:
     return VersionRecord(
         country=country,
         number=int(row["number"].value),
-        graph=row["version"].value,
+        iri=row["version"].value,
         triples=int(row["triples"].value),
         sha256=row["sha"].value,
         when=datetime.fromisoformat(row["when"].value),

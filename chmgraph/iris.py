@@ -97,9 +97,14 @@ def national_graph(alpha2: str) -> str:
     return GRAPH + "national/" + _checked_code(alpha2)
 
 
-def version_graph(alpha2: str, version: int) -> str:
-    """The named graph archiving accepted version ``version`` of a country's graph."""
-    return f"{GRAPH}history/{_checked_code(alpha2)}/{int(version)}"
+def graph_version(alpha2: str, version: int) -> str:
+    """Accepted version ``version`` of a country's national graph: a ``chm:GraphVersion`` of the
+    submissions graph, which archives its statements (``chm:archivedContent``).
+
+    >>> graph_version("cm", 2)
+    'https://w3id.org/chmgraph/id/version/CM/2'
+    """
+    return f"{ID}version/{_checked_code(alpha2)}/{int(version)}"
 
 
 def country_of_graph(graph_iri: str) -> str | None:

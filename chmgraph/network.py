@@ -1,9 +1,12 @@
 """The CHM network: the named graphs of one store, and what stewards do with them.
 
 A ``Network`` holds the vocabulary (ontology graph), the reference data, the Secretariat's facts
-(CBD graph), one graph per national CHM, every accepted version of each national graph and the
-PROV-O records of the submissions that made them. A steward's submission is checked, then
-replaces the country's graph in one transaction, or changes nothing.
+(CBD graph), one graph per national CHM, the PROV-O records of the submissions that made them
+(each archiving its version's statements, ``chmgraph.history``), the query library and what the
+vocabulary entails from each graph (``chmgraph.entailment``). Every named graph is current, so
+the network's default view is the union of them all. A steward's submission is checked, then
+replaces the country's graph, its inferred graph and its record in one transaction, or changes
+nothing.
 
 >>> network = Network.in_memory()
 >>> network.current_graphs()[:3] == [iris.ONTOLOGY_GRAPH, iris.REFERENCE_GRAPH, iris.CBD_GRAPH]
@@ -26,8 +29,24 @@ from typing import Any, Literal
 import pyoxigraph as ox
 
 from chmgraph import iris
+from chmgraph.entailment import (
+    Rules,
+    inferred_graph,
+    is_inferred_graph,
+    materialize,
+    with_inferences,
+)
 from chmgraph.errors import ChmgraphError, InputError, StoreError
-from chmgraph.history import VersionRecord, activity_iri, now, record_quads, versions
+from chmgraph.history import (
+    VersionRecord,
+    activity_iri,
+    archive,
+    archived_triples,
+    now,
+    record_quads,
+    versions,
+)
+from chmgraph.queries import QueryLibrary
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, default_store_path
 from chmgraph.store import GraphStore, OxigraphStore, QueryResult, open_store
@@ -97,7 +116,7 @@ PREFIX chm: <https://w3id.org/chmgraph/vocab#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 SELECT ?graph ?number ?when WHERE {
-  { ?graph chm:versionNumber ?number ; prov:generatedAtTime ?when }
+  { ?version chm:ofGraph ?graph ; chm:versionNumber ?number ; prov:generatedAtTime ?when }
   UNION { ?graph dcterms:modified ?when }
 }
 """
@@ -197,7 +216,9 @@ class Network:
 
         National graphs, their history and the submissions graph are never touched: rebuilding
         with ``force`` replaces only the network's own graphs, so no accepted version is lost.
-        Every file is parsed strictly before the store changes. With ``include_example`` the
+        Every file is parsed strictly before the store changes. The query library's description
+        is loaded into the queries graph, and the inferred graph of every graph is recomputed
+        (the ontology may have changed). With ``include_example`` the
         example submission is submitted as CM's first version (a no-op once it is there); with
         ``synthetic`` a synthetic network of about that many triples (``chmgraph.synth``, from
         ``seed``) fills the national graphs of countries that have none, for demos.
@@ -215,11 +236,15 @@ class Network:
             iris.CBD_GRAPH: sorted((data_dir / "cbd").glob("*.ttl")),
         }
         loaded = {g: _read_graph(files, g, progress) for g, files in sources.items()}
+        loaded[iris.QUERIES_GRAPH] = _query_library()
         self.store.update("".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in loaded) + _stamp(loaded))
         for graph, quads in loaded.items():
             if progress:
-                progress(f"loading {BASE_GRAPHS[graph]} graph", 0, len(quads))
+                progress(f"loading {graph_kind(graph)[0]} graph", 0, len(quads))
             self.store.bulk_load(quads)
+        if progress:
+            progress("materializing entailments", 0, 1)
+        materialize(self)
         if include_example:
             self.submit_example(data_dir)
         if synthetic:
@@ -261,7 +286,7 @@ class Network:
 
         This is the bulk path for building a demo network: the graphs are parsed strictly but
         not validated (the history says so), and countries that already have versions are left
-        as they are.
+        as they are. Each country's graph, inferred graph and record are loaded together.
         """
         digest = hashlib.sha256(_read_bytes(path)).hexdigest()
         if progress:
@@ -274,6 +299,7 @@ class Network:
             by_country.setdefault(code, []).append(quad.triple)
         with self._writing:
             loaded = [code for code in sorted(by_country) if not versions(self.store, code)]
+            rules = Rules.of(self.store)
             when = now()
             for done, code in enumerate(loaded):
                 if progress:
@@ -288,14 +314,10 @@ class Network:
                     by=by,
                     message=message,
                     validation="not validated",
+                    content=archive(triples),
                 )
-                self.store.bulk_load(
-                    [
-                        *_in_graph(iris.national_graph(code), triples),
-                        *_in_graph(iris.version_graph(code, 1), triples),
-                        *record,
-                    ]
-                )
+                national = list(_in_graph(iris.national_graph(code), triples))
+                self.store.bulk_load(with_inferences(rules, [*national, *record]))
         return loaded
 
     # Submissions
@@ -310,8 +332,10 @@ class Network:
     ) -> SubmissionResult:
         """Check the file at ``path`` and, if it conforms, make it ``country``'s graph.
 
-        The national graph, the archived version and its PROV-O record are written in one
-        transaction. A non-conforming file changes nothing; identical content is a no-op.
+        The national graph, its inferred graph and the version's PROV-O record (which archives
+        the statements) are written in one transaction, so a reader sees the new graph with its
+        entailments or the old one with its own. A non-conforming file changes nothing;
+        identical content is a no-op.
         """
         code = self.country_code(country)
         path = Path(path)
@@ -347,15 +371,14 @@ class Network:
         used = ox.NamedNode(source)
         graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
         activity = ox.NamedNode(activity_iri(code, version))
-        version_node = ox.NamedNode(iris.version_graph(code, version))
+        version_node = ox.NamedNode(iris.graph_version(code, version))
         prov_used = ox.NamedNode(iris.PREFIXES["prov"] + "used")
         dcterms_source = ox.NamedNode(iris.PREFIXES["dcterms"] + "source")
-        self.store.add(
-            [
-                ox.Quad(activity, prov_used, used, graph),
-                ox.Quad(version_node, dcterms_source, used, graph),
-            ]
-        )
+        quads = [
+            ox.Quad(activity, prov_used, used, graph),
+            ox.Quad(version_node, dcterms_source, used, graph),
+        ]
+        self.store.add(with_inferences(Rules.of(self.store), quads))
 
     def history(self, country: str) -> list[VersionRecord]:
         """Every accepted version of ``country``'s graph, oldest first."""
@@ -370,7 +393,7 @@ class Network:
         if not any(v.number == version for v in known):
             have = f"versions 1 to {known[-1].number}" if known else "no versions yet"
             raise InputError(f"{code} has {have}; there is no version {version}")
-        return [q.triple for q in self.store.quads(iris.version_graph(code, version))]
+        return archived_triples(self.store, code, version)
 
     def diff(self, country: str, v1: int, v2: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
         """The triples version ``v2`` adds to version ``v1``, and those it removes; sorted."""
@@ -405,32 +428,31 @@ class Network:
     # Reading the network
 
     def current_graphs(self) -> list[str]:
-        """The graphs a query sees by default: ontology, reference, CBD, every national graph
-        and the submissions graph; never history graphs."""
-        national = [g for g in self.store.graphs() if iris.country_of_graph(g)]
-        return [*BASE_GRAPHS, *national, iris.SUBMISSIONS_GRAPH]
+        """The graphs the network asserts: ontology, reference, CBD, every national graph, the
+        submissions graph and any other graph of the store (the query library), in that order;
+        not the inferred graphs derived from them."""
+        present = [g for g in self.store.graphs() if not is_inferred_graph(g)]
+        national = [g for g in present if iris.country_of_graph(g)]
+        fixed = {*BASE_GRAPHS, iris.SUBMISSIONS_GRAPH, *national}
+        others = [g for g in present if g not in fixed]
+        return [*BASE_GRAPHS, *national, iris.SUBMISSIONS_GRAPH, *others]
 
     def query(
         self, sparql: str, *, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None
     ) -> QueryResult:
-        """Run a SPARQL query over the current graphs merged (``GRAPH`` reaches each one)."""
-        return self.store.query(
-            sparql, default_graph=self.current_graphs(), substitutions=substitutions
-        )
+        """Run a SPARQL query over every graph of the network merged, with what they entail
+        (``GRAPH`` reaches each one)."""
+        return self.store.query(sparql, union=True, substitutions=substitutions)
 
     def graphs(self) -> list[GraphInfo]:
-        """Every graph of the store with its kind, country, size, version and last change."""
+        """Every graph of the store with its kind, country, size, version and last change (an
+        inferred graph: its source's version and last change)."""
         stamps = self._stamps()
         infos = []
         for iri in self.store.graphs():
-            kind, country, version = graph_kind(iri)
-            if kind == "national" and country:
-                version = stamps.get(("latest", country), (None, None))[0]
-                modified = stamps.get(("latest", country), (None, None))[1]
-            elif kind == "submissions":
-                modified = max((when for _, when in stamps.values()), default=None)
-            else:
-                modified = stamps.get(("graph", iri), (None, None))[1]
+            kind, country, _ = graph_kind(iri)
+            source = iris.GRAPH + iri[len(iris.INFERRED_GRAPH) + 1 :] if kind == "inferred" else iri
+            version, modified = _last_change(graph_kind(source)[0], source, country, stamps)
             infos.append(GraphInfo(iri, kind, country, self.store.count(iri), version, modified))
         return infos
 
@@ -505,42 +527,47 @@ class Network:
         stamps: dict[tuple[str, str], tuple[int | None, datetime]] = {}
         for row in self.store.query(_VERSION_TIMES, default_graph=[iris.SUBMISSIONS_GRAPH]):
             graph, when = row["graph"].value, datetime.fromisoformat(row["when"].value)
-            number = int(row["number"].value) if row["number"] is not None else None
-            stamps[("graph", graph)] = (number, when)
-            kind, country, _ = graph_kind(graph)
+            if row["number"] is None:
+                stamps[("graph", graph)] = (None, when)
+                continue
+            number, country = int(row["number"].value), iris.country_of_graph(graph)
             latest = stamps.get(("latest", country or ""))
-            if (
-                kind == "history"
-                and country
-                and (latest is None or (latest[0] or 0) < (number or 0))
-            ):
+            if country and (latest is None or (latest[0] or 0) < number):
                 stamps[("latest", country)] = (number, when)
         return stamps
 
 
-def graph_kind(iri: str) -> tuple[str, str | None, int | None]:
-    """What a graph is: (kind, country, version).
+def _last_change(
+    kind: str,
+    graph: str,
+    country: str | None,
+    stamps: Mapping[tuple[str, str], tuple[int | None, datetime]],
+) -> tuple[int | None, datetime | None]:
+    """A graph's current version number (national graphs) and when it last changed."""
+    if kind == "national" and country:
+        return stamps.get(("latest", country), (None, None))
+    if kind == "submissions":
+        return None, max((when for _, when in stamps.values()), default=None)
+    return None, stamps.get(("graph", graph), (None, None))[1]
 
-    >>> graph_kind(iris.version_graph("CM", 2))
-    ('history', 'CM', 2)
+
+def graph_kind(iri: str) -> tuple[str, str | None, int | None]:
+    """What a graph is: (kind, country, version); an inferred graph has its source's country.
+
     >>> graph_kind(iris.CBD_GRAPH)
     ('cbd', None, None)
+    >>> graph_kind(inferred_graph(iris.national_graph("CM")))
+    ('inferred', 'CM', None)
     """
     if iri in BASE_GRAPHS:
         return BASE_GRAPHS[iri], None, None
     country = iris.country_of_graph(iri)
     if country:
         return "national", country, None
-    history = iris.GRAPH + "history/"
-    if iri.startswith(history):
-        code, _, number = iri[len(history) :].partition("/")
-        if number.isdigit():
-            return "history", code, int(number)
-    others = {
-        iris.SUBMISSIONS_GRAPH: "submissions",
-        iris.INFERRED_GRAPH: "inferred",
-        iris.QUERIES_GRAPH: "queries",
-    }
+    if is_inferred_graph(iri):
+        source = iris.GRAPH + iri[len(iris.INFERRED_GRAPH) + 1 :]
+        return "inferred", iris.country_of_graph(source), None
+    others = {iris.SUBMISSIONS_GRAPH: "submissions", iris.QUERIES_GRAPH: "queries"}
     return others.get(iri, "other"), None, None
 
 
@@ -606,6 +633,8 @@ def _commit(
     validation: str | None,
     restored_from: int | None = None,
 ) -> int:
+    """Make ``triples`` the national graph, with their entailments and the version's record
+    (archiving them), in one SPARQL update: one transaction."""
     number = (past[-1].number if past else 0) + 1
     record = record_quads(
         country=code,
@@ -616,11 +645,19 @@ def _commit(
         by=by,
         message=message,
         validation=validation,
+        content=archive(triples),
         restored_from=restored_from,
     )
-    contents = {iris.national_graph(code): triples, iris.version_graph(code, number): triples}
-    store.replace_graphs(contents, add=record)
+    rules = Rules.of(store)
+    graph = iris.national_graph(code)
+    contents = {graph: triples, inferred_graph(graph): rules.inferred(graph, triples)}
+    store.replace_graphs(contents, add=with_inferences(rules, record))
     return number
+
+
+def _query_library() -> list[ox.Quad]:
+    graph = ox.NamedNode(iris.QUERIES_GRAPH)
+    return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in QueryLibrary.load().triples()]
 
 
 def _read_bytes(path: Path) -> bytes:

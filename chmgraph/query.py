@@ -5,10 +5,13 @@
 ``SERVICE`` call to an endpoint not on the ``service_allowlist`` setting, and runs it within the
 ``query_timeout_s`` and ``max_rows`` settings.
 
-The graphs: by default a query's default graph is the union of the network's current graphs
-(ontology, reference, CBD, national graphs, submissions; never the history), plus their inferred
-graphs (``chmgraph.entailment``) unless entailment is off. ``GRAPH ?g`` ranges over the same
-current graphs, so it tells which graph asserted what. ``graphs=[...]`` restricts both.
+The graphs: by default a query's default graph is the union of every named graph of the store:
+the network's current graphs (ontology, reference, CBD, national graphs, submissions, the query
+library; history is archived inside the submissions graph, never a graph of its own) and their
+inferred graphs (``chmgraph.entailment``). The engine reads that union from one index, which is
+what keeps network-wide queries fast. With entailment off, the default graph lists the current
+graphs instead. ``GRAPH ?g`` ranges over the current graphs, so it tells which graph asserted
+what. ``graphs=[...]`` restricts both (with the inferred graphs of the graphs named).
 
 >>> from chmgraph.entailment import materialize
 >>> from chmgraph.network import Network
@@ -224,11 +227,15 @@ def resolve_graph(name: str) -> str:
 
 def dataset(
     network: Queryable, graphs: Sequence[str] | None, *, entailment: bool
-) -> tuple[list[str], list[str]]:
-    """The default graph and the named graphs a query sees."""
+) -> tuple[list[str] | None, list[str]]:
+    """The graphs merged as a query's default graph (None: the union of every named graph of
+    the store), and the named graphs ``GRAPH`` reaches."""
     named = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
-    default = named + [inferred_graph(g) for g in named] if entailment else list(named)
-    return default, named
+    if not entailment:
+        return list(named), named
+    if not graphs:
+        return None, named
+    return named + [inferred_graph(g) for g in named], named
 
 
 def run_query(
@@ -257,7 +264,9 @@ def run_query(
     default, named = dataset(network, graphs, entailment=entailment)
 
     def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        return network.store.query(prepared.text, default_graph=default, named_graphs=named)
+        return network.store.query(
+            prepared.text, default_graph=default, union=default is None, named_graphs=named
+        )
 
     return read_within(evaluate, prepared, limit=limit, settings=settings)
 

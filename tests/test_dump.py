@@ -299,6 +299,30 @@ def test_modified_is_the_last_accepted_submission_not_the_dump_time(tmp_path):
     assert not (tmp_path / "history").exists()
 
 
+def test_submissions_are_dumped_without_the_archives_of_past_versions(tmp_path):
+    with Network.in_memory() as network:
+        network.init(include_example=True)
+        dump_network(network.store, tmp_path, settings=SETTINGS)
+        stored = set(network.store.quads(iris.SUBMISSIONS_GRAPH))
+    archived = ox.NamedNode(iris.vocab("archivedContent"))
+    assert any(q.predicate == archived for q in stored)
+    kept = [q.triple for q in stored if q.predicate != archived]
+    dumped = [q.triple for q in ox.parse(path=tmp_path / "submissions.ttl")]
+    assert len(dumped) == len(kept)
+    named = [
+        t
+        for t in kept
+        if not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode)
+    ]  # the agent is blank
+    assert set(named) <= set(dumped)
+    void = _load(tmp_path / "void.ttl")
+    triples = _value(void, iris.SUBMISSIONS_GRAPH, "http://rdfs.org/ns/void#triples")
+    assert int(triples) == len(dumped)
+    everything = _load(tmp_path / NETWORK_NQUADS)
+    assert not list(everything.quads_for_pattern(None, archived, None))
+    assert not [g for g in everything.named_graphs() if g.value.startswith(iris.INFERRED_GRAPH)]
+
+
 def test_change_log_records_added_replaced_and_removed_graphs(tmp_path):
     a, b, c = (ox.NamedNode(iris.EXAMPLE + f"graph/{name}") for name in "abc")
     p = ox.NamedNode("http://e/p")

@@ -11,8 +11,10 @@ import pyoxigraph as ox
 import pytest
 
 from chmgraph import iris
+from chmgraph.entailment import inferred_graph, missing
 from chmgraph.errors import InputError, StoreError, SyntaxGateError
 from chmgraph.network import Network, graph_kind
+from chmgraph.queries import QueryLibrary
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
 
@@ -80,6 +82,42 @@ def test_init_refuses_to_rebuild_without_force_and_keeps_history_with_force(
     assert [v.number for v in network.history("CM")] == [1]
 
 
+def test_init_publishes_the_query_library_and_what_every_graph_entails(
+    network: Network,
+) -> None:
+    library = QueryLibrary.load().triples()
+    assert network.store.count(iris.QUERIES_GRAPH) == len(set(library))
+    assert iris.QUERIES_GRAPH in network.current_graphs()
+    assert missing(network.store, network.current_graphs()) == []
+    workshop_is_an_event = f"""ASK {{ GRAPH <{inferred_graph(iris.CBD_GRAPH)}> {{
+        ?w a <https://schema.org/Event> }} }}"""
+    assert bool(network.store.query(workshop_is_an_event))
+
+
+def test_a_submission_and_its_entailments_are_one_update(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    updates: list[str] = []
+    update = network.store.update
+    monkeypatch.setattr(
+        network.store, "update", lambda sparql: updates.append(sparql) or update(sparql)
+    )
+    monkeypatch.setattr(
+        network.store, "add", lambda quads: pytest.fail("written outside the update")
+    )
+    network.submit(EXAMPLE, "CM")
+    assert len(updates) == 1
+    national = iris.national_graph("CM")
+    entailed = ox.Triple(
+        ox.NamedNode(iris.EXAMPLE + "chm/CM"),
+        ox.NamedNode(iris.PREFIXES["rdf"] + "type"),
+        ox.NamedNode(iris.vocab("ClearingHouseMechanism")),
+    )
+    assert entailed in {q.triple for q in network.store.quads(inferred_graph(national))}
+    assert network.store.count(inferred_graph(iris.SUBMISSIONS_GRAPH)) > 1
+    assert missing(network.store, network.current_graphs()) == []
+
+
 def test_status_counts_workshops_and_countries_of_the_sources(network: Network) -> None:
     status = network.status()
     with (PROJECT_ROOT.parent / "shared" / "reference" / "country-codes.csv").open() as f:
@@ -97,7 +135,8 @@ def test_submit_accepts_and_records_provenance(network: Network) -> None:
     assert (result.status, result.country, result.version) == ("accepted", "CM", 1)
     national = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
     assert national == triples_of(EXAMPLE)
-    assert {q.triple for q in network.store.quads(iris.version_graph("CM", 1))} == national
+    assert canonical(set(network.version_triples("CM", 1))) == canonical(national)
+    assert not [g for g in network.store.graphs() if graph_kind(g)[0] == "other"]
     [record] = network.history("CM")
     assert record.sha256 == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
     assert (record.triples, record.by, record.message) == (
@@ -130,8 +169,8 @@ def test_new_version_revises_the_previous_and_diff_shows_the_change(
     assert (second.status, second.version) == ("accepted", 2)
     assert network.history("CM")[-1].replaces == 1
     revises = f"""ASK {{ GRAPH <{iris.SUBMISSIONS_GRAPH}> {{
-        <{iris.version_graph("CM", 2)}> <http://www.w3.org/ns/prov#wasRevisionOf>
-        <{iris.version_graph("CM", 1)}> }} }}"""
+        <{iris.graph_version("CM", 2)}> <http://www.w3.org/ns/prov#wasRevisionOf>
+        <{iris.graph_version("CM", 1)}> }} }}"""
     assert bool(network.store.query(revises))
     added, removed = network.diff("CM", 1, 2)
     assert [str(t.object) for t in added] == ['"2013"^^<http://www.w3.org/2001/XMLSchema#gYear>']
@@ -229,9 +268,10 @@ def test_graphs_lists_kinds_versions_and_countries(network: Network, tmp_path: P
     assert (national.kind, national.country, national.version) == ("national", "CM", 2)
     assert national.triples == len(triples_of(EXAMPLE))
     assert national.modified == network.history("CM")[-1].when
-    assert infos[iris.version_graph("CM", 1)].version == 1
     assert infos[iris.CBD_GRAPH].kind == "cbd"
-    assert not any(graph_kind(g)[0] == "history" for g in network.current_graphs())
+    inferred = infos[inferred_graph(iris.national_graph("CM"))]
+    assert (inferred.kind, inferred.country) == ("inferred", "CM")
+    assert not any(graph_kind(g)[0] == "inferred" for g in network.current_graphs())
 
 
 def test_open_without_a_store_is_a_store_error(tmp_path: Path) -> None:
@@ -252,7 +292,8 @@ def test_synthetic_network_fills_only_countries_without_a_version(network: Netwo
     assert (record.number, record.validation) == (1, "not validated")
     assert "Synthetic data" in record.message
     national = {q.triple for q in network.store.quads(iris.national_graph("FR"))}
-    assert national == {q.triple for q in network.store.quads(iris.version_graph("FR", 1))}
+    assert canonical(national) == canonical(set(network.version_triples("FR", 1)))
+    assert network.store.count(inferred_graph(iris.national_graph("FR"))) > 1
     # Everything generated is in the synthetic namespace, besides the graph's own description.
     subjects = {t.subject.value for t in national} - {iris.national_graph("FR")}
     assert subjects and all(s.startswith(iris.SYNTHETIC) for s in subjects)
@@ -269,5 +310,5 @@ def test_concurrent_submissions_get_distinct_versions(network: Network, tmp_path
     assert [v.replaces for v in history] == [None, 1, 2, 3]
     last = next(r for r in results if r.version == 4)
     current = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
-    assert current == {q.triple for q in network.store.quads(iris.version_graph("CM", 4))}
+    assert canonical(current) == canonical(set(network.version_triples("CM", 4)))
     assert canonical(current) == canonical(triples_of(files[results.index(last)]))

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from chmgraph import iris
 from chmgraph.cli import cli
-from chmgraph.entailment import materialize
+from chmgraph.entailment import inferred_graph, materialize
 from chmgraph.network import Network
 from chmgraph.queries import QueryLibrary
 
@@ -118,10 +118,11 @@ def test_a_timeout_is_reported(store, monkeypatch):
     assert "timed out after 0.2 s" in result.stderr
 
 
-def test_a_network_without_inferred_graphs_warns_until_entail_runs(tmp_path):
+def test_a_network_missing_an_inferred_graph_warns_until_entail_runs(tmp_path):
     path = tmp_path / "store"
     with Network.open(path, create=True) as network:
-        network.init()
+        network.init()  # materializes every graph's entailments
+        network.store.update(f"DROP GRAPH <{inferred_graph(iris.CBD_GRAPH)}>")
     before = run("query", "workshops-in-year", "--format", "csv", "--store", path)
     assert "have no inferred graph" in before.stderr and "chmgraph entail" in before.stderr
     assert len(before.stdout.strip().splitlines()) == 1  # regional workshops are not chm:Workshop

@@ -66,6 +66,10 @@ def test_query_sees_the_given_default_graph_and_substitutions(store: GraphStore)
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     assert int(next(iter(store.query(count, default_graph=[G1, G2])))["n"].value) == 5
     assert int(next(iter(store.query(count, default_graph=[G2])))["n"].value) == 3
+    assert int(next(iter(store.query(count, union=True)))["n"].value) == 5
+    assert int(next(iter(store.query(count)))["n"].value) == 0  # the store's own default graph
+    with pytest.raises(ValueError, match="not both"):
+        store.query(count, default_graph=[G1], union=True)
     subject = ox.NamedNode("https://example.org/chmgraph/synthetic/s1")
     rows = store.query(
         "SELECT ?s ?o WHERE { ?s ?p ?o }", default_graph=[G1], substitutions={"s": subject}
@@ -97,15 +101,18 @@ def test_bulk_load_of_a_malformed_file_names_file_and_line(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_a_reader_sees_a_replacement_whole_or_not_at_all(store: GraphStore) -> None:
     """A reader querying while a large replacement commits sees the old graphs or the new ones
-    (the national graph, its archive and its record together), never a mix."""
+    (a submission's national graph, its inferred graph and its record archiving the statements,
+    together), never a mix."""
     # On disk a commit is slower, so fewer triples keep the window as long.
     size = 60_000 if store.location == "memory" else 8_000
     old, new = triples(1_000, "old"), triples(size, "new")
+    archive = ox.Literal(ox.serialize(new, format=ox.RdfFormat.N_TRIPLES).decode())
+    record = ox.Quad(ox.NamedNode(G3 + "/v2"), P, archive, ox.NamedNode(G3))
     store.replace_graphs({G1: old, G2: old}, add=quads_in(G3, triples(1, "v1")))
-    request = replacement_update({G1: new, G2: new}, quads_in(G3, triples(2, "v2")))
-    snapshot = f"""SELECT ?current ?archived ?records WHERE {{
+    request = replacement_update({G1: new, G2: new}, [*quads_in(G3, triples(1, "v2")), record])
+    snapshot = f"""SELECT ?current ?inferred ?records WHERE {{
       {{ SELECT (COUNT(*) AS ?current) WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }} }}
-      {{ SELECT (COUNT(*) AS ?archived) WHERE {{ GRAPH <{G2}> {{ ?s ?p ?o }} }} }}
+      {{ SELECT (COUNT(*) AS ?inferred) WHERE {{ GRAPH <{G2}> {{ ?s ?p ?o }} }} }}
       {{ SELECT (COUNT(*) AS ?records) WHERE {{ GRAPH <{G3}> {{ ?s ?p ?o }} }} }}
     }}"""
     seen: list[tuple[float, tuple[int, ...]]] = []
@@ -114,7 +121,7 @@ def test_a_reader_sees_a_replacement_whole_or_not_at_all(store: GraphStore) -> N
     def read() -> None:
         while not done.is_set():
             row = next(iter(store.query(snapshot)))
-            counts = tuple(int(row[name].value) for name in ("current", "archived", "records"))
+            counts = tuple(int(row[name].value) for name in ("current", "inferred", "records"))
             seen.append((time.monotonic(), counts))
 
     reader = threading.Thread(target=read)
@@ -125,7 +132,7 @@ def test_a_reader_sees_a_replacement_whole_or_not_at_all(store: GraphStore) -> N
     end = time.monotonic()
     done.set()
     reader.join()
-    # The records graph keeps v1's triple and gains v2's two.
+    # The records graph keeps v1's triple and gains v2's two (one its archive).
     assert {counts for _, counts in seen} <= {(1_000, 1_000, 1), (size, size, 3)}
     assert any(start < moment < end for moment, _ in seen), "no read during the commit"
 

@@ -41,7 +41,7 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     settings = Settings.from_env(dump_base_url=base_url)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
-        Network.open(store_path, read_only=True) as network,
+        Network.open(store_path) as network,
         Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar,
     ):
         task = bar.add_task("dumping", total=None)

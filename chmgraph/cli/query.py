@@ -112,7 +112,7 @@ def query(
             endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings
         )
     else:
-        with Network.open(store_path, read_only=True) as network:
+        with Network.open(store_path) as network:
             result = run_query(
                 network,
                 named,

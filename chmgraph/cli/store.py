@@ -91,16 +91,16 @@ def status(store_path: Path | None) -> None:
     with _network(store_path) as network:
         summary = network.status()
     table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; every graph: chmgraph graphs")
-    national = [g for g in summary.graph_list if g.kind == "national"]
+    grouped = ("national", "inferred")  # one row each: there may be hundreds
     for info in summary.graph_list:
-        if info.kind not in ("national", "history"):
+        if info.kind not in grouped:
             table.add_row(*_graph_row(info))
-    if national:
-        latest = max((g.modified for g in national if g.modified), default=None)
-        total = sum(g.triples for g in national)
-        table.add_row(
-            f"national/* ({len(national)})", "national", "", f"{total:,}", "", _when(latest)
-        )
+    for kind in grouped:
+        infos = [g for g in summary.graph_list if g.kind == kind]
+        if infos:
+            latest = max((g.modified for g in infos if g.modified), default=None)
+            total = sum(g.triples for g in infos)
+            table.add_row(f"{kind}/* ({len(infos)})", kind, "", f"{total:,}", "", _when(latest))
     console.print(table)
     facts = Table(show_header=False, title=f"store at {summary.location}")
     for label, value in (

@@ -32,10 +32,18 @@ class GraphStore(ABC):
         sparql: str,
         *,
         default_graph: Sequence[str] | None = None,
+        union: bool = False,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query; ``default_graph`` lists the graphs merged as its default graph."""
+        """Run a SPARQL query.
+
+        Its default graph is the graphs ``default_graph`` lists, merged; with ``union`` instead,
+        every named graph of the store merged (the fast way to see them all: one index lookup
+        per pattern, where a list costs one per graph). Without either it is the store's own
+        default graph, which chmgraph leaves empty. ``named_graphs`` limits what ``GRAPH``
+        reaches (default: every named graph).
+        """
 
     @abstractmethod
     def update(self, sparql: str) -> None:

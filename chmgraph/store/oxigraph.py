@@ -37,11 +37,15 @@ class OxigraphStore(GraphStore):
         sparql: str,
         *,
         default_graph: Sequence[str] | None = None,
+        union: bool = False,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
+        if union and default_graph is not None:
+            raise ValueError("give default_graph or union, not both")
         return self._store.query(
             sparql,
+            use_default_graph_as_union=union,
             default_graph=_nodes(default_graph),
             named_graphs=_nodes(named_graphs),
             substitutions={ox.Variable(k): v for k, v in (substitutions or {}).items()} or None,
