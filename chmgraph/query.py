@@ -226,16 +226,25 @@ def resolve_graph(name: str) -> str:
 
 
 def dataset(
-    network: Queryable, graphs: Sequence[str] | None, *, entailment: bool
-) -> tuple[list[str] | None, list[str]]:
+    network: Queryable, graphs: Sequence[str] | None, *, entailment: bool, named: bool = True
+) -> tuple[list[str] | None, list[str] | None]:
     """The graphs merged as a query's default graph (None: the union of every named graph of
-    the store), and the named graphs ``GRAPH`` reaches."""
-    named = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    the store), and the named graphs ``GRAPH`` reaches (None, unlisted, when not ``named``: for a
+    query without a ``GRAPH`` pattern, they do not matter)."""
+    if not graphs and entailment and not named:
+        return None, None
+    named_graphs = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    return _default_graph(named_graphs, graphs, entailment), named_graphs
+
+
+def _default_graph(
+    named: list[str], graphs: Sequence[str] | None, entailment: bool
+) -> list[str] | None:
     if not entailment:
-        return list(named), named
+        return list(named)
     if not graphs:
-        return None, named
-    return named + [inferred_graph(g) for g in named], named
+        return None
+    return named + [inferred_graph(g) for g in named]
 
 
 def run_query(
@@ -261,7 +270,9 @@ def run_query(
         query = NamedQuery.from_text(query)
     prepared = prepare(query, query.bindings(params or {}))
     check_services(prepared.text, settings.service_allowlist)
-    default, named = dataset(network, graphs, entailment=entailment)
+    default, named = dataset(
+        network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
+    )
 
     def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         return network.store.query(
@@ -269,6 +280,16 @@ def run_query(
         )
 
     return read_within(evaluate, prepared, limit=limit, settings=settings)
+
+
+@lru_cache(maxsize=256)
+def has_graph_pattern(text: str) -> bool:
+    """Whether ``text`` has a ``GRAPH`` pattern, the only place its named graphs matter.
+
+    >>> has_graph_pattern("SELECT ?g { GRAPH ?g { ?s ?p ?o } }"), has_graph_pattern("ASK {}")
+    (True, False)
+    """
+    return any(is_keyword(t, "GRAPH") for t in tokens(text))
 
 
 def read_within(
