@@ -37,9 +37,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
+import pyoxigraph as ox
+
 from chmgraph import iris
 from chmgraph.errors import InputError
-from chmgraph.settings import PROJECT_ROOT
+from chmgraph.rdfio import read_quads
+from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference"
 COUNTRY_CODES_CSV = REFERENCE_DIR / "country-codes.csv"
@@ -152,7 +155,8 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 class SyntheticNetwork:
     """A seeded synthetic network of ``target_triples`` (approximately) with ``violations``
     violations injected, over ``countries``: all 196, the first N by code (small test
-    networks), or the given codes (e.g. ``["CM"]`` for one national submission)."""
+    networks), or the given codes (e.g. ``["CM"]`` for one national submission). With
+    ``with_network_data`` the file also holds the real ontology, reference and CBD graphs."""
 
     def __init__(
         self,
@@ -161,8 +165,10 @@ class SyntheticNetwork:
         seed: int = 0,
         countries: int | Sequence[str] | None = None,
         violations: int = 0,
+        with_network_data: bool = False,
     ) -> None:
         self.countries = _chosen(load_countries(), countries)
+        self.with_network_data = with_network_data
         self.codes = tuple(c.code for c in self.countries)
         self.seed = seed
         self.target_triples = target_triples
@@ -196,6 +202,11 @@ class SyntheticNetwork:
         """Write the network as TriG to ``out``, one graph at a time."""
         summary = Summary()
         out.write(_prefix_block())
+        if self.with_network_data:
+            for graph, directory in network_data_dirs().items():
+                lines = _graph_of_files(graph, sorted(directory.glob("*.ttl")))
+                out.write("\n".join(lines) + "\n")
+                summary.triples += len(lines) - 2
         for country in self.countries:
             lines, triples, injected = self._national_graph(country)
             out.write("\n".join(lines))
@@ -373,6 +384,37 @@ class _Graph:
             lines.append(f"  {subject} " + " ;\n    ".join(pairs) + " .")
         lines.append("}")
         return lines
+
+
+def network_data_dirs() -> dict[str, Path]:
+    """The network's own graphs and the folders of Turtle files they are built from."""
+    return {
+        iris.ONTOLOGY_GRAPH: ONTOLOGY_DIR,
+        iris.REFERENCE_GRAPH: DATA_DIR / "reference",
+        iris.CBD_GRAPH: DATA_DIR / "cbd",
+    }
+
+
+def _graph_of_files(graph: str, files: list[Path]) -> list[str]:
+    """The statements of ``files`` as one TriG graph block, one line each, without repeats.
+
+    Blank nodes get labels numbered in reading order (``_:n0``...), so the bytes are the same on
+    every run, and a blank node of one graph never meets another graph's.
+    """
+    labels: dict[str, str] = {}
+    statements: dict[str, None] = {}
+    slug = graph.rsplit("/", 1)[-1]
+    for path in files:
+        for quad in read_quads(path):
+            terms = (quad.subject, quad.predicate, quad.object)
+            statements[" ".join(_nt(t, labels, slug) for t in terms) + " ."] = None
+    return [f"<{graph}> {{", *statements, "}"]
+
+
+def _nt(term: ox.NamedNode | ox.BlankNode | ox.Literal, labels: dict[str, str], slug: str) -> str:
+    if isinstance(term, ox.BlankNode):
+        return labels.setdefault(term.value, f"_:{slug}{len(labels)}")
+    return str(term)
 
 
 def _chosen(everyone: list[Country], countries: int | Sequence[str] | None) -> list[Country]:

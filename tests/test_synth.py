@@ -19,6 +19,7 @@ from chmgraph.synth import (
     UN_GROUPS_CSV,
     VIOLATION_KINDS,
     SyntheticNetwork,
+    network_data_dirs,
     parse_size,
 )
 from chmgraph.validation import validate
@@ -251,3 +252,26 @@ def test_the_shapes_find_exactly_the_injected_violations(tmp_path):
     found = sorted((r.code, r.focus) for r in report.results)
     assert found == sorted((RULE_OF_KIND[v.kind], v.focus) for v in summary.violations)
     assert report.counts["Violation"] == len(VIOLATION_KINDS)
+
+
+def ground(triples) -> set:
+    """The triples without blank nodes (whose labels differ from one reading to the next)."""
+    return {
+        t for t in triples if not any(isinstance(x, ox.BlankNode) for x in (t.subject, t.object))
+    }
+
+
+def test_with_network_data_the_file_also_holds_the_real_graphs_as_read(tmp_path):
+    paths = [tmp_path / "a.trig", tmp_path / "b.trig"]
+    for path in paths:
+        args = ["synth", "--size", "2000", "--countries", "3", "--with-network-data"]
+        result = CliRunner().invoke(cli, [*args, "--out", str(path)])
+        assert result.exit_code == 0, result.output
+    assert sha256(paths[0]) == sha256(paths[1])  # blank nodes too are labelled the same way
+    quads = read_quads(paths[0])
+    for graph, directory in network_data_dirs().items():
+        read = {q.triple for f in sorted(directory.glob("*.ttl")) for q in read_quads(f)}
+        held = {q.triple for q in quads if q.graph_name == ox.NamedNode(graph)}
+        assert len(held) == len(read) > 0
+        assert ground(held) == ground(read)
+    assert len({q.graph_name for q in quads}) == 3 + 3

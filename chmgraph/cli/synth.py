@@ -48,8 +48,19 @@ def register(group: click.Group) -> None:
     metavar="XX",
     help="Write only this country's national graph, as a Turtle submission.",
 )
+@click.option(
+    "--with-network-data",
+    is_flag=True,
+    help="Also write the real ontology, reference and CBD graphs (a whole network in one file).",
+)
 def synth(
-    size: str, seed: int, out: Path, violations: int, countries: int, country: str | None
+    size: str,
+    seed: int,
+    out: Path,
+    violations: int,
+    countries: int,
+    country: str | None,
+    with_network_data: bool,
 ) -> None:
     """Write a synthetic network of national graphs to OUT (TriG), the same bytes for the same
     seed; with --country, one national submission (Turtle).
@@ -64,6 +75,7 @@ def synth(
         seed=seed,
         countries=[country] if country else countries,
         violations=violations,
+        with_network_data=with_network_data,
     )
     summary = network.write_file(out, submission=country)
     graphs = f"{summary.graphs} national graph" + ("s" if summary.graphs != 1 else "")
