@@ -100,6 +100,20 @@ def test_by_default_a_query_sees_every_current_graph_and_graph_names_which_said_
     assert every == set(network.current_graphs())  # no history, no inferred graphs
 
 
+def test_the_default_graph_holds_the_query_library_and_no_past_version(tmp_path):
+    network = Network.in_memory()
+    network.init(include_example=True)
+    example = DATA_DIR / "examples" / "national-chm-example.ttl"
+    corrected = tmp_path / "cm.ttl"
+    corrected.write_text(example.read_text().replace('"2012"^^xsd:gYear', '"2013"^^xsd:gYear'))
+    assert network.submit(corrected, "CM").version == 2
+    years = run_query(network, "SELECT ?y WHERE { ?chm chm:launchDate ?y }")
+    assert years.values("y") == ["2013"]  # version 1's 2012 is archived, not a graph
+    selects = "SELECT (COUNT(?q) AS ?n) WHERE { ?q a sh:SPARQLSelectExecutable }"
+    expected = sum(1 for q in LIBRARY if q.form == "SELECT")
+    assert run_query(network, selects).values("n") == [str(expected)]
+
+
 def test_graph_option_restricts_the_default_graph_and_its_entailments(network):
     partners = run_query(network, LIBRARY["national-chm-partners"], graphs=["CM"])
     assert partners.values("partner") == [iris.ID + "org/belgian-partnership-chm"]
