@@ -3,6 +3,7 @@ Markdown, and says plainly what it could not measure. It never asserts a speed."
 
 from __future__ import annotations
 
+import doctest
 import json
 import os
 import statistics
@@ -174,3 +175,10 @@ def test_a_full_run_has_every_expected_benchmark_and_skips_modules_that_opt_out(
         ("query", "not available"),
     ]
     assert "running bench_extra.py" in done.stdout and "bench_floor" not in done.stdout
+
+
+def test_the_harness_docstring_examples_run(monkeypatch):
+    monkeypatch.syspath_prepend(str(RUN.parent))
+    import harness
+
+    assert doctest.testmod(harness).failed == 0
