@@ -195,4 +195,7 @@ def test_the_documented_session_runs_as_shown(tmp_path: Path, monkeypatch: pytes
 
 
 def _untimed(line: str) -> str:
-    return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\dZ?", "TIME", line)
+    """The line without what changes between runs and releases: times, and the triple counts of
+    the graphs built from the repository's files (they grow with the vocabulary)."""
+    line = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\dZ?", "TIME", line)
+    return re.sub(r"\(triples: [^)]*\)", "(triples: ...)", line)
