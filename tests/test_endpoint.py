@@ -17,9 +17,8 @@ from click.testing import CliRunner
 from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.endpoint import run_remote
-from chmgraph.entailment import inferred_graph, materialize
+from chmgraph.entailment import inferred_graph
 from chmgraph.errors import InputError, StoreError
-from chmgraph.network import Network
 from chmgraph.queries import NamedQuery, QueryLibrary
 from chmgraph.query import ServiceRefused, run_query
 
@@ -46,14 +45,6 @@ def wait_for(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("oxigraph serve did not start")
-
-
-@pytest.fixture(scope="module")
-def network():
-    network = Network.in_memory()
-    network.init(include_example=True)
-    materialize(network)
-    return network
 
 
 @pytest.fixture(scope="module")

@@ -37,14 +37,6 @@ SELECT ?thing WHERE { ?thing rdfs:label ?label FILTER(STR(?label) = ?name) }
 """
 
 
-@pytest.fixture(scope="module")
-def network():
-    network = Network.in_memory()
-    network.init(include_example=True)
-    materialize(network)
-    return network
-
-
 def settings(**overrides):
     return Settings.from_env(**overrides)
 

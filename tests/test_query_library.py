@@ -7,11 +7,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-import pytest
-
 from chmgraph import iris
-from chmgraph.entailment import materialize
-from chmgraph.network import Network
 from chmgraph.queries import QueryLibrary
 from chmgraph.query import QueryResult, run_query
 from chmgraph.settings import PROJECT_ROOT
@@ -30,14 +26,6 @@ REGIONAL_WORKSHOPS = {
     EVENT + "2013-villa-de-leyva-chm-workshop",
     EVENT + "2013-marrakech-belgian-partnership-workshop",
 }
-
-
-@pytest.fixture(scope="module")
-def network():
-    network = Network.in_memory()
-    network.init(include_example=True)
-    materialize(network)
-    return network
 
 
 def run(network, name, **params):
