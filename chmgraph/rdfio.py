@@ -74,15 +74,25 @@ def read_quads(
     Triples of triple formats land in ``default_graph`` (the default graph unless given).
     Raises ``InputError`` for an unreadable file and ``SyntaxGateError`` for malformed content.
     """
-    path = Path(path)
-    rdf_format = detect_format(path, format)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    data, rdf_format = read_file(path, format)
     return parse_bytes(
         data, name=str(path), format=rdf_format, base_iri=base_iri, default_graph=default_graph
     )
+
+
+def read_file(
+    path: str | Path, format: str | ox.RdfFormat | None = None
+) -> tuple[bytes, ox.RdfFormat]:
+    """The bytes of the RDF file at ``path`` and its format, unparsed.
+
+    Raises ``InputError`` for an unknown format or an unreadable file.
+    """
+    path = Path(path)
+    rdf_format = detect_format(path, format)
+    try:
+        return path.read_bytes(), rdf_format
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
 
 
 def parse_bytes(

@@ -30,7 +30,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from chmgraph import iris
 from chmgraph.errors import InputError
-from chmgraph.rdfio import detect_format, parse_bytes, read_quads
+from chmgraph.rdfio import detect_format, parse_bytes, read_file, read_quads
 from chmgraph.settings import SHAPES_DIR
 from chmgraph.validation.inference import LABEL_PREDICATES, Context, Hierarchy, entailed
 from chmgraph.validation.messages import CHMSH, LANGUAGES, MESSAGE_FILE, SUGGESTION, Templates
@@ -253,12 +253,7 @@ def read_source(
     ``base_iri`` resolves relative IRIs; without one, a relative IRI is a syntax error (the
     network's data uses absolute IRIs only).
     """
-    path = Path(path)
-    rdf_format = detect_format(path, format)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    data, rdf_format = read_file(path, format)
     return Source(name=str(path), data=data, format=rdf_format, base_iri=base_iri)
 
 
