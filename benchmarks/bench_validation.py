@@ -16,10 +16,12 @@ both sides have results to agree on.
 Both reports are compared result by result (focus node, path, value, constraint component,
 severity, source shape) and the benchmark fails if they differ.
 
-    python benchmarks/bench_validation.py [--size 50k] [--repeats 3]
+    python benchmarks/bench_validation.py [--size 1m] [--repeats 3]
 
-prints a Markdown table and writes ``benchmarks/results/validation-<size>.json``. A second case
-does the same for the network's own data (``data/cbd`` and ``data/reference``, no country).
+prints a Markdown table and writes ``benchmarks/results/validation-<size>.json``. The submission
+scales with the network size it is given: a twentieth of it, at most 50k triples (about 5k
+triples at ``100k``, the quick mode; 50k at ``1m``). A second case does the same for the
+network's own data (``data/cbd`` and ``data/reference``, no country).
 """
 
 from __future__ import annotations
@@ -43,23 +45,25 @@ if str(ROOT) not in sys.path:
 
 from chmgraph import iris  # noqa: E402
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR  # noqa: E402
+from chmgraph.synth import parse_size  # noqa: E402
 from chmgraph.validation import Source, engine, read_source, validate  # noqa: E402
 from chmgraph.validation.inference import Context  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COUNTRY = "CM"
 GOAL = ">= 5x, same results"
-# The largest submission generated: harness sizes (100k, 1m) are networks, not submissions.
+# The submission is this fraction of the network size it is given (5k triples at 100k) ...
+NETWORK_PER_SUBMISSION = 20
+# ... up to the largest submission generated (reached at 1m): a network size, not a submission.
 SUBMISSION_MAX = 50_000
 # Triples one synthetic event takes (see _event); partners add about a tenth more.
 _TRIPLES_PER_EVENT = 13
 
 
-def run(size: str | int = "50k", repeats: int = 3) -> list[dict[str, Any]]:
-    """Measure both sides on a national submission of ``size`` triples (at most
-    ``SUBMISSION_MAX``: the harness's network sizes are far beyond any submission) and on the
-    network's own data; one row per case."""
-    triples = min(_triples(size), SUBMISSION_MAX)
+def run(size: str | int = "1m", repeats: int = 3) -> list[dict[str, Any]]:
+    """Measure both sides on a national submission scaled to the network ``size`` (see
+    ``submission_triples``) and on the network's own data; one row per case."""
+    triples = submission_triples(size)
     submission = Source("synthetic-national-submission.ttl", synthetic_submission(triples))
     network = [read_source(p) for p in sorted(DATA_DIR.glob("[cr]*/*.ttl"))]
     return [
@@ -77,8 +81,8 @@ def _case(
         start = time.perf_counter()
         report = validate(sources, country=country)
         ours.append(time.perf_counter() - start)
-    baseline_report, theirs = _baseline(_pyshacl_input(sources, country))
-    same = _results(report.engine_graph) == _results(baseline_report)
+    baseline_report, theirs = pyshacl_baseline(pyshacl_input(sources, country))
+    same = engine_results(report.engine_graph) == engine_results(baseline_report)
     row = {
         "name": f"validation: {name}",
         "size": str(size),
@@ -88,17 +92,21 @@ def _case(
         "baseline_name": 'pyshacl.validate(..., inference="rdfs")',
         "baseline_s": theirs,
         "goal": GOAL,
-        "notes": f"{len(_results(baseline_report))} results on both sides; same results: {same}",
+        "notes": f"{len(engine_results(baseline_report))} results on both sides; "
+        f"same results: {same}",
         "same_results": same,
         "status": "ok" if same else "error",
     }
     return _summarized(row)
 
 
-def _triples(size: str | int) -> int:
-    text = str(size).lower()
-    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
-    return int(float(text.rstrip("km")) * factor)
+def submission_triples(size: str | int) -> int:
+    """The submission's target triples for a network of ``size``.
+
+    >>> submission_triples("100k"), submission_triples("1m"), submission_triples("10m")
+    (5000, 50000, 50000)
+    """
+    return min(parse_size(str(size)) // NETWORK_PER_SUBMISSION, SUBMISSION_MAX)
 
 
 def synthetic_submission(triples: int) -> bytes:
@@ -156,7 +164,7 @@ def _event(e: int, partners: int) -> list[str]:
     ]
 
 
-def _pyshacl_input(sources: list[Source], country: str | None) -> rdflib.Graph:
+def pyshacl_input(sources: list[Source], country: str | None) -> rdflib.Graph:
     """The graph chmgraph gives pySHACL, before its own entailment."""
     read = engine._read_all(sources, file_base=False)
     submitted = {q.triple for r in read for q in r.quads}
@@ -169,7 +177,8 @@ def _pyshacl_input(sources: list[Source], country: str | None) -> rdflib.Graph:
     return graph
 
 
-def _baseline(data: rdflib.Graph) -> tuple[rdflib.Graph, list[float]]:
+def pyshacl_baseline(data: rdflib.Graph) -> tuple[rdflib.Graph, list[float]]:
+    """Plain pySHACL with RDFS inference on ``data``: its report and the seconds of the call."""
     ontology = rdflib.Graph()
     for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
         ontology.parse(path, format="turtle")
@@ -181,7 +190,8 @@ def _baseline(data: rdflib.Graph) -> tuple[rdflib.Graph, list[float]]:
     return report, [time.perf_counter() - start]
 
 
-def _results(report: rdflib.Graph) -> list[tuple[str, ...]]:
+def engine_results(report: rdflib.Graph) -> list[tuple[str, ...]]:
+    """The results of a pySHACL report, sorted, to compare two reports result by result."""
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     rows = []
     for result in report.objects(None, sh.result):
@@ -232,7 +242,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="50k", help="triples in the submission (50k, 5000...)")
+    parser.add_argument("--size", default="1m", help="network size (100k, 1m): submission / 20")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of chmgraph's side")
     args = parser.parse_args()
     rows = run(size=args.size, repeats=args.repeats)
