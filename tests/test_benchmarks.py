@@ -183,3 +183,21 @@ def test_the_harness_docstring_examples_run(monkeypatch):
 
     result = doctest.testmod(harness)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_whole_network_validation_checks_every_national_graph_beside_pyshacl(tmp_path):
+    out = tmp_path / "results"
+    done = bench(tmp_path, "--only", "network_validation", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    workload = json.loads(next((tmp_path / "cache").glob("*.json")).read_text())
+    whole, sample = json.loads((out / "400.json").read_text())["results"]
+    # A 400-triple network has 6 national graphs; all of them, every triple, are validated.
+    assert whole["name"] == "every national graph (6)"
+    assert whole["triples"] == workload["triples"] and len(whole["chmgraph_s"]) == 2
+    assert "0 of 6 graphs do not conform" in whole["notes"]
+    assert whole["baseline_s"] == [] and whole["ratio"] is None
+    # pyshacl runs once on 3 of them, and both sides report the same results there.
+    assert sample["name"] == "sample of 3 national graphs vs pyshacl"
+    assert sample["status"] == "ok" and "same results: True" in sample["notes"]
+    assert len(sample["baseline_s"]) == 1 and sample["ratio"] is not None
+    assert 0 < sample["triples"] < whole["triples"]
