@@ -21,6 +21,9 @@ from typing import Any
 
 import harness
 
+from chmgraph.errors import ChmgraphError
+from chmgraph.synth import parse_size
+
 # The benchmarks the suite is made of (see README.md), by module name: bench_<name>.py, in the
 # order they run (the slowest last, so that a stopped run has the others).
 EXPECTED = {
@@ -118,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         "--bench-dir", type=Path, default=harness.BENCH_DIR, help="where bench_*.py modules are"
     )
     args = parser.parse_args(argv)
+    try:
+        parse_size(args.size)
+    except ChmgraphError as exc:
+        parser.error(str(exc))
     # A stopped run (timeout, Ctrl-C) raises SystemExit here, so its child processes are killed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
