@@ -18,11 +18,12 @@ import pyshacl
 import pytest
 import rdflib
 from pyshacl.validator_conformance import check_sht_result
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF
 
 from chmgraph.errors import InputError
 from chmgraph.settings import PROJECT_ROOT
 from chmgraph.validation import validate
+from chmgraph.validation.report import comparable_results
 
 SUITE = PROJECT_ROOT.parent / "shared" / "w3c" / "shacl" / "tests"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -118,32 +119,13 @@ def test_engine_agrees_with_plain_pyshacl(test: ShaclTest):
     except InputError:
         ours = None
     else:
-        ours = _results(report.engine_graph)
+        ours = comparable_results(report.engine_graph)
     try:
         _, plain, _ = pyshacl.validate(str(test.data), shacl_graph=str(test.shapes))
     except NotImplementedError:
         plain = None
-    theirs = _results(plain) if isinstance(plain, rdflib.Graph) else None
+    theirs = comparable_results(plain) if isinstance(plain, rdflib.Graph) else None
     assert ours == theirs
-
-
-def _results(report: rdflib.Graph) -> list[tuple[str, ...]]:
-    """Each result as comparable strings (blank nodes are compared by kind only)."""
-    rows = []
-    for result in report.objects(None, SH.result):
-        row = []
-        for predicate in (
-            SH.focusNode,
-            SH.resultPath,
-            SH.value,
-            SH.sourceConstraintComponent,
-            SH.resultSeverity,
-            SH.sourceShape,
-        ):
-            node = report.value(result, predicate)
-            row.append("_:" if isinstance(node, rdflib.BNode) else str(node))
-        rows.append(tuple(row))
-    return sorted(rows)
 
 
 def test_known_failures_are_documented():

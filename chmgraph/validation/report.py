@@ -221,3 +221,25 @@ class ValidationReport:
             "runs": [run],
         }
         return json.dumps(sarif, ensure_ascii=False, indent=2) + "\n"
+
+
+def comparable_results(report: rdflib.Graph) -> list[tuple[str, ...]]:
+    """The results of a SHACL validation report graph (chmgraph's ``engine_graph`` or plain
+    pySHACL's), as sorted rows of strings, so two engines' reports compare result by result.
+
+    Blank nodes compare by kind only: their labels differ between runs.
+    """
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    columns = (
+        sh.focusNode,
+        sh.resultPath,
+        sh.value,
+        sh.sourceConstraintComponent,
+        sh.resultSeverity,
+        sh.sourceShape,
+    )
+    rows = []
+    for result in report.objects(None, sh.result):
+        nodes = (report.value(result, column) for column in columns)
+        rows.append(tuple("_:" if isinstance(n, rdflib.BNode) else str(n) for n in nodes))
+    return sorted(rows)
