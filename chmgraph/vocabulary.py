@@ -49,6 +49,15 @@ IS_DEFINED_BY = RDFS + "isDefinedBy"
 
 # The six official languages of the United Nations, in which every term is labelled.
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+# Their English names, as documents and the reference sources' column headers write them.
+LANGUAGE_NAMES = {
+    "ar": "Arabic",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "ru": "Russian",
+    "zh": "Chinese",
+}
 
 CLASS_TYPES = frozenset({OWL + "Class", RDFS + "Class"})
 PROPERTY_TYPES = frozenset(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from chmgraph.iris import VOCAB_BASE
 from chmgraph.settings import PROJECT_ROOT
 from chmgraph.vocabulary import (
+    LANGUAGE_NAMES,
     LANGUAGES,
     OWL,
     PROPERTY_TYPES,
@@ -21,14 +22,6 @@ from chmgraph.vocabulary import (
 
 OUTPUT = PROJECT_ROOT / "docs" / "vocabulary.md"
 
-LANGUAGE_NAMES = {
-    "ar": "Arabic",
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "ru": "Russian",
-    "zh": "Chinese",
-}
 PROPERTY_KINDS = {
     OWL + "ObjectProperty": "object property",
     OWL + "DatatypeProperty": "datatype property",

