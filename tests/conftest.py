@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
 
 from chmgraph.network import Network
@@ -15,3 +20,29 @@ def network() -> Network:
     seed = Network.in_memory()
     seed.init(include_example=True)
     return seed
+
+
+@pytest.fixture
+def hold_store() -> Iterator[Callable[[Path], None]]:
+    """``hold_store(path)`` opens the store at ``path`` in another process, which keeps its lock
+    until the test ends."""
+    holders: list[subprocess.Popen] = []
+
+    def hold(path: Path) -> None:
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, pyoxigraph as ox\n"
+                f"s = ox.Store({str(path)!r})\nprint('ready', flush=True)\nsys.stdin.read()",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout.readline().strip() == "ready"
+
+    yield hold
+    for holder in holders:
+        holder.communicate("")

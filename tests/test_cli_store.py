@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -119,30 +117,16 @@ def test_store_problems_exit_3(tmp_path: Path) -> None:
     assert unwritable.exit_code == 3 and "not writable" in unwritable.stderr
 
 
-def test_store_in_use_by_another_process(store: Path) -> None:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, pyoxigraph as ox\n"
-            f"s = ox.Store({str(store)!r})\nprint('ready', flush=True)\nsys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        locked = run("submit", EXAMPLE, "--country", "CM", "--store", store)
-        assert locked.exit_code == 3
-        assert f"store at {store} is in use by another process" in locked.stderr
-        # Reading commands take the lock too: Oxigraph does not define what a lock-free reader
-        # sees while another process writes.
-        for reading in (["status"], ["query", "workshops"], ["dump", "--out", store.parent / "d"]):
-            result = run(*reading, "--store", store)
-            assert result.exit_code == 3 and "in use by another process" in result.stderr, reading
-    finally:
-        holder.communicate("")
+def test_store_in_use_by_another_process(store: Path, hold_store) -> None:
+    hold_store(store)
+    locked = run("submit", EXAMPLE, "--country", "CM", "--store", store)
+    assert locked.exit_code == 3
+    assert f"store at {store} is in use by another process" in locked.stderr
+    # Reading commands take the lock too: Oxigraph does not define what a lock-free reader
+    # sees while another process writes.
+    for reading in (["status"], ["query", "workshops"], ["dump", "--out", store.parent / "d"]):
+        result = run(*reading, "--store", store)
+        assert result.exit_code == 3 and "in use by another process" in result.stderr, reading
 
 
 def test_init_twice_needs_force_and_keeps_history(store: Path) -> None:

@@ -30,6 +30,7 @@ from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.settings import PROJECT_ROOT, Settings
 from chmgraph.store import OxigraphStore
+from chmgraph.validation.engine import to_rdflib
 
 TURTLE_SUITE = PROJECT_ROOT.parent / "shared" / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
 SUITE_BASE = "https://w3c.github.io/rdf-tests/rdf/rdf11/rdf-turtle/"
@@ -394,22 +395,7 @@ def _store_ntriples(store: OxigraphStore, graph: str) -> bytes:
 
 def _rdflib_graph(store: OxigraphStore, graph: str) -> rdflib.Graph:
     """The store's graph built term by term in rdflib (no parser in between)."""
-    result = rdflib.Graph()
-    for quad in store.quads(graph):
-        result.add(tuple(_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object)))
-    return result
-
-
-def _rdflib_term(term):
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == iris.PREFIXES["xsd"] + "string":
-        return rdflib.Literal(term.value)  # rdflib's plain literal is RDF 1.1's xsd:string
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    return to_rdflib(quad.triple for quad in store.quads(graph))
 
 
 def _canonical(quads) -> set[ox.Quad]:

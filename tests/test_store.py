@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -151,26 +149,12 @@ def test_unwritable_store_path_is_a_store_error(tmp_path: Path) -> None:
         open_store(blocker / "store", create=True)
 
 
-def test_store_locked_by_another_process_says_so(tmp_path: Path) -> None:
+def test_store_locked_by_another_process_says_so(tmp_path: Path, hold_store) -> None:
     path = tmp_path / "store"
     open_store(path, create=True).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, pyoxigraph as ox\n"
-            f"s = ox.Store({str(path)!r})\nprint('ready', flush=True)\nsys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreError, match=f"store at {path} is in use by another process"):
-            open_store(path)
-    finally:
-        holder.communicate("")
+    hold_store(path)
+    with pytest.raises(StoreError, match=f"store at {path} is in use by another process"):
+        open_store(path)
 
 
 def test_replace_graphs_keeps_every_kind_of_term(store: GraphStore) -> None:
