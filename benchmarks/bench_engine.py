@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from bench_dump import rdflib_dataset
 
 # The load and dump benchmarks already set chmgraph beside rdflib; this floor runs when named
 # (run.py --only engine), keeping the quick mode quick.
@@ -77,14 +78,6 @@ def oxigraph_store(path: str) -> Any:
     store = ox.Store()
     store.bulk_load(path=path, format=ox.RdfFormat.TRIG)
     return store
-
-
-def rdflib_dataset(path: str) -> Any:
-    import rdflib
-
-    dataset = rdflib.Dataset()
-    dataset.parse(path, format="trig")
-    return dataset
 
 
 def oxigraph_dump(store: Any) -> None:
