@@ -124,8 +124,8 @@ def build_network(path: str) -> Any:
 
 
 def time_chmgraph(path: str, repeats: int) -> dict[str, Any]:
-    from chmgraph.queries import QueryLibrary
     from chmgraph.query import dataset, has_graph_pattern, prepare, run_query
+    from chmgraph.query.library import QueryLibrary
     from chmgraph.settings import Settings
 
     network = build_network(path)
@@ -156,8 +156,8 @@ def time_rdflib(path: str, caps: dict[str, float]) -> dict[str, Any]:
     import pyoxigraph as ox
     import rdflib
 
-    from chmgraph.queries import QueryLibrary
     from chmgraph.query import dataset, prepare
+    from chmgraph.query.library import QueryLibrary
 
     network = build_network(path)
     default, _ = dataset(network, None, entailment=True)

@@ -251,7 +251,7 @@ def _nquads(graphs: Sequence[str], joint: Mapping[str, list[bytes]]) -> bytes:
 
 
 def _write_query_library(writer: _Writer) -> None:
-    from chmgraph.queries import QueryLibrary
+    from chmgraph.query.library import QueryLibrary
 
     library = QueryLibrary.load()
     if len(library):

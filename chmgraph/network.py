@@ -46,7 +46,7 @@ from chmgraph.history import (
     record_quads,
     versions,
 )
-from chmgraph.queries import QueryLibrary
+from chmgraph.query.library import QueryLibrary
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, default_store_path
 from chmgraph.store import GraphStore, OxigraphStore, QueryResult, open_store

@@ -8,10 +8,10 @@ import pytest
 
 import chmgraph
 
-MODULES = sorted(
+MODULES = ["chmgraph"] + sorted(
     m.name
     for m in pkgutil.walk_packages(chmgraph.__path__, prefix="chmgraph.")
-    if not m.ispkg and not m.name.endswith("__main__")
+    if not m.name.endswith("__main__")
 )
 
 

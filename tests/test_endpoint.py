@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from chmgraph import iris
 from chmgraph.cli import cli
-from chmgraph.endpoint import run_remote
 from chmgraph.entailment import inferred_graph
 from chmgraph.errors import InputError, StoreError
-from chmgraph.queries import NamedQuery, QueryLibrary
 from chmgraph.query import ServiceRefused, run_query
+from chmgraph.query.library import NamedQuery, QueryLibrary
+from chmgraph.query.remote import run_remote
 
 LIBRARY = QueryLibrary.load()
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -14,7 +14,7 @@ from chmgraph import iris
 from chmgraph.entailment import inferred_graph, missing
 from chmgraph.errors import InputError, StoreError, SyntaxGateError
 from chmgraph.network import Network, graph_kind
-from chmgraph.queries import QueryLibrary
+from chmgraph.query.library import QueryLibrary
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
 

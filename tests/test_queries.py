@@ -10,7 +10,7 @@ import pytest
 
 from chmgraph import iris
 from chmgraph.errors import InputError
-from chmgraph.queries import PARAMETER_TYPES, NamedQuery, Parameter, QueryLibrary
+from chmgraph.query.library import PARAMETER_TYPES, NamedQuery, Parameter, QueryLibrary
 from chmgraph.settings import PROJECT_ROOT
 from chmgraph.vocabulary import Vocabulary
 

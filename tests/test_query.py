@@ -15,7 +15,6 @@ from chmgraph import iris
 from chmgraph.entailment import inferred_graph, materialize
 from chmgraph.errors import ChmgraphError, InputError, SyntaxGateError
 from chmgraph.network import Network
-from chmgraph.queries import NamedQuery, QueryLibrary
 from chmgraph.query import (
     QueryTimeout,
     ServiceRefused,
@@ -23,6 +22,7 @@ from chmgraph.query import (
     run_query,
     serialize,
 )
+from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.settings import DATA_DIR, Settings
 
 LIBRARY = QueryLibrary.load()

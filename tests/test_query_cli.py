@@ -15,7 +15,7 @@ from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.entailment import inferred_graph, materialize
 from chmgraph.network import Network
-from chmgraph.queries import QueryLibrary
+from chmgraph.query.library import QueryLibrary
 
 
 def run(*args: str | Path) -> Result:

@@ -8,8 +8,8 @@ import csv
 from collections import Counter
 
 from chmgraph import iris
-from chmgraph.queries import QueryLibrary
 from chmgraph.query import QueryResult, run_query
+from chmgraph.query.library import QueryLibrary
 from chmgraph.settings import PROJECT_ROOT
 
 LIBRARY = QueryLibrary.load()

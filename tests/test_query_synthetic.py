@@ -8,8 +8,8 @@ import pytest
 from chmgraph import iris
 from chmgraph.entailment import materialize
 from chmgraph.network import Network
-from chmgraph.queries import QueryLibrary
 from chmgraph.query import run_query
+from chmgraph.query.library import QueryLibrary
 from chmgraph.synth import SyntheticNetwork
 
 LIBRARY = QueryLibrary.load()

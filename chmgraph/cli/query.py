@@ -14,7 +14,6 @@ from chmgraph.cli.store import store_option
 from chmgraph.entailment import materialize, missing
 from chmgraph.errors import InputError
 from chmgraph.network import Network
-from chmgraph.queries import NamedQuery, QueryLibrary
 from chmgraph.query import (
     RESULT_FORMATS,
     QueryResult,
@@ -24,6 +23,7 @@ from chmgraph.query import (
     run_query,
     serialize,
 )
+from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
 from chmgraph.vocabulary import curie
@@ -106,7 +106,7 @@ def query(
     settings = Settings.from_env(query_timeout_s=timeout)
     unentailed: list[str] = []
     if endpoint:
-        from chmgraph.endpoint import run_remote
+        from chmgraph.query.remote import run_remote
 
         result = run_remote(
             endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings

@@ -4,7 +4,7 @@
 >>> toolkit = b"<https://example.org/t> a <https://w3id.org/chmgraph/vocab#Toolkit> ."
 >>> report = validate([Source("toolkit.ttl", toolkit)])
 >>> report.conforms, [r.code for r in report.results]
-(False, ['CHM-V001', 'CHM-W002'])
+(False, ['CHM-V001', 'CHM-W002', 'CHM-W003'])
 """
 
 from chmgraph.validation.engine import ShapesError, Source, read_source, validate

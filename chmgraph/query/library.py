@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.errors import InputError
+from chmgraph.query.tokens import tokens
 from chmgraph.settings import QUERIES_DIR
 
 XSD = iris.PREFIXES["xsd"]
@@ -69,22 +70,6 @@ _HEADER_LINE = re.compile(r"^#\s*(?P<key>param\s+\w+|[a-z]+)\s*:\s*(?P<value>.*)
 _CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
 _PARAMETER = re.compile(
     r"^(?P<type>[a-z]+)\s*(?:=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<description>.*))?$"
-)
-# The tokens of SPARQL that matter for finding keywords: comments, strings and IRIs are skipped
-# whole so that a keyword inside them is never mistaken for one in the query.
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$]\w+)
-  | (?P<word>[A-Za-z_][\w.-]*:?[\w.-]*|:[\w.-]*)
-  | (?P<open>\{)
-  | (?P<close>\})
-  | (?P<other>\S)
-    """,
-    re.VERBOSE,
 )
 _CASTS = ox.Store()  # an empty store, to evaluate casts with
 _REQUIRED_KEYS = ("title", "description", "question")
@@ -374,20 +359,6 @@ def _typed_literal(value: str, datatype: str) -> ox.Literal | None:
     )
     typed = next(iter(solutions))["typed"]
     return typed if isinstance(typed, ox.Literal) else None
-
-
-def tokens(text: str) -> Iterator[re.Match[str]]:
-    """The tokens of SPARQL ``text`` that matter for finding its keywords.
-
-    >>> [t.group() for t in tokens('ASK { ?s <http://e/ASK> "SELECT" } # SELECT')]
-    ['ASK', '{', '?s', '<http://e/ASK>', '"SELECT"', '}', '# SELECT']
-    """
-    return _TOKEN.finditer(text)
-
-
-def is_keyword(token: re.Match[str], keyword: str) -> bool:
-    """Whether ``token`` is the SPARQL keyword ``keyword`` (any case)."""
-    return token.lastgroup == "word" and token.group().upper() == keyword
 
 
 def _en(text: str) -> ox.Literal:

@@ -18,16 +18,11 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from chmgraph.errors import ChmgraphError, InputError, StoreError
-from chmgraph.queries import NamedQuery
-from chmgraph.query import (
-    PreparedQuery,
-    QueryResult,
-    QueryTimeout,
-    check_services,
-    prepare,
-    read_within,
-    resolve_graph,
-)
+from chmgraph.query.library import NamedQuery
+from chmgraph.query.policy import QueryTimeout, check_services, read_within
+from chmgraph.query.results import QueryResult
+from chmgraph.query.run import resolve_graph
+from chmgraph.query.text import PreparedQuery, prepare
 from chmgraph.settings import Settings
 
 

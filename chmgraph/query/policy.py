@@ -1,0 +1,146 @@
+"""The limits every query runs within: the SERVICE allowlist, the timeout and the row cap."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+from chmgraph.errors import ChmgraphError, InputError
+from chmgraph.query.results import QueryResult
+from chmgraph.query.text import PreparedQuery
+from chmgraph.query.tokens import is_keyword, tokens
+from chmgraph.settings import Settings
+
+
+class QueryTimeout(ChmgraphError):
+    """The query ran longer than the ``query_timeout_s`` setting."""
+
+
+class ServiceRefused(InputError):
+    """The query calls a SERVICE endpoint that is not on the ``service_allowlist`` setting."""
+
+
+def check_services(text: str, allowlist: Iterable[str]) -> None:
+    """Refuse a query that calls a SERVICE endpoint not in ``allowlist``.
+
+    The endpoint must be written as a full IRI: a variable or prefixed name cannot be checked
+    before the query runs, so it is refused too.
+
+    >>> check_services("SELECT * { SERVICE <https://evil.example/sparql> { ?s ?p ?o } }", [])
+    Traceback (most recent call last):
+    ...
+    chmgraph.query.policy.ServiceRefused: SERVICE <https://evil.example/sparql> is not on the \
+service_allowlist setting (allowed: none)
+    """
+    allowed = set(allowlist)
+    for endpoint in _services(text):
+        if endpoint is None:
+            raise ServiceRefused(
+                "SERVICE endpoints must be written as a full <IRI> to be checked against the "
+                "service_allowlist setting"
+            )
+        if endpoint not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ServiceRefused(
+                f"SERVICE <{endpoint}> is not on the service_allowlist setting (allowed: {listed})"
+            )
+
+
+@lru_cache(maxsize=256)
+def _services(text: str) -> tuple[str | None, ...]:
+    """The endpoint IRI of each SERVICE of ``text``; None for one not written as an IRI."""
+    found = [t for t in tokens(text) if t.lastgroup != "comment"]
+    endpoints: list[str | None] = []
+    for index, token in enumerate(found):
+        if not is_keyword(token, "SERVICE"):
+            continue
+        target = found[index + 1] if index + 1 < len(found) else None
+        if target is not None and is_keyword(target, "SILENT"):
+            target = found[index + 2] if index + 2 < len(found) else None
+        endpoints.append(target.group()[1:-1] if target and target.lastgroup == "iri" else None)
+    return tuple(endpoints)
+
+
+def read_within(
+    evaluate: Callable[[], object],
+    prepared: PreparedQuery,
+    *,
+    limit: int | None,
+    settings: Settings,
+) -> QueryResult:
+    """Call ``evaluate`` and read its results in a worker thread, waiting at most the timeout.
+
+    pyoxigraph cannot cancel a query. Evaluation is lazy, so the worker reads row by row and
+    stops at the first row after the deadline; the caller gets ``QueryTimeout`` on time either
+    way, and a query stuck before its first row (a sort or a grouping) finishes in the
+    background, its result dropped.
+    """
+    cap = settings.max_rows if limit is None else min(limit, settings.max_rows)
+    deadline = time.monotonic() + settings.query_timeout_s
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["result"] = _read(evaluate(), prepared.form, cap, deadline)
+        except BaseException as exc:  # handed over to the caller's thread
+            # without its frames: pyoxigraph's result objects must be dropped in this thread
+            outcome["error"] = exc.with_traceback(None)
+        finally:
+            done.set()
+
+    started = time.monotonic()
+    threading.Thread(target=work, name="chmgraph-query", daemon=True).start()
+    if not done.wait(settings.query_timeout_s) or isinstance(outcome.get("error"), _Late):
+        raise QueryTimeout(
+            f"query timed out after {settings.query_timeout_s:g} s (setting query_timeout_s, "
+            "environment CHMGRAPH_QUERY_TIMEOUT_S): narrow it with parameters or --graph"
+        )
+    error = outcome.get("error")
+    if isinstance(error, SyntaxError):
+        raise prepared.syntax_error(error.msg or str(error)) from None
+    if isinstance(error, ChmgraphError):
+        raise error
+    if isinstance(error, BaseException):
+        raise _engine_error(error) from None
+    result: QueryResult = outcome["result"]  # type: ignore[assignment]
+    result.truncated = result.truncated and (limit is None or limit > settings.max_rows)
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+class _Late(Exception):
+    """The worker passed the deadline while reading rows."""
+
+
+def _read(answer: object, form: str, cap: int, deadline: float) -> QueryResult:
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult(form="ASK", boolean=bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        rows, truncated = _take((tuple(solution) for solution in answer), cap, deadline)
+        return QueryResult(form="SELECT", variables=variables, rows=rows, truncated=truncated)
+    triples, truncated = _take(iter(answer), cap, deadline)  # type: ignore[call-overload]
+    return QueryResult(form=form, triples=triples, truncated=truncated)
+
+
+def _take(items: Iterable, cap: int, deadline: float) -> tuple[list, bool]:
+    taken = []
+    for item in items:
+        if len(taken) == cap:
+            return taken, True
+        if time.monotonic() > deadline:
+            raise _Late
+        taken.append(item)
+    return taken, False
+
+
+def _engine_error(error: BaseException) -> ChmgraphError:
+    # The engine's own failures on a well-formed query (a failing SERVICE call, an I/O error)
+    # are reported with its reason, without a traceback.
+    reason = str(error) or type(error).__name__
+    return ChmgraphError(f"the query failed: {reason}")

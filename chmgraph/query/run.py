@@ -1,0 +1,134 @@
+"""Running a query on the network: parameters, graphs, entailment, limits and SERVICE checks.
+
+``run_query`` takes a library query (or any SPARQL text), binds its parameters as RDF terms in a
+``VALUES`` block (never pasting a value into the text), chooses the graphs it sees, refuses any
+``SERVICE`` call to an endpoint not on the ``service_allowlist`` setting, and runs it within the
+``query_timeout_s`` and ``max_rows`` settings.
+
+The graphs: by default a query's default graph is the union of every named graph of the store:
+the network's current graphs (ontology, reference, CBD, national graphs, submissions, the query
+library; history is archived inside the submissions graph, never a graph of its own) and their
+inferred graphs (``chmgraph.entailment``). The engine reads that union from one index, which is
+what keeps network-wide queries fast. With entailment off, the default graph lists the current
+graphs instead. ``GRAPH ?g`` ranges over the current graphs, so it tells which graph asserted
+what. ``graphs=[...]`` restricts both (with the inferred graphs of the graphs named).
+
+>>> from chmgraph.entailment import materialize
+>>> from chmgraph.network import Network
+>>> from chmgraph.query import QueryLibrary
+>>> network = Network.in_memory()
+>>> network.init()
+>>> materialize(network) > 0
+True
+>>> query = QueryLibrary.load()["workshops-in-year"]
+>>> result = run_query(network, query, params={"year": "2013"})
+>>> len(result), result.variables[:2]
+(3, ['workshop', 'label'])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.entailment import inferred_graph
+from chmgraph.errors import InputError
+from chmgraph.query.library import NamedQuery
+from chmgraph.query.policy import check_services, read_within
+from chmgraph.query.results import QueryResult
+from chmgraph.query.text import has_graph_pattern, prepare
+from chmgraph.settings import Settings
+from chmgraph.store import GraphStore
+
+# Graph names a user may give instead of an IRI or a country code.
+GRAPH_NAMES = {
+    "ontology": iris.ONTOLOGY_GRAPH,
+    "reference": iris.REFERENCE_GRAPH,
+    "cbd": iris.CBD_GRAPH,
+    "submissions": iris.SUBMISSIONS_GRAPH,
+}
+
+
+class Queryable(Protocol):
+    """What ``run_query`` runs on: a ``Network`` (its current graphs and store)."""
+
+    store: GraphStore
+
+    def current_graphs(self) -> list[str]: ...
+
+
+def resolve_graph(name: str) -> str:
+    """The IRI of a graph given as a name (``cbd``), a country code (``CM``) or an IRI.
+
+    >>> resolve_graph("cm")
+    'https://w3id.org/chmgraph/graph/national/CM'
+    """
+    if name.lower() in GRAPH_NAMES:
+        return GRAPH_NAMES[name.lower()]
+    if re.fullmatch(r"[A-Za-z]{2}", name):
+        return iris.national_graph(name)
+    if re.match(r"^[a-z][a-z0-9+.-]*:", name):
+        return name
+    names = ", ".join(GRAPH_NAMES)
+    raise InputError(f"unknown graph {name!r}: give a country code, one of {names}, or an IRI")
+
+
+def dataset(
+    network: Queryable, graphs: Sequence[str] | None, *, entailment: bool, named: bool = True
+) -> tuple[list[str] | None, list[str] | None]:
+    """The graphs merged as a query's default graph (None: the union of every named graph of
+    the store), and the named graphs ``GRAPH`` reaches (None, unlisted, when not ``named``: for a
+    query without a ``GRAPH`` pattern, they do not matter)."""
+    if not graphs and entailment and not named:
+        return None, None
+    named_graphs = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    return _default_graph(named_graphs, graphs, entailment), named_graphs
+
+
+def _default_graph(
+    named: list[str], graphs: Sequence[str] | None, entailment: bool
+) -> list[str] | None:
+    if not entailment:
+        return list(named)
+    if not graphs:
+        return None
+    return named + [inferred_graph(g) for g in named]
+
+
+def run_query(
+    network: Queryable,
+    query: NamedQuery | str,
+    *,
+    params: Mapping[str, str] | None = None,
+    graphs: Sequence[str] | None = None,
+    entailment: bool = True,
+    limit: int | None = None,
+    settings: Settings | None = None,
+) -> QueryResult:
+    """Run ``query`` (a library query, or SPARQL text) on ``network`` and read its answer,
+    within the settings' limits.
+
+    ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
+    ``limit`` caps the rows wanted (at most the ``max_rows`` setting, beyond which the result
+    is cut and marked ``truncated``). Raises ``SyntaxGateError`` (with line and column),
+    ``ServiceRefused``, ``QueryTimeout`` or ``InputError`` for a bad parameter.
+    """
+    settings = settings or Settings.from_env()
+    if isinstance(query, str):
+        query = NamedQuery.from_text(query)
+    prepared = prepare(query, query.bindings(params or {}))
+    check_services(prepared.text, settings.service_allowlist)
+    default, named = dataset(
+        network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
+    )
+
+    def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        return network.store.query(
+            prepared.text, default_graph=default, union=default is None, named_graphs=named
+        )
+
+    return read_within(evaluate, prepared, limit=limit, settings=settings)

@@ -1,0 +1,119 @@
+"""A query's final text: standard prefixes declared, parameters bound in a VALUES block, and
+error places mapped back to the user's own lines and columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chmgraph import iris
+from chmgraph.errors import InputError, SyntaxGateError
+from chmgraph.query.library import NamedQuery
+from chmgraph.query.tokens import is_keyword, tokens
+from chmgraph.store.base import Term
+
+_ERROR_PLACE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query's final text (parameters bound, prefixes declared) and how to map error places."""
+
+    text: str
+    form: str
+    where: str
+    # (line, column, length) of each insertion, to report errors at the user's own columns.
+    insertions: tuple[tuple[int, int, int], ...]
+
+    def syntax_error(self, message: str) -> SyntaxGateError:
+        """The engine's error message as an error at the line and column of the user's text."""
+        match = _ERROR_PLACE.match(message)
+        if not match:
+            return SyntaxGateError(self.where, None, None, message)
+        line, column = int(match.group(1)), int(match.group(2))
+        for at_line, at_column, length in reversed(self.insertions):  # last made, first undone
+            if at_line == line and at_column <= column:
+                column -= length
+        return SyntaxGateError(self.where, line, max(column, 1), match.group(3))
+
+
+def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
+    """The text to run: missing standard prefixes declared, ``bindings`` as a VALUES block.
+
+    >>> import pyoxigraph as ox
+    >>> q = NamedQuery.from_text("SELECT ?x WHERE { ?x a chm:Workshop }")
+    >>> text = prepare(q, {"x": ox.NamedNode("http://e/w")}).text
+    >>> text.startswith("PREFIX chm: <https://w3id.org/chmgraph/vocab#> ")
+    True
+    >>> text.split("> ", 1)[1]
+    'SELECT ?x WHERE { VALUES (?x) { (<http://e/w>) } ?x a chm:Workshop }'
+    """
+    where = str(query.path) if query.path else "<query>"
+    text = query.text
+    prologue, brace = _shape(text)
+    insertions = []
+    if bindings:
+        if brace is None:
+            raise InputError(f"{where}: no WHERE clause to bind the parameters in")
+        names = " ".join(f"?{name}" for name in bindings)
+        terms = " ".join(str(term) for term in bindings.values())
+        block = f" VALUES ({names}) {{ ({terms}) }}"
+        line, column = _place(text, brace)
+        insertions.append((line, column, len(block)))
+        text = text[:brace] + block + text[brace:]
+    if prologue:
+        insertions.append((1, 1, len(prologue)))
+        text = prologue + text
+    return PreparedQuery(text, query.form, where, tuple(insertions))
+
+
+@lru_cache(maxsize=256)
+def _shape(text: str) -> tuple[str, int | None]:
+    """The prefix declarations ``text`` lacks, and where its outermost WHERE group opens."""
+    found = [t for t in tokens(text) if t.lastgroup != "comment"]
+    declared = {
+        t.group().lower()
+        for t, prev in zip(found[1:], found, strict=False)
+        if is_keyword(prev, "PREFIX")
+    }
+    used = {t.group().split(":")[0] for t in found if t.lastgroup == "word" and ":" in t.group()}
+    missing = sorted(p for p in used if p in iris.PREFIXES and f"{p}:" not in declared)
+    return "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing), _where_brace(found)
+
+
+@lru_cache(maxsize=256)
+def has_graph_pattern(text: str) -> bool:
+    """Whether ``text`` has a ``GRAPH`` pattern, the only place its named graphs matter.
+
+    >>> has_graph_pattern("SELECT ?g { GRAPH ?g { ?s ?p ?o } }"), has_graph_pattern("ASK {}")
+    (True, False)
+    """
+    return any(is_keyword(t, "GRAPH") for t in tokens(text))
+
+
+def _where_brace(found: list[re.Match[str]]) -> int | None:
+    """The offset just after the ``{`` opening the outermost WHERE clause, if any."""
+    depth, after_where, first_open = 0, False, None
+    for token in found:
+        if token.lastgroup == "open":
+            if depth == 0 and (after_where or first_open is None):
+                if after_where:
+                    return token.end()
+                first_open = token.end()
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and is_keyword(token, "WHERE"):
+            after_where = True
+    return first_open
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+# Result formats: the W3C SPARQL 1.1 result formats for SELECT and ASK answers, RDF syntaxes for
