@@ -76,14 +76,14 @@ def rdflib_dataset(path: str) -> Any:
 
 
 def chmgraph_trig_gz(store: Any) -> None:
-    from chmgraph.dump import deterministic_gzip, network_trig
+    from chmgraph.publish.dump import deterministic_gzip, network_trig
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "network.trig.gz").write_bytes(deterministic_gzip(network_trig(store)))
 
 
 def chmgraph_dump(store: Any) -> None:
-    from chmgraph.dump import dump_network
+    from chmgraph.publish.dump import dump_network
 
     with tempfile.TemporaryDirectory() as tmp:
         dump_network(store, tmp)

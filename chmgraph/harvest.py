@@ -32,9 +32,9 @@ from typing import Literal
 import pyoxigraph as ox
 
 from chmgraph import __version__, iris
-from chmgraph.dump import write_atomic
 from chmgraph.errors import InputError
 from chmgraph.network import Network
+from chmgraph.publish.dump import write_atomic
 from chmgraph.rdfio import detect_format, parse_bytes
 from chmgraph.settings import Settings
 

@@ -50,6 +50,7 @@ from chmgraph.query.library import QueryLibrary
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, default_store_path
 from chmgraph.store import GraphStore, OxigraphStore, QueryResult, open_store
+from chmgraph.synth import SyntheticNetwork
 
 
 @dataclass(frozen=True)
@@ -264,8 +265,6 @@ class Network:
     ) -> list[str]:
         """Fill the national graphs of countries without a version with a synthetic network of
         about ``triples`` triples (``chmgraph.synth``); returns the countries filled."""
-        from chmgraph.synth import SyntheticNetwork
-
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"synthetic-{triples}-seed{seed}.trig"
             if progress:

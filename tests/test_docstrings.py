@@ -8,11 +8,14 @@ import pytest
 
 import chmgraph
 
-MODULES = ["chmgraph"] + sorted(
-    m.name
-    for m in pkgutil.walk_packages(chmgraph.__path__, prefix="chmgraph.")
-    if not m.name.endswith("__main__")
-)
+MODULES = [
+    "chmgraph",
+    *sorted(
+        m.name
+        for m in pkgutil.walk_packages(chmgraph.__path__, prefix="chmgraph.")
+        if not m.name.endswith("__main__")
+    ),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -17,17 +17,10 @@ from rdflib.compare import isomorphic
 
 from chmgraph import iris
 from chmgraph.cli import cli
-from chmgraph.dump import (
-    NETWORK_NQUADS,
-    NETWORK_TRIG,
-    deterministic_gzip,
-    dump_network,
-    graph_file,
-    network_trig,
-    write_atomic,
-)
 from chmgraph.errors import InputError
 from chmgraph.network import Network
+from chmgraph.publish.dump import deterministic_gzip, dump_network, network_trig, write_atomic
+from chmgraph.publish.files import NETWORK_NQUADS, NETWORK_TRIG, graph_file
 from chmgraph.settings import PROJECT_ROOT, Settings
 from chmgraph.store import OxigraphStore
 from chmgraph.validation.engine import to_rdflib
@@ -360,7 +353,7 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     def refuse(*_args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("chmgraph.dump.os.replace", refuse)
+    monkeypatch.setattr("chmgraph.publish.dump.os.replace", refuse)
     with pytest.raises(Exception, match="No space left"):
         write_atomic(target, b"new content")
     assert target.read_bytes() == b"old"

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from chmgraph import iris
 from chmgraph.cli import cli
-from chmgraph.dump import dump_network
 from chmgraph.harvest import Harvester, HarvestState, parse_interval
 from chmgraph.network import Network
+from chmgraph.publish.dump import dump_network
 from chmgraph.settings import Settings
 
 LIMIT = 4_000_000  # above the served network files, below the oversized sources

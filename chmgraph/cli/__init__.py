@@ -11,13 +11,10 @@ import pkgutil
 import sys
 
 import click
-from rich.console import Console
 
 from chmgraph import __version__
+from chmgraph.cli.console import err_console, escape
 from chmgraph.errors import ChmgraphError
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 class _Group(click.Group):
@@ -27,7 +24,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ChmgraphError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             ctx.exit(exc.exit_code)
 
 

@@ -1,4 +1,4 @@
-"""The ``dump`` and ``harvest`` commands: thin faces over ``chmgraph.dump`` and
+"""The ``dump`` and ``harvest`` commands: thin faces over ``chmgraph.publish.dump`` and
 ``chmgraph.harvest``."""
 
 from __future__ import annotations
@@ -9,9 +9,13 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from chmgraph.cli.console import console, err_console
 from chmgraph.cli.store import store_option
 from chmgraph.errors import EXIT_INVALID, EXIT_USAGE
+from chmgraph.harvest import Harvester, HarvestResult, parse_interval
 from chmgraph.network import Network
+from chmgraph.publish.dump import dump_network
+from chmgraph.settings import Settings
 
 
 def register(group: click.Group) -> None:
@@ -34,10 +38,6 @@ def register(group: click.Group) -> None:
 def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     """Dump every graph as Turtle, the network as TriG and N-Quads (each also .gz), with
     void.ttl (VoID + DCAT-AP) and changes.ttl."""
-    from chmgraph.cli import console, err_console
-    from chmgraph.dump import dump_network
-    from chmgraph.settings import Settings
-
     settings = Settings.from_env(dump_base_url=base_url)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
@@ -98,8 +98,6 @@ def harvest(
 ) -> None:
     """Harvest SOURCE (a file or http(s) URL) into a national graph, as a validated, versioned
     submission whose provenance names the source."""
-    from chmgraph.harvest import Harvester, parse_interval
-
     interval = parse_interval(every) if every else None
     rounds = times if interval is not None else 1
     done = 0
@@ -124,9 +122,6 @@ def harvest(
 
 def _report(result: object) -> bool:
     """Print one harvest's outcome; True when it failed."""
-    from chmgraph.cli import console, err_console
-    from chmgraph.harvest import HarvestResult
-
     assert isinstance(result, HarvestResult)
     if result.status == "accepted":
         console.print(

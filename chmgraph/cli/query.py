@@ -10,6 +10,7 @@ import click
 import pyoxigraph as ox
 from rich.table import Table
 
+from chmgraph.cli.console import console, err_console
 from chmgraph.cli.store import store_option
 from chmgraph.entailment import materialize, missing
 from chmgraph.errors import InputError
@@ -24,6 +25,7 @@ from chmgraph.query import (
     serialize,
 )
 from chmgraph.query.library import NamedQuery, QueryLibrary
+from chmgraph.query.remote import run_remote
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
 from chmgraph.vocabulary import curie
@@ -45,7 +47,6 @@ def register(group: click.Group) -> None:
 )
 def queries(format_: str) -> None:
     """List the query library: name, title and parameters of each query."""
-    from chmgraph.cli import console
 
     library = QueryLibrary.load()
     if format_ != "table":
@@ -99,15 +100,12 @@ def query(
     no_entailment: bool,
 ) -> None:
     """Run a query of the library (NAME), a FILE.rq, or -e TEXT, and print its answer."""
-    from chmgraph.cli import err_console
 
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
     settings = Settings.from_env(query_timeout_s=timeout)
     unentailed: list[str] = []
     if endpoint:
-        from chmgraph.query.remote import run_remote
-
         result = run_remote(
             endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings
         )
@@ -137,7 +135,6 @@ def query(
 @click.option("--graph", "graphs", multiple=True, metavar="GRAPH", help="Only this graph (repeat).")
 def entail(store_path: Path | None, graphs: tuple[str, ...]) -> None:
     """Recompute the inferred graphs (what the vocabulary's axioms entail) of the current graphs."""
-    from chmgraph.cli import console
 
     with Network.open(store_path) as network:
         chosen = [resolve_graph(g) for g in graphs] or None
@@ -165,7 +162,6 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def _print(result: QueryResult, format_: str, settings: Settings) -> None:
-    from chmgraph.cli import console, err_console
 
     if format_ == "table":
         console.print(_table(result))

@@ -13,6 +13,7 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chmgraph.cli.console import console, err_console
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
 from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult
@@ -62,7 +63,6 @@ def init(
     store_path: Path | None, force: bool, with_example: bool, synthetic: str | None, seed: int
 ) -> None:
     """Build the store from ontology/ and data/ (national graphs and history are kept)."""
-    from chmgraph.cli import console
 
     size = parse_size(synthetic) if synthetic else None
     with _network(store_path, create=True) as network:
@@ -86,7 +86,6 @@ def init(
 @store_option
 def status(store_path: Path | None) -> None:
     """What the network holds: graphs, triples, workshops, countries, national graphs."""
-    from chmgraph.cli import console
 
     with _network(store_path) as network:
         summary = network.status()
@@ -136,7 +135,6 @@ def submit(
 @click.argument("country")
 def history(store_path: Path | None, country: str) -> None:
     """Every accepted version of COUNTRY's national graph."""
-    from chmgraph.cli import console
 
     with _network(store_path) as network:
         records = network.history(country)
@@ -198,7 +196,6 @@ def rollback(
 @store_option
 def graphs(store_path: Path | None) -> None:
     """Every graph of the store: kind, country, triples, version, last modified."""
-    from chmgraph.cli import console
 
     with _network(store_path) as network:
         infos = network.graphs()
@@ -229,7 +226,6 @@ def _when(moment: datetime | None) -> str:
 
 
 def _print_result(result: SubmissionResult, what: str | Path | None = None) -> None:
-    from chmgraph.cli import console, err_console
 
     what = str(what or result.country)
     if result.status == "accepted":
@@ -255,7 +251,6 @@ def _print_result(result: SubmissionResult, what: str | Path | None = None) -> N
 
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    from chmgraph.cli import err_console
 
     columns = (
         TextColumn("{task.description}"),

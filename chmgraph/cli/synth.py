@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from chmgraph.cli.console import console
 from chmgraph.iris import country_of_graph
 from chmgraph.synth import PARTY_COUNT, SIZES, SyntheticNetwork, parse_size
 
@@ -68,7 +69,6 @@ def synth(
     All generated things live under https://example.org/chmgraph/synthetic/ and say they are
     synthetic; only the countries and toolkits are the network's real IRIs.
     """
-    from chmgraph.cli import console
 
     network = SyntheticNetwork(
         target_triples=parse_size(size),

@@ -19,8 +19,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.dump import CHANGES_FILE, VOID_FILE, Dump, graph_file
 from chmgraph.errors import ChmgraphError
+from chmgraph.publish.describe import last_submissions
+from chmgraph.publish.files import CHANGES_FILE, VOID_FILE, Dump, graph_file
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
@@ -109,8 +110,6 @@ def change_log(
     previous: Previous, dump: Dump, *, store: GraphStore, settings: Settings
 ) -> list[ox.Triple]:
     """The change log after ``dump``: the previous log, plus a change set if anything changed."""
-    from chmgraph.describe import last_submissions
-
     changes = compare(previous, dump)
     if not changes:
         return previous.log

@@ -24,87 +24,38 @@ import gzip
 import hashlib
 import io
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.canonical import canonical_lines, turtle_statements
 from chmgraph.errors import ChmgraphError, InputError
+from chmgraph.publish import changes, describe
+from chmgraph.publish.changes import Previous
+from chmgraph.publish.files import (
+    CHANGES_FILE,
+    NETWORK_NQUADS,
+    NETWORK_TRIG,
+    NOT_DUMPED_PREDICATES,
+    NQUADS,
+    QUERIES_FILE,
+    TRIG,
+    TURTLE,
+    VOID_FILE,
+    Dump,
+    DumpFile,
+    Progress,
+    dumped_graphs,
+    graph_file,
+)
+from chmgraph.query.library import QueryLibrary
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
-if TYPE_CHECKING:
-    from chmgraph.changes import Previous
-
-TURTLE = "text/turtle"
-TRIG = "application/trig"
-NQUADS = "application/n-quads"
-GZIP = "application/gzip"
-
-NETWORK_TRIG = "network.trig"
-NETWORK_NQUADS = "network.nq"
-QUERIES_FILE = "queries.ttl"
-VOID_FILE = "void.ttl"
-CHANGES_FILE = "changes.ttl"
-
-# Graphs and properties kept out of dumps: entailed triples and the archives of past versions
-# (see the module docstring).
-_NOT_DUMPED = (iris.INFERRED_GRAPH,)
-NOT_DUMPED_PROPERTIES = frozenset({iris.vocab("archivedContent")})
-_NOT_DUMPED_PREDICATES = frozenset(f"<{p}>".encode() for p in NOT_DUMPED_PROPERTIES)
-_SAFE_GRAPH_PATH = re.compile(r"[a-z][a-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9-]*)*")
 # Level 6 is zlib's default: a tenth of level 9's time for nearly the same size.
 _GZIP_LEVEL = 6
-
-#: Called with (file name, files done, files in all) after each file is written.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class DumpFile:
-    """One file of a dump: where it is, what it holds, and its bytes' size and SHA-256."""
-
-    path: str  # relative to the dump directory, with "/" separators
-    media_type: str
-    size: int
-    sha256: str
-    graph: str | None = None  # the graph a per-graph file holds; None for network-wide files
-    compressed: bool = False
-
-
-@dataclass
-class Dump:
-    """What ``dump_network`` wrote."""
-
-    out: Path
-    graphs: list[str]
-    files: list[DumpFile] = field(default_factory=list)
-    rewritten: list[str] = field(default_factory=list)  # files whose bytes changed
-    removed: list[str] = field(default_factory=list)  # stale files of removed graphs
-
-
-def dumped_graphs(store: GraphStore) -> list[str]:
-    """The graphs a dump holds: every non-empty graph but the inferred graphs, sorted."""
-    return [g for g in store.graphs() if not g.startswith(_NOT_DUMPED)]
-
-
-def graph_file(graph: str) -> str:
-    """The dump file of a graph, relative to the dump directory.
-
-    >>> graph_file("https://w3id.org/chmgraph/graph/national/CM")
-    'national/CM.ttl'
-    >>> graph_file("https://example.org/other graph")
-    'graphs/42177329906b938d.ttl'
-    """
-    rest = graph[len(iris.GRAPH) :] if graph.startswith(iris.GRAPH) else ""
-    if _SAFE_GRAPH_PATH.fullmatch(rest):
-        return rest + ".ttl"
-    return "graphs/" + hashlib.sha256(graph.encode()).hexdigest()[:16] + ".ttl"
 
 
 def dump_network(
@@ -115,9 +66,6 @@ def dump_network(
     progress: Progress | None = None,
 ) -> Dump:
     """Dump every graph of ``store`` under ``out`` (see the module docstring for the files)."""
-    # The description and the change log are built from this module's files and names.
-    from chmgraph import changes
-
     settings = settings or Settings.from_env()
     if not settings.dump_base_url.endswith("/"):
         raise InputError(
@@ -157,7 +105,7 @@ def _without_archives(ntriples: bytes) -> bytes:
     return b"".join(
         line
         for line in ntriples.splitlines(keepends=True)
-        if line.split(b" ", 2)[1] not in _NOT_DUMPED_PREDICATES
+        if line.split(b" ", 2)[1] not in NOT_DUMPED_PREDICATES
     )
 
 
@@ -229,8 +177,6 @@ def _write_description(
     store: GraphStore, previous: Previous, writer: _Writer, settings: Settings
 ) -> None:
     """``changes.ttl``, then ``void.ttl`` (last: it lists only files already complete)."""
-    from chmgraph import changes, describe
-
     change_log = changes.change_log(previous, writer.dump, store=store, settings=settings)
     writer.write(CHANGES_FILE, TURTLE, canonical_turtle(change_log, describe.PREFIXES))
     description = describe.describe_dump(store, writer.dump, settings=settings)
@@ -251,8 +197,6 @@ def _nquads(graphs: Sequence[str], joint: Mapping[str, list[bytes]]) -> bytes:
 
 
 def _write_query_library(writer: _Writer) -> None:
-    from chmgraph.query.library import QueryLibrary
-
     library = QueryLibrary.load()
     if len(library):
         data = canonical_turtle(library.triples())

@@ -16,7 +16,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.dump import (
+from chmgraph.publish.files import (
     CHANGES_FILE,
     NETWORK_NQUADS,
     NETWORK_TRIG,
