@@ -18,7 +18,7 @@ import functools
 import json
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,7 @@ def main() -> None:
     results = [harness.complete(r, group="load") for r in run(args.size, args.repeats)]
     document = {
         "size": args.size,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": harness.machine(),
         "repeats": args.repeats,
         "results": results,

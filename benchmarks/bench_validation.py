@@ -34,7 +34,7 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +235,7 @@ def main() -> int:
     print(markdown(rows), end="")
     RESULTS.mkdir(parents=True, exist_ok=True)
     body = {
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "system": platform.platform()},
         "packages": {"pyshacl": pyshacl.__version__, "rdflib": rdflib.__version__},
         "results": rows,
