@@ -46,3 +46,11 @@ class StoreError(ChmgraphError):
     """The store cannot be opened or written (locked by another process, not writable...)."""
 
     exit_code = EXIT_STORE
+
+
+class StoreInUse(StoreError):
+    """The store on disk is held by another process."""
+
+
+class VersionConflict(StoreError):
+    """Another writer made a new version of the same graph meanwhile; nothing was written."""

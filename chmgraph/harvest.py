@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -35,6 +34,7 @@ from chmgraph import __version__, iris
 from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.publish.dump import write_atomic
+from chmgraph.query.text import bind
 from chmgraph.rdfio import detect_format, parse_bytes
 from chmgraph.settings import Settings
 
@@ -174,7 +174,7 @@ class Harvester:
     def _follow_void(self, fetched: Fetched, local: str, wanted: str) -> Fetched:
         """If ``fetched`` is a VoID description, the dump it lists for ``wanted``."""
         assert fetched.data is not None
-        quads = _parse(fetched, self.settings.harvest_max_bytes)
+        quads = _parse(fetched, *_unpacked(fetched, self.settings.harvest_max_bytes))
         if not any(q.predicate == VOID_DATA_DUMP for q in quads):
             return fetched
         description = ox.Store()
@@ -196,14 +196,23 @@ class Harvester:
         local = iris.national_graph(country)
         if fetched.data is None:
             return HarvestResult(fetched.url, local, "unchanged", reason="source not modified")
-        quads = _parse(fetched, self.settings.harvest_max_bytes)
-        triples = _graph_triples(quads, wanted, fetched.url)
-        with tempfile.TemporaryDirectory(prefix="chmgraph-harvest-") as folder:
-            path = Path(folder) / (_file_name(fetched.url) + ".nt")
-            path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
-            result = self.network.submit(
-                path, country, by="chmgraph harvest", message=f"harvested from {_public(fetched)}"
-            )
+        data, rdf_format = _unpacked(fetched, self.settings.harvest_max_bytes)
+        quads = _parse(fetched, data, rdf_format)
+        name = _public(fetched)
+        if any(isinstance(q.graph_name, ox.NamedNode) for q in quads):
+            # One graph of a dataset: what is validated is that graph, named after its source.
+            triples = _graph_triples(quads, wanted, fetched.url)
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+            name, rdf_format = f"{name} (graph <{wanted}>)", ox.RdfFormat.N_TRIPLES
+        result = self.network.submit(
+            data,
+            country,
+            by="chmgraph harvest",
+            message=f"harvested from {_public(fetched)}",
+            name=name,
+            format=rdf_format,
+            sha256=_sha256(fetched.data),
+        )
         if not result.accepted and result.status != "unchanged":
             reason = result.checked.render() if result.checked else "rejected"
             summary = result.checked.summary if result.checked else "rejected"
@@ -323,13 +332,17 @@ def _chunks(response: object, url: str, settings: Settings) -> Iterator[bytes]:
         yield chunk
 
 
-def _parse(fetched: Fetched, limit: int) -> list[ox.Quad]:
-    """The statements of a fetched source, through the syntax gate."""
+def _unpacked(fetched: Fetched, limit: int) -> tuple[bytes, ox.RdfFormat]:
+    """A fetched source's bytes, gunzipped if they are gzip, and their RDF format."""
     assert fetched.data is not None
     data = fetched.data
     if data.startswith(_GZIP_MAGIC):
         data = _gunzip(data, fetched.url, limit)
-    rdf_format = _format(fetched)
+    return data, _format(fetched)
+
+
+def _parse(fetched: Fetched, data: bytes, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
+    """The statements of a fetched source, through the syntax gate."""
     base = fetched.url if "://" in fetched.url else Path(fetched.url).resolve().as_uri()
     return parse_bytes(data, name=fetched.url, format=rdf_format, base_iri=base)
 
@@ -386,7 +399,7 @@ def _preference(url: str) -> tuple[int, str]:
 
 
 def _listed_checksum(description: ox.Store, url: str) -> str | None:
-    rows = description.query(_CHECKSUM_QUERY, substitutions={ox.Variable("url"): ox.NamedNode(url)})
+    rows = description.query(bind(_CHECKSUM_QUERY, {"url": ox.NamedNode(url)}))
     values = [row["sha"].value.lower() for row in rows]
     return values[0] if len(values) == 1 else None
 

@@ -31,6 +31,8 @@ class Settings:
     """chmgraph's settings; each field is documented in ``docs/settings.md``."""
 
     store_path: Path = field(default_factory=default_store_path, metadata={"env": "CHMGRAPH_STORE"})
+    # How long a command waits for another process to release the store on disk.
+    store_wait_s: float = 30.0
     query_timeout_s: float = 30.0
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()

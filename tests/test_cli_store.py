@@ -117,11 +117,12 @@ def test_store_problems_exit_3(tmp_path: Path) -> None:
     assert unwritable.exit_code == 3 and "not writable" in unwritable.stderr
 
 
-def test_store_in_use_by_another_process(store: Path, hold_store) -> None:
+def test_store_in_use_by_another_process(store: Path, hold_store, monkeypatch) -> None:
+    monkeypatch.setenv("CHMGRAPH_STORE_WAIT_S", "0.3")
     hold_store(store)
     locked = run("submit", EXAMPLE, "--country", "CM", "--store", store)
     assert locked.exit_code == 3
-    assert f"store at {store} is in use by another process" in locked.stderr
+    assert f"store at {store} is in use by another process (waited 0.3 s" in locked.stderr
     # Reading commands take the lock too: Oxigraph does not define what a lock-free reader
     # sees while another process writes.
     for reading in (["status"], ["query", "workshops"], ["dump", "--out", store.parent / "d"]):

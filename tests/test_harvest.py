@@ -174,9 +174,8 @@ def test_harvest_round_trip_reproduces_the_graph(source, site, target, path):
     record = target.history("CM")[-1]
     assert record.number == 1 and record.message == f"harvested from {result.source}"
     used = target.store.query(
-        "ASK { ?activity <http://www.w3.org/ns/prov#used> ?source }",
+        f"ASK {{ ?activity <http://www.w3.org/ns/prov#used> <{result.source}> }}",
         default_graph=[iris.SUBMISSIONS_GRAPH],
-        substitutions={"source": ox.NamedNode(result.source)},
     )
     assert bool(used)
     if path == "void.ttl":

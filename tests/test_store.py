@@ -1,4 +1,9 @@
-"""The store interface and its embedded Oxigraph backend."""
+"""The store contract, run on every backend, and what is particular to the embedded one.
+
+``StoreContract`` holds the tests every backend must pass; each backend is one subclass that
+says how to open an empty store (the pattern of pyoxigraph's own store tests). The remote
+backends add their subclasses beside these.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from chmgraph.errors import StoreError, SyntaxGateError
-from chmgraph.store import GraphStore, OxigraphStore, open_store, replacement_update
+from chmgraph.store import GraphStore, Guard, OxigraphStore, open_store, replacement_update
 
 G1, G2, G3 = (
     "https://example.org/chmgraph/synthetic/g1",
@@ -32,60 +37,192 @@ def quads_in(graph: str, items: list[ox.Triple]) -> list[ox.Quad]:
     return [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in items]
 
 
-@pytest.fixture(params=["memory", "disk"])
+class StoreContract:
+    """What every backend of ``GraphStore`` does; a subclass provides ``open_empty``."""
+
+    def open_empty(self, tmp_path: Path) -> GraphStore:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> GraphStore:
+        with self.open_empty(tmp_path) as opened:
+            yield opened
+
+    def test_replace_graphs_makes_each_graph_exactly_its_triples(self, store: GraphStore) -> None:
+        store.add(quads_in(G1, triples(5, "old")) + quads_in(G2, triples(3, "kept")))
+        record = quads_in(G3, triples(1, "record"))
+        store.replace_graphs({G1: triples(2, "new")}, add=record)
+        assert {q.triple for q in store.quads(G1)} == set(triples(2, "new"))
+        assert {q.triple for q in store.quads(G2)} == set(triples(3, "kept"))
+        assert list(store.quads(G3)) == record
+        assert store.graphs() == [G1, G2, G3]
+        assert (store.count(G1), store.count()) == (2, 6)
+
+    def test_replace_graphs_with_a_bad_extra_quad_changes_nothing(self, store: GraphStore) -> None:
+        store.add(quads_in(G1, triples(5, "old")))
+        before = set(store.quads())
+        outside = ox.Quad(
+            ox.NamedNode("https://example.org/chmgraph/synthetic/x"), P, ox.Literal("x")
+        )
+        with pytest.raises(ValueError, match="outside a named graph"):
+            store.replace_graphs({G1: triples(2, "new")}, add=[outside])
+        assert set(store.quads()) == before
+
+    def test_query_sees_the_given_default_graph(self, store: GraphStore) -> None:
+        store.add(quads_in(G1, triples(2, "one")) + quads_in(G2, triples(3, "two")))
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        assert int(next(iter(store.query(count, default_graph=[G1, G2])))["n"].value) == 5
+        assert int(next(iter(store.query(count, default_graph=[G2])))["n"].value) == 3
+        assert int(next(iter(store.query(count)))["n"].value) == 0  # the store's own default
+        if store.capabilities.union_default_graph:
+            assert int(next(iter(store.query(count, union=True)))["n"].value) == 5
+            with pytest.raises(ValueError, match="not both"):
+                store.query(count, default_graph=[G1], union=True)
+        by_graph = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        rows = store.query(by_graph, named_graphs=[G2])
+        assert [(r["g"].value, int(r["n"].value)) for r in rows] == [(G2, 3)]
+
+    def test_a_guarded_write_happens_only_while_its_condition_holds(
+        self, store: GraphStore
+    ) -> None:
+        marker = "https://example.org/chmgraph/synthetic/v2"
+        pattern = f"{{ FILTER NOT EXISTS {{ GRAPH <{G3}> {{ <{marker}> ?p ?o }} }} }}"
+
+        def guard(tag: str) -> Guard:
+            return Guard(pattern, f'ASK {{ GRAPH <{G1}> {{ ?s ?p "{tag}" }} }}')
+
+        store.add(quads_in(G1, triples(4, "old")))
+        record = quads_in(G3, [ox.Triple(ox.NamedNode(marker), P, ox.Literal("x"))])
+        assert store.replace_graphs({G1: triples(2, "first")}, add=record, guard=guard("first"))
+        before = set(store.quads())
+        second = {G1: triples(3, "second")}
+        assert not store.replace_graphs(second, add=record, guard=guard("second"))
+        assert set(store.quads()) == before  # neither the deletes nor the inserts happened
+
+    def test_of_racing_guarded_writers_exactly_one_wins(self, store: GraphStore) -> None:
+        marker = ox.NamedNode("https://example.org/chmgraph/synthetic/version/2")
+        pattern = f"{{ FILTER NOT EXISTS {{ GRAPH <{G3}> {{ {marker} ?p ?o }} }} }}"
+        barrier = threading.Barrier(4)
+        won: list[str] = []
+
+        def write(tag: str) -> None:
+            record = quads_in(G3, [ox.Triple(marker, P, ox.Literal(tag))])
+            guard = Guard(pattern, f'ASK {{ GRAPH <{G3}> {{ {marker} ?p "{tag}" }} }}')
+            barrier.wait()
+            if store.replace_graphs({G1: triples(50, tag)}, add=record, guard=guard):
+                won.append(tag)
+
+        writers = [threading.Thread(target=write, args=(f"w{i}",)) for i in range(4)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join()
+        assert len(won) == 1
+        assert [q.object for q in store.quads(G3)] == [ox.Literal(won[0])]
+        assert {q.triple for q in store.quads(G1)} == set(triples(50, won[0]))
+
+    def test_as_stored_shows_the_backends_canonical_literals(self, store: GraphStore) -> None:
+        xsd = "http://www.w3.org/2001/XMLSchema#"
+        given = [
+            ox.Triple(ox.NamedNode(f"{G1}/s"), P, ox.Literal(v, datatype=ox.NamedNode(xsd + d)))
+            for v, d in [("016", "integer"), ("1.50", "decimal"), ("true", "boolean")]
+        ]
+        shown = store.as_stored([*given, given[0]])
+        store.replace_graphs({G1: given})
+        assert sorted(map(str, shown)) == sorted(str(q.triple) for q in store.quads(G1))
+
+    def test_bulk_load_reports_progress_and_dump_round_trips(
+        self, store: GraphStore, tmp_path: Path
+    ) -> None:
+        source = tmp_path / "big.nt"
+        source.write_bytes(ox.serialize(triples(20_000, "bulk"), format=ox.RdfFormat.N_TRIPLES))
+        seen: list[tuple[int, int]] = []
+        store.bulk_load(
+            source, to_graph=G1, progress=lambda done, total: seen.append((done, total))
+        )
+        assert store.count(G1) == 20_000
+        assert seen[-1] == (source.stat().st_size, source.stat().st_size)
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+        out = tmp_path / "out.nt"
+        store.dump(out, ox.RdfFormat.N_TRIPLES, graph=G1)
+        assert {q.triple for q in ox.parse(path=out)} == set(triples(20_000, "bulk"))
+
+    @pytest.mark.slow
+    def test_a_reader_sees_a_replacement_whole_or_not_at_all(self, store: GraphStore) -> None:
+        """A reader querying while a large replacement commits sees the old graphs or the new ones
+        (a submission's national graph, its inferred graph and its record archiving the statements,
+        together), never a mix."""
+        # On disk a commit is slower, so fewer triples keep the window as long.
+        size = 60_000 if store.location == "memory" else 8_000
+        old, new = triples(1_000, "old"), triples(size, "new")
+        archive = ox.Literal(ox.serialize(new, format=ox.RdfFormat.N_TRIPLES).decode())
+        record = ox.Quad(ox.NamedNode(G3 + "/v2"), P, archive, ox.NamedNode(G3))
+        store.replace_graphs({G1: old, G2: old}, add=quads_in(G3, triples(1, "v1")))
+        request = replacement_update({G1: new, G2: new}, [*quads_in(G3, triples(1, "v2")), record])
+        snapshot = f"""SELECT ?current ?inferred ?records WHERE {{
+          {{ SELECT (COUNT(*) AS ?current) WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }} }}
+          {{ SELECT (COUNT(*) AS ?inferred) WHERE {{ GRAPH <{G2}> {{ ?s ?p ?o }} }} }}
+          {{ SELECT (COUNT(*) AS ?records) WHERE {{ GRAPH <{G3}> {{ ?s ?p ?o }} }} }}
+        }}"""
+        seen: list[tuple[float, tuple[int, ...]]] = []
+        done = threading.Event()
+
+        def read() -> None:
+            while not done.is_set():
+                row = next(iter(store.query(snapshot)))
+                counts = tuple(int(row[name].value) for name in ("current", "inferred", "records"))
+                seen.append((time.monotonic(), counts))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        time.sleep(0.05)
+        start = time.monotonic()
+        store.update(request)
+        end = time.monotonic()
+        done.set()
+        reader.join()
+        # The records graph keeps v1's triple and gains v2's two (one its archive).
+        assert {counts for _, counts in seen} <= {(1_000, 1_000, 1), (size, size, 3)}
+        assert any(start < moment < end for moment, _ in seen), "no read during the commit"
+
+    def test_replace_graphs_keeps_every_kind_of_term(self, store: GraphStore) -> None:
+        """Quotes, backslashes, line breaks, scripts, language tags, datatypes and blank nodes
+        come back from the store as they went in."""
+        s = ox.NamedNode("https://example.org/chmgraph/synthetic/s")
+        node = ox.BlankNode()
+        objects = [
+            ox.Literal('He said "yes"\\ then\nleft\t.'),
+            ox.Literal("Объединённые Нации", language="ru"),
+            ox.Literal("联合国", language="zh"),
+            ox.Literal("الأمم المتحدة", language="ar"),
+            ox.Literal("x y", datatype=ox.NamedNode("https://example.org/chmgraph/synthetic/type")),
+            ox.NamedNode("https://example.org/chmgraph/synthetic/o?q=1&r=%20#frag"),
+            node,
+        ]
+        given = [ox.Triple(s, P, o) for o in objects] + [ox.Triple(node, P, ox.Literal("inner"))]
+        store.replace_graphs({G1: given})
+        stored = [q.triple for q in store.quads(G1)]
+        assert {t for t in stored if not isinstance(t.object, ox.BlankNode)} - {
+            t for t in stored if isinstance(t.subject, ox.BlankNode)
+        } == set(given[:-2])
+        [blank] = [t.object for t in stored if isinstance(t.object, ox.BlankNode)]
+        assert [t.object for t in stored if t.subject == blank] == [ox.Literal("inner")]
+
+
+class TestMemoryStore(StoreContract):
+    def open_empty(self, tmp_path: Path) -> GraphStore:
+        return open_store(None)
+
+
+class TestDiskStore(StoreContract):
+    def open_empty(self, tmp_path: Path) -> GraphStore:
+        return open_store(tmp_path / "store", create=True)
+
+
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> GraphStore:
     path = None if request.param == "memory" else tmp_path / "store"
     with open_store(path, create=True) as opened:
         yield opened
-
-
-def test_replace_graphs_makes_each_graph_exactly_its_triples(store: GraphStore) -> None:
-    store.add(quads_in(G1, triples(5, "old")) + quads_in(G2, triples(3, "kept")))
-    record = quads_in(G3, triples(1, "record"))
-    store.replace_graphs({G1: triples(2, "new")}, add=record)
-    assert {q.triple for q in store.quads(G1)} == set(triples(2, "new"))
-    assert {q.triple for q in store.quads(G2)} == set(triples(3, "kept"))
-    assert list(store.quads(G3)) == record
-    assert store.graphs() == [G1, G2, G3]
-    assert (store.count(G1), store.count()) == (2, 6)
-
-
-def test_replace_graphs_with_a_bad_extra_quad_changes_nothing(store: GraphStore) -> None:
-    store.add(quads_in(G1, triples(5, "old")))
-    before = set(store.quads())
-    outside = ox.Quad(ox.NamedNode("https://example.org/chmgraph/synthetic/x"), P, ox.Literal("x"))
-    with pytest.raises(ValueError, match="outside a named graph"):
-        store.replace_graphs({G1: triples(2, "new")}, add=[outside])
-    assert set(store.quads()) == before
-
-
-def test_query_sees_the_given_default_graph_and_substitutions(store: GraphStore) -> None:
-    store.add(quads_in(G1, triples(2, "one")) + quads_in(G2, triples(3, "two")))
-    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert int(next(iter(store.query(count, default_graph=[G1, G2])))["n"].value) == 5
-    assert int(next(iter(store.query(count, default_graph=[G2])))["n"].value) == 3
-    assert int(next(iter(store.query(count, union=True)))["n"].value) == 5
-    assert int(next(iter(store.query(count)))["n"].value) == 0  # the store's own default graph
-    with pytest.raises(ValueError, match="not both"):
-        store.query(count, default_graph=[G1], union=True)
-    subject = ox.NamedNode("https://example.org/chmgraph/synthetic/s1")
-    rows = store.query(
-        "SELECT ?s ?o WHERE { ?s ?p ?o }", default_graph=[G1], substitutions={"s": subject}
-    )
-    assert [row["o"] for row in rows] == [ox.Literal("one")]
-
-
-def test_bulk_load_reports_progress_and_dump_round_trips(store: GraphStore, tmp_path: Path) -> None:
-    source = tmp_path / "big.nt"
-    source.write_bytes(ox.serialize(triples(20_000, "bulk"), format=ox.RdfFormat.N_TRIPLES))
-    seen: list[tuple[int, int]] = []
-    store.bulk_load(source, to_graph=G1, progress=lambda done, total: seen.append((done, total)))
-    assert store.count(G1) == 20_000
-    assert seen[-1] == (source.stat().st_size, source.stat().st_size)
-    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
-    out = tmp_path / "out.nt"
-    store.dump(out, ox.RdfFormat.N_TRIPLES, graph=G1)
-    assert {q.triple for q in ox.parse(path=out)} == set(triples(20_000, "bulk"))
 
 
 def test_bulk_load_of_a_malformed_file_names_file_and_line(tmp_path: Path) -> None:
@@ -94,45 +231,6 @@ def test_bulk_load_of_a_malformed_file_names_file_and_line(tmp_path: Path) -> No
     with OxigraphStore(None) as store, pytest.raises(SyntaxGateError) as raised:
         store.bulk_load(source, to_graph=G1)
     assert (raised.value.path, raised.value.line) == (str(source), 2)
-
-
-@pytest.mark.slow
-def test_a_reader_sees_a_replacement_whole_or_not_at_all(store: GraphStore) -> None:
-    """A reader querying while a large replacement commits sees the old graphs or the new ones
-    (a submission's national graph, its inferred graph and its record archiving the statements,
-    together), never a mix."""
-    # On disk a commit is slower, so fewer triples keep the window as long.
-    size = 60_000 if store.location == "memory" else 8_000
-    old, new = triples(1_000, "old"), triples(size, "new")
-    archive = ox.Literal(ox.serialize(new, format=ox.RdfFormat.N_TRIPLES).decode())
-    record = ox.Quad(ox.NamedNode(G3 + "/v2"), P, archive, ox.NamedNode(G3))
-    store.replace_graphs({G1: old, G2: old}, add=quads_in(G3, triples(1, "v1")))
-    request = replacement_update({G1: new, G2: new}, [*quads_in(G3, triples(1, "v2")), record])
-    snapshot = f"""SELECT ?current ?inferred ?records WHERE {{
-      {{ SELECT (COUNT(*) AS ?current) WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }} }}
-      {{ SELECT (COUNT(*) AS ?inferred) WHERE {{ GRAPH <{G2}> {{ ?s ?p ?o }} }} }}
-      {{ SELECT (COUNT(*) AS ?records) WHERE {{ GRAPH <{G3}> {{ ?s ?p ?o }} }} }}
-    }}"""
-    seen: list[tuple[float, tuple[int, ...]]] = []
-    done = threading.Event()
-
-    def read() -> None:
-        while not done.is_set():
-            row = next(iter(store.query(snapshot)))
-            counts = tuple(int(row[name].value) for name in ("current", "inferred", "records"))
-            seen.append((time.monotonic(), counts))
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    time.sleep(0.05)
-    start = time.monotonic()
-    store.update(request)
-    end = time.monotonic()
-    done.set()
-    reader.join()
-    # The records graph keeps v1's triple and gains v2's two (one its archive).
-    assert {counts for _, counts in seen} <= {(1_000, 1_000, 1), (size, size, 3)}
-    assert any(start < moment < end for moment, _ in seen), "no read during the commit"
 
 
 def test_missing_store_is_an_error_not_a_new_empty_store(tmp_path: Path) -> None:
@@ -155,27 +253,3 @@ def test_store_locked_by_another_process_says_so(tmp_path: Path, hold_store) -> 
     hold_store(path)
     with pytest.raises(StoreError, match=f"store at {path} is in use by another process"):
         open_store(path)
-
-
-def test_replace_graphs_keeps_every_kind_of_term(store: GraphStore) -> None:
-    """Quotes, backslashes, line breaks, scripts, language tags, datatypes and blank nodes
-    come back from the store as they went in."""
-    s = ox.NamedNode("https://example.org/chmgraph/synthetic/s")
-    node = ox.BlankNode()
-    objects = [
-        ox.Literal('He said "yes"\\ then\nleft\t.'),
-        ox.Literal("Объединённые Нации", language="ru"),
-        ox.Literal("联合国", language="zh"),
-        ox.Literal("الأمم المتحدة", language="ar"),
-        ox.Literal("x y", datatype=ox.NamedNode("https://example.org/chmgraph/synthetic/type")),
-        ox.NamedNode("https://example.org/chmgraph/synthetic/o?q=1&r=%20#frag"),
-        node,
-    ]
-    given = [ox.Triple(s, P, o) for o in objects] + [ox.Triple(node, P, ox.Literal("inner"))]
-    store.replace_graphs({G1: given})
-    stored = [q.triple for q in store.quads(G1)]
-    assert {t for t in stored if not isinstance(t.object, ox.BlankNode)} - {
-        t for t in stored if isinstance(t.subject, ox.BlankNode)
-    } == set(given[:-2])
-    [blank] = [t.object for t in stored if isinstance(t.object, ox.BlankNode)]
-    assert [t.object for t in stored if t.subject == blank] == [ox.Literal("inner")]

@@ -28,6 +28,8 @@ class QueryResult:
     boolean: bool | None = None
     truncated: bool = False
     elapsed_s: float = 0.0
+    #: What the answer may lack, for any face to show (graphs without entailment, rows cut).
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rows) if self.form == "SELECT" else len(self.triples)

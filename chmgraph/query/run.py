@@ -35,9 +35,9 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.entailment import inferred_graph
+from chmgraph.entailment import inferred_graph, missing
 from chmgraph.errors import InputError
-from chmgraph.query.library import NamedQuery
+from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
 from chmgraph.query.text import has_graph_pattern, prepare
@@ -83,10 +83,17 @@ def dataset(
     """The graphs merged as a query's default graph (None: the union of every named graph of
     the store), and the named graphs ``GRAPH`` reaches (None, unlisted, when not ``named``: for a
     query without a ``GRAPH`` pattern, they do not matter)."""
-    if not graphs and entailment and not named:
+    union = network.store.capabilities.union_default_graph
+    if not graphs and entailment and not named and union:
         return None, None
     named_graphs = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
-    return _default_graph(named_graphs, graphs, entailment), named_graphs
+    default = _default_graph(named_graphs, graphs, entailment)
+    if default is None and not union:
+        # The backend cannot merge every named graph by itself: name them all.
+        present = set(network.store.graphs())
+        default = [*named_graphs, *(inferred_graph(g) for g in named_graphs)]
+        default = [g for g in default if g in present]
+    return default, named_graphs
 
 
 def _default_graph(
@@ -97,6 +104,13 @@ def _default_graph(
     if not graphs:
         return None
     return named + [inferred_graph(g) for g in named]
+
+
+def unentailed(network: Queryable, graphs: Sequence[str] | None) -> list[str]:
+    """The graphs a query reads (``graphs``, else every current graph) that have no inferred
+    graph: entailment was never materialized for them, so answers lack what they entail."""
+    named = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    return missing(network.store, named)
 
 
 def run_query(
@@ -112,14 +126,16 @@ def run_query(
     """Run ``query`` (a library query, or SPARQL text) on ``network`` and read its answer,
     within the settings' limits.
 
+    ``query`` given as a string is a library query's name or SPARQL text.
     ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
     ``limit`` caps the rows wanted (at most the ``max_rows`` setting, beyond which the result
     is cut and marked ``truncated``). Raises ``SyntaxGateError`` (with line and column),
-    ``ServiceRefused``, ``QueryTimeout`` or ``InputError`` for a bad parameter.
+    ``ServiceRefused``, ``QueryTimeout`` or ``InputError`` for a bad parameter. The result's
+    ``warnings`` say what the answer may lack (graphs without entailment, rows cut).
     """
     settings = settings or Settings.from_env()
     if isinstance(query, str):
-        query = NamedQuery.from_text(query)
+        query = _named_or_text(query)
     prepared = prepare(query, query.bindings(params or {}))
     check_services(prepared.text, settings.service_allowlist)
     default, named = dataset(
@@ -131,4 +147,28 @@ def run_query(
             prepared.text, default_graph=default, union=default is None, named_graphs=named
         )
 
-    return read_within(evaluate, prepared, limit=limit, settings=settings)
+    result = read_within(evaluate, prepared, limit=limit, settings=settings)
+    if entailment:
+        lacking = unentailed(network, graphs)
+        if lacking:
+            result.warnings.append(
+                f"{len(lacking)} graph(s) have no inferred graph, so the answer lacks what the "
+                "vocabulary entails from them; run `chmgraph entail`"
+            )
+    if result.truncated:
+        result.warnings.append(
+            f"the answer was cut at {settings.max_rows:,} rows (setting max_rows, environment "
+            "CHMGRAPH_MAX_ROWS); narrow the query or use --limit"
+        )
+    return result
+
+
+def _named_or_text(query: str) -> NamedQuery:
+    """A library query given by name (``workshops-in-year``), else SPARQL text."""
+    if _QUERY_NAME.fullmatch(query.strip()):
+        return QueryLibrary.load().resolve(query.strip())
+    return NamedQuery.from_text(query)
+
+
+# A library query's name: a file name of queries/ without ``.rq``; SPARQL text has spaces.
+_QUERY_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")

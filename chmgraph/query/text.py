@@ -117,3 +117,14 @@ def _place(text: str, offset: int) -> tuple[int, int]:
 
 
 # Result formats: the W3C SPARQL 1.1 result formats for SELECT and ASK answers, RDF syntaxes for
+
+
+def bind(text: str, bindings: Mapping[str, Term]) -> str:
+    """``text`` with ``bindings`` as a VALUES block in its WHERE clause: values bound the way
+    every SPARQL 1.1 engine understands, for the network's own queries.
+
+    >>> import pyoxigraph as ox
+    >>> bind("SELECT ?o WHERE { ?s ?p ?o }", {"s": ox.NamedNode("http://e/s")})
+    'SELECT ?o WHERE { VALUES (?s) { (<http://e/s>) } ?s ?p ?o }'
+    """
+    return prepare(NamedQuery.from_text(text), bindings).text

@@ -1,14 +1,18 @@
-"""The store interface: a quad store of named graphs that chmgraph reads and writes through.
+"""The store contract: a quad store of named graphs that chmgraph reads and writes through.
 
 Callers see only this interface and pyoxigraph's term and result types, so a backend can be the
-embedded Oxigraph store or, later, any SPARQL 1.1 Protocol + Graph Store Protocol endpoint
-(which can build the same result objects with ``pyoxigraph.parse_query_results``).
+embedded Oxigraph store or any SPARQL 1.1 Protocol + Graph Store Protocol endpoint (which can
+build the same result objects with ``pyoxigraph.parse_query_results``). What a backend can do
+beyond plain SPARQL 1.1 is declared in its ``capabilities``, never assumed: the network names a
+query's dataset explicitly where a backend has no union default graph, and numbers versions with
+conditional writes (``Guard``) rather than a lock only one process can hold.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,11 +24,36 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 LoadProgress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond the SPARQL 1.1 Query, Update and Graph Store protocols."""
+
+    #: A query's default graph can be the union of every named graph (``query(union=True)``).
+    union_default_graph: bool = False
+    #: An update request of several operations is one transaction: all of it or nothing.
+    atomic_update: bool = False
+    #: A query's time limit can be enforced by the engine itself.
+    server_timeout: bool = False
+    #: Quads can be loaded outside transactions, at the engine's bulk speed.
+    bulk_load: bool = False
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition a write is made under: the ``pattern`` (a SPARQL group graph pattern, braces
+    included) must match when the update runs, and ``written`` (an ASK query) tells afterwards
+    whether this write, and not a concurrent one, took place."""
+
+    pattern: str
+    written: str
+
+
 class GraphStore(ABC):
     """A quad store of named graphs; use it as a context manager to close it."""
 
     #: Where the store lives, for messages ("store at PATH ..."); ``"memory"`` for in-memory.
     location: str
+    capabilities: Capabilities = Capabilities()
 
     @abstractmethod
     def query(
@@ -34,15 +63,15 @@ class GraphStore(ABC):
         default_graph: Sequence[str] | None = None,
         union: bool = False,
         named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         """Run a SPARQL query.
 
-        Its default graph is the graphs ``default_graph`` lists, merged; with ``union`` instead,
-        every named graph of the store merged (the fast way to see them all: one index lookup
-        per pattern, where a list costs one per graph). Without either it is the store's own
-        default graph, which chmgraph leaves empty. ``named_graphs`` limits what ``GRAPH``
-        reaches (default: every named graph).
+        Its default graph is the graphs ``default_graph`` lists, merged; with ``union`` instead
+        (only where ``capabilities.union_default_graph``), every named graph of the store merged
+        (the fast way to see them all: one index lookup per pattern, where a list costs one per
+        graph). Without either it is the store's own default graph, which chmgraph leaves empty.
+        ``named_graphs`` limits what ``GRAPH`` reaches (default: every named graph). Values are
+        bound in the query's text (``chmgraph.query.text.bind``), never by engine extensions.
         """
 
     @abstractmethod
@@ -87,15 +116,29 @@ class GraphStore(ABC):
     def close(self) -> None:
         """Release the store (its lock, for a store on disk)."""
 
-    def replace_graphs(
-        self, new_contents: Mapping[str, Iterable[ox.Triple]], *, add: Iterable[ox.Quad] = ()
-    ) -> None:
-        """Make each graph of ``new_contents`` exactly its triples and add ``add``, atomically.
+    @abstractmethod
+    def as_stored(self, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+        """``triples`` as this backend would hold them, without duplicates: engines keep some
+        literals in a canonical form of their own ("016"^^xsd:int may come back as "16"), so a
+        submission is compared with a stored graph, and counted, in that form."""
 
-        One SPARQL update request is one transaction, so readers see every graph as it was before
-        or as it is after, never a mix, and a crash keeps the old state whole.
+    def replace_graphs(
+        self,
+        new_contents: Mapping[str, Iterable[ox.Triple]],
+        *,
+        add: Iterable[ox.Quad] = (),
+        guard: Guard | None = None,
+    ) -> bool:
+        """Make each graph of ``new_contents`` exactly its triples and add ``add``, atomically;
+        with a ``guard``, only if its pattern matches when the write runs. Whether it was written.
+
+        One SPARQL update request is one transaction (``capabilities.atomic_update``), so readers
+        see every graph as it was before or as it is after, never a mix, and a crash keeps the
+        old state whole. A guarded write checks its condition inside that same request, so two
+        writers (two threads, two processes, two servers on one engine) can never both win.
         """
-        self.update(replacement_update(new_contents, add))
+        self.update(replacement_update(new_contents, add, guard=guard))
+        return guard is None or bool(self.query(guard.written))
 
     def __enter__(self) -> GraphStore:
         return self
@@ -105,9 +148,12 @@ class GraphStore(ABC):
 
 
 def replacement_update(
-    new_contents: Mapping[str, Iterable[ox.Triple]], add: Iterable[ox.Quad] = ()
+    new_contents: Mapping[str, Iterable[ox.Triple]],
+    add: Iterable[ox.Quad] = (),
+    *,
+    guard: Guard | None = None,
 ) -> str:
-    """The SPARQL update request that replaces graphs and adds quads.
+    """The SPARQL update request that replaces graphs and adds quads (under ``guard``).
 
     >>> t = ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o"))
     >>> print(replacement_update({"http://e/g": [t]}))
@@ -117,8 +163,30 @@ def replacement_update(
     <http://e/s> <http://e/p> "o" .
     }
     }
+
+    Under a guard, every operation carries the guard's pattern as its WHERE clause. The pattern
+    is evaluated before the last operation inserts anything, and the earlier ones only delete
+    from the replaced graphs, which a guard does not read, so all of them see the same answer.
+
+    >>> guard = Guard("{ FILTER NOT EXISTS { <http://e/v> ?p ?o } }", "ASK {}")
+    >>> print(replacement_update({"http://e/g": [t]}, guard=guard))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    DELETE { GRAPH <http://e/g> { ?s ?p ?o } }
+    WHERE { { FILTER NOT EXISTS { <http://e/v> ?p ?o } } GRAPH <http://e/g> { ?s ?p ?o } } ;
+    INSERT {
+    GRAPH <http://e/g> {
+    <http://e/s> <http://e/p> "o" .
+    }
+    } WHERE { FILTER NOT EXISTS { <http://e/v> ?p ?o } }
     """
-    parts = [f"DROP SILENT GRAPH <{iri}> ;" for iri in new_contents]
+    if guard is None:
+        parts = [f"DROP SILENT GRAPH <{iri}> ;" for iri in new_contents]
+    else:
+        parts = [
+            f"DELETE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} "
+            f"WHERE {{ {guard.pattern} GRAPH <{iri}> {{ ?s ?p ?o }} }} ;"
+            for iri in new_contents
+        ]
     blocks = [_graph_block(iri, triples) for iri, triples in new_contents.items()]
     extra: dict[str, list[ox.Triple]] = {}
     for quad in add:
@@ -126,7 +194,10 @@ def replacement_update(
             raise ValueError(f"quad outside a named graph: {quad}")
         extra.setdefault(quad.graph_name.value, []).append(quad.triple)
     blocks += [_graph_block(iri, triples) for iri, triples in extra.items()]
-    parts.append("INSERT DATA {\n" + "".join(blocks) + "}")
+    if guard is None:
+        parts.append("INSERT DATA {\n" + "".join(blocks) + "}")
+    else:
+        parts.append("INSERT {\n" + "".join(blocks) + f"}} WHERE {guard.pattern}")
     return "\n".join(parts)
 
 

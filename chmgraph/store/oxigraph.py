@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from chmgraph.errors import StoreError, SyntaxGateError
+from chmgraph.errors import StoreError, StoreInUse, SyntaxGateError
 from chmgraph.rdfio import detect_format
-from chmgraph.store.base import GraphStore, LoadProgress, QueryResult, Term
+from chmgraph.store.base import Capabilities, GraphStore, LoadProgress, QueryResult
 
 
 class OxigraphStore(GraphStore):
@@ -27,10 +28,19 @@ class OxigraphStore(GraphStore):
     (['http://e/g'], 1)
     """
 
+    # One update request is one RocksDB transaction; the union of the named graphs is one index.
+    capabilities = Capabilities(
+        union_default_graph=True, atomic_update=True, server_timeout=False, bulk_load=True
+    )
+
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
         self.location = str(path) if path is not None else "memory"
         self._store = _open(path, read_only=read_only)
+        # A guarded update reads its condition and writes in one transaction; serializing this
+        # process's updates makes that read-then-write atomic however the engine isolates them
+        # (other processes are kept out by the store's own lock).
+        self._updating = threading.Lock()
 
     def query(
         self,
@@ -39,7 +49,6 @@ class OxigraphStore(GraphStore):
         default_graph: Sequence[str] | None = None,
         union: bool = False,
         named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         if union and default_graph is not None:
             raise ValueError("give default_graph or union, not both")
@@ -48,11 +57,11 @@ class OxigraphStore(GraphStore):
             use_default_graph_as_union=union,
             default_graph=_nodes(default_graph),
             named_graphs=_nodes(named_graphs),
-            substitutions={ox.Variable(k): v for k, v in (substitutions or {}).items()} or None,
         )
 
     def update(self, sparql: str) -> None:
-        self._store.update(sparql)
+        with self._updating:
+            self._store.update(sparql)
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self._store.extend(quads)
@@ -97,6 +106,13 @@ class OxigraphStore(GraphStore):
         from_graph = ox.NamedNode(graph) if graph is not None else None
         self._store.dump(output, format=format, from_graph=from_graph)
 
+    def as_stored(self, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+        # Oxigraph canonicalizes XSD numeric, boolean and date/time literals on the way in; an
+        # in-memory store of the same engine shows the form without touching this one.
+        scratch = ox.Store()
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        return [q.triple for q in scratch]
+
     def close(self) -> None:
         # pyoxigraph releases the store, and its lock, when the last reference goes away.
         self._store = None  # type: ignore[assignment]
@@ -111,7 +127,7 @@ def _open(path: Path | None, *, read_only: bool) -> ox.Store:
         return ox.Store(str(path))
     except OSError as exc:
         if "lock" in str(exc).lower():
-            raise StoreError(f"store at {path} is in use by another process") from None
+            raise StoreInUse(f"store at {path} is in use by another process") from None
         raise StoreError(f"store at {path} cannot be opened: {_reason(exc)}") from None
     except RuntimeError as exc:  # RocksDB reports a damaged or half-written store this way
         raise StoreError(f"store at {path} cannot be opened: {exc}") from None

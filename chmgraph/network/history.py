@@ -26,33 +26,12 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.store import GraphStore
+from chmgraph.query.text import bind
+from chmgraph.sparql import load
+from chmgraph.store import GraphStore, Guard
 
 PROV = iris.PREFIXES["prov"]
 XSD = iris.PREFIXES["xsd"]
-
-_HISTORY_QUERY = """
-PREFIX chm: <https://w3id.org/chmgraph/vocab#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?graph ?version ?number ?triples ?sha ?when ?agent ?name ?message ?summary
-       ?previous ?restored
-WHERE {
-  ?version chm:ofGraph ?graph ; chm:versionNumber ?number ; chm:tripleCount ?triples ;
-           chm:sha256 ?sha ; prov:generatedAtTime ?when ; prov:wasGeneratedBy ?activity .
-  OPTIONAL { ?version chm:validationSummary ?summary }
-  OPTIONAL { ?version prov:wasRevisionOf ?previous }
-  OPTIONAL { ?version prov:wasDerivedFrom ?restored }
-  OPTIONAL { ?activity rdfs:comment ?message }
-  OPTIONAL { ?activity prov:wasAssociatedWith ?agent OPTIONAL { ?agent foaf:name ?name } }
-}
-ORDER BY ?number
-"""
-_ARCHIVE_QUERY = """
-PREFIX chm: <https://w3id.org/chmgraph/vocab#>
-SELECT ?version ?content WHERE { ?version chm:archivedContent ?content }
-"""
 
 
 @dataclass(frozen=True)
@@ -79,21 +58,15 @@ class VersionRecord:
 
 def versions(store: GraphStore, country: str) -> list[VersionRecord]:
     """Every accepted version of ``country``'s graph, oldest first."""
-    result = store.query(
-        _HISTORY_QUERY,
-        default_graph=[iris.SUBMISSIONS_GRAPH],
-        substitutions={"graph": ox.NamedNode(iris.national_graph(country))},
-    )
+    text = bind(load("history"), {"graph": ox.NamedNode(iris.national_graph(country))})
+    result = store.query(text, default_graph=[iris.SUBMISSIONS_GRAPH])
     return [_record(country, row) for row in result]
 
 
 def archived_triples(store: GraphStore, country: str, number: int) -> list[ox.Triple]:
     """The statements of accepted version ``number`` of ``country``'s graph, from its archive."""
-    result = store.query(
-        _ARCHIVE_QUERY,
-        default_graph=[iris.SUBMISSIONS_GRAPH],
-        substitutions={"version": ox.NamedNode(iris.graph_version(country, number))},
-    )
+    text = bind(load("archive"), {"version": ox.NamedNode(iris.graph_version(country, number))})
+    result = store.query(text, default_graph=[iris.SUBMISSIONS_GRAPH])
     rows = list(result)
     return unarchive(rows[0]["content"].value) if rows else []
 
@@ -136,7 +109,7 @@ def record_quads(
     ``archive``'s text), as quads of the submissions graph."""
     version = ox.NamedNode(iris.graph_version(country, number))
     activity = ox.NamedNode(activity_iri(country, number))
-    stamp = ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
+    stamp = _stamp(when)
     kind = iris.vocab("Submission") if restored_from is None else PROV + "Activity"
     statements: list[tuple[ox.NamedNode | ox.BlankNode, str, ox.NamedNode | ox.Literal]] = [
         (version, iris.PREFIXES["rdf"] + "type", ox.NamedNode(iris.vocab("GraphVersion"))),
@@ -171,6 +144,28 @@ def record_quads(
     return [ox.Quad(s, ox.NamedNode(p), o, graph) for s, p, o in statements]
 
 
+def next_version_guard(country: str, number: int, sha256: str, when: datetime) -> Guard:
+    """The condition under which version ``number`` of ``country``'s graph is written: no record
+    of that version exists yet (the writer read ``number - 1`` as the latest), and the check that
+    the record found afterwards is the writer's own (``sha256``, ``when``)."""
+    version = iris.graph_version(country, number)
+    graph = iris.SUBMISSIONS_GRAPH
+    pattern = (
+        f"{{ FILTER NOT EXISTS {{ GRAPH <{graph}> {{ <{version}> "
+        f"<{iris.vocab('versionNumber')}> ?taken }} }} }}"
+    )
+    written = bind(
+        load("version-written"),
+        {
+            "version": ox.NamedNode(version),
+            "submissions": ox.NamedNode(graph),
+            "sha": ox.Literal(sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
+            "when": _stamp(when),
+        },
+    )
+    return Guard(pattern, written)
+
+
 def activity_iri(country: str, number: int) -> str:
     """The activity (submission or rollback) that produced a version.
 
@@ -199,6 +194,10 @@ def _agent_statements(
         (agent, iris.PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
         (agent, iris.PREFIXES["foaf"] + "name", ox.Literal(by)),
     ]
+
+
+def _stamp(when: datetime) -> ox.Literal:
+    return ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
 
 
 def _typed(value: int, datatype: str) -> ox.Literal:

@@ -1,0 +1,188 @@
+"""The gate before the store: a national submission read, validated and, if it conforms,
+committed as the next version of its country's graph.
+
+A submission is bytes with a name (a file's path, an upload's file name, a harvested URL) and a
+format: the SHA-256 recorded is that of the bytes received, and reports cite the name the user
+gave. Validation is the whole gate and it fails closed: the network imports the validation
+package at load time, so a network that cannot validate cannot accept anything.
+
+Versions are numbered with a conditional write (``chmgraph.network.history.next_version_guard``):
+the record of version N+1 is written only if no version N+1 exists yet, checked inside the
+update that writes it. Two writers that both read N as the latest can never both write N+1; the
+one that loses reads the history again and retries (``commit``'s caller).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pyoxigraph as ox
+
+from chmgraph import iris
+from chmgraph.entailment import Rules, inferred_graph, with_inferences
+from chmgraph.network.history import (
+    VersionRecord,
+    archive,
+    next_version_guard,
+    now,
+    record_quads,
+)
+from chmgraph.rdfio import detect_format, read_file
+from chmgraph.store import GraphStore
+from chmgraph.validation import Source, ValidationReport, validate
+
+#: A name for bytes that came without one (standard input).
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class CheckedSubmission:
+    """A submission read and checked: its statements, whether it may be accepted, and why not."""
+
+    quads: list[ox.Quad]
+    conforms: bool
+    summary: str
+    sha256: str
+    problems: list[str] = field(default_factory=list)
+    report: ValidationReport | None = None
+
+    def render(self) -> str:
+        """What keeps the submission out, as text: the network's own findings, then the
+        validation report when it has violations."""
+        parts = [f"Violation: {problem}" for problem in self.problems]
+        if self.report is not None and not self.report.conforms:
+            parts.append(self.report.render(format="text"))
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What became of a submission (or a rollback)."""
+
+    status: Literal["accepted", "unchanged", "rejected"]
+    country: str
+    version: int | None
+    triples: int
+    checked: CheckedSubmission | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def report(self) -> ValidationReport | None:
+        """The validation report, when the submission was validated."""
+        return self.checked.report if self.checked else None
+
+
+def as_source(
+    source: Path | str | bytes, *, name: str | None = None, format: str | ox.RdfFormat | None = None
+) -> Source:
+    """A submission's bytes with the name reports cite: a path is read (its name is the path),
+    bytes are taken as given (named ``name``, their format from ``format`` or the name)."""
+    if isinstance(source, bytes):
+        shown = name or STDIN_NAME
+        if format is None and shown == STDIN_NAME:
+            format = ox.RdfFormat.TURTLE
+        return Source(name=shown, data=source, format=detect_format(shown, format))
+    data, rdf_format = read_file(source, format)
+    return Source(name=name or str(source), data=data, format=rdf_format)
+
+
+def check_submission(source: Source | Path | str, country: str) -> CheckedSubmission:
+    """Read and validate a national submission for ``country``: the gate before the store.
+
+    Syntax errors raise ``SyntaxGateError``; anything else that keeps the submission out of the
+    network is in the result (``conforms`` False, with the report and the problems found).
+    """
+    if not isinstance(source, Source):
+        source = as_source(source)
+    report = validate([source], country=country)
+    quads = list(report.data_quads)
+    problems = _national_problems(quads, country)
+    return CheckedSubmission(
+        quads=quads,
+        conforms=bool(report.conforms) and not problems,
+        summary=report.summary(),
+        sha256=hashlib.sha256(source.data).hexdigest(),
+        problems=problems,
+        report=report,
+    )
+
+
+def _national_problems(quads: Sequence[ox.Quad], country: str) -> list[str]:
+    """The network's own rules: one graph, describing this country's national CHM."""
+    problems = []
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        problems.append("a national submission is one graph: the file has named graphs")
+    rdf_type = ox.NamedNode(iris.PREFIXES["rdf"] + "type")
+    national = ox.NamedNode(iris.vocab("NationalCHM"))
+    has_country = ox.NamedNode(iris.vocab("country"))
+    chms = {q.subject for q in quads if q.predicate == rdf_type and q.object == national}
+    stated = {q.object for q in quads if q.predicate == has_country and q.subject in chms}
+    expected = ox.NamedNode(iris.country(country))
+    if not chms:
+        problems.append(f"the submission describes no chm:NationalCHM for {country}")
+    for other in sorted(stated - {expected}, key=str):
+        problems.append(f"the submission's national CHM is for {other}, not {expected} ({country})")
+    if chms and not stated - {expected} and expected not in stated:
+        problems.append(f"no chm:NationalCHM of the submission has chm:country {expected}")
+    return problems
+
+
+def commit(
+    store: GraphStore,
+    code: str,
+    triples: Sequence[ox.Triple],
+    past: Sequence[VersionRecord],
+    *,
+    digest: str,
+    by: str | None,
+    message: str | None,
+    validation: str | None,
+    restored_from: int | None = None,
+) -> int | None:
+    """Make ``triples`` the national graph, with their entailments and the version's record
+    (archiving them), in one conditional SPARQL update: the number of the version written, or
+    None when another writer wrote the next version first (then nothing was written)."""
+    number = (past[-1].number if past else 0) + 1
+    when = now()
+    record = record_quads(
+        country=code,
+        number=number,
+        triples=len(triples),
+        sha256=digest,
+        when=when,
+        by=by,
+        message=message,
+        validation=validation,
+        content=archive(triples),
+        restored_from=restored_from,
+    )
+    rules = Rules.of(store)
+    graph = iris.national_graph(code)
+    contents = {graph: triples, inferred_graph(graph): rules.inferred(graph, triples)}
+    guard = next_version_guard(code, number, digest, when)
+    written = store.replace_graphs(contents, add=with_inferences(rules, record), guard=guard)
+    return number if written else None
+
+
+def holds(store: GraphStore, code: str, triples: Sequence[ox.Triple]) -> bool:
+    """Whether ``code``'s national graph holds exactly ``triples`` (as the store holds them)."""
+    graph = iris.national_graph(code)
+    if store.count(graph) != len(triples):
+        return False
+    current = [q.triple for q in store.quads(graph)]
+    return canonical(current) == canonical(triples)
+
+
+def canonical(triples: Iterable[ox.Triple]) -> frozenset[ox.Triple]:
+    """The triples with blank nodes relabelled canonically (RDFC-1.0), so equal graphs compare
+    equal whatever labels their blank nodes had."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return frozenset(q.triple for q in dataset)
