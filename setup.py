@@ -8,6 +8,7 @@ checkout's folders. ``MANIFEST.in`` puts the folders in the sdist, so a wheel bu
 too. Everything else is declared in ``pyproject.toml``.
 """
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -33,6 +34,8 @@ class BuildPyWithResources(build_py):
         super().run()
         if self.editable_mode:
             return
+        # A build folder left by an earlier build would otherwise ship files removed since.
+        shutil.rmtree(Path(self.build_lib, "chmgraph", "_resources"), ignore_errors=True)
         for folder, patterns in RESOURCES.items():
             files = sorted({path for pattern in patterns for path in (ROOT / folder).glob(pattern)})
             if not files:
