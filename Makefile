@@ -9,7 +9,7 @@ export CHMGRAPH_STORE ?= $(CURDIR)/var/store
 
 .PHONY: run test lint format docs reference bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

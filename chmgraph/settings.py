@@ -11,11 +11,23 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
-SHAPES_DIR = PROJECT_ROOT / "shapes"
-DATA_DIR = PROJECT_ROOT / "data"
-QUERIES_DIR = PROJECT_ROOT / "queries"
+from chmgraph.resources import CHECKOUT_DIR, DATA_DIR, ONTOLOGY_DIR, QUERIES_DIR, SHAPES_DIR
+
+# The folders are named here too, beside the other paths and defaults.
+__all__ = [
+    "DATA_DIR",
+    "ONTOLOGY_DIR",
+    "PROJECT_ROOT",
+    "QUERIES_DIR",
+    "SHAPES_DIR",
+    "Settings",
+    "default_store_path",
+    "env_var",
+]
+
+# The checkout, for the tests, scripts and benchmarks that read its other files (docs, README);
+# the package itself reads only the folders above, which an installed wheel carries.
+PROJECT_ROOT = CHECKOUT_DIR
 
 
 def default_store_path() -> Path:

@@ -12,10 +12,11 @@ The same seed, size and options give the same bytes: every random choice comes f
 matter) and nothing depends on dict or set order. The TriG is written one graph at a time, so a
 10M-triple network never holds more than one national graph in memory.
 
-Which countries: the 193 members of the five UN regional groups
-(``../shared/reference/un-regional-groups.csv``) plus ``EXTRA_COUNTRIES``, three states that are
-not UN members (Cook Islands, Niue, State of Palestine), to reach 196. The reference data has no
-list of Parties; this is a workload, not a statement about who is a Party.
+Which countries: the 193 members of the five UN regional groups plus ``EXTRA_COUNTRIES``, three
+states that are not UN members (Cook Islands, Niue, State of Palestine), to reach 196. The reference
+data has no list of Parties; this is a workload, not a statement about who is a Party. Their codes,
+names and regions are read from ``data/reference/synthetic-network-countries.csv``, which
+``scripts/build_reference.py`` extracts from the reference sources.
 
 >>> net = SyntheticNetwork(target_triples=600, seed=1, countries=3)
 >>> net.codes
@@ -42,11 +43,9 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.errors import InputError
 from chmgraph.rdfio import read_quads
-from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
+from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR
 
-REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference"
-COUNTRY_CODES_CSV = REFERENCE_DIR / "country-codes.csv"
-UN_GROUPS_CSV = REFERENCE_DIR / "un-regional-groups.csv"
+COUNTRIES_CSV = DATA_DIR / "reference" / "synthetic-network-countries.csv"
 
 # Not members of the UN regional groups; added so that the network has 196 national graphs.
 EXTRA_COUNTRIES = ("CK", "NU", "PS")
@@ -126,12 +125,12 @@ def parse_size(text: str) -> int:
 
 def load_countries() -> list[Country]:
     """The 196 countries of the synthetic network, ordered by ISO alpha-2 code."""
-    rows = _read_csv(COUNTRY_CODES_CSV)
-    members = {row["Code"] for row in _read_csv(UN_GROUPS_CSV)}
-    by_alpha3 = {row["ISO3166-1-Alpha-3"]: row for row in rows}
-    by_alpha2 = {row["ISO3166-1-Alpha-2"]: row for row in rows}
-    chosen = [by_alpha3[code] for code in sorted(members)]
-    chosen += [by_alpha2[code] for code in EXTRA_COUNTRIES]
+    rows = _read_csv(COUNTRIES_CSV)
+    chosen = [
+        row
+        for row in rows
+        if row["UN regional groups"] or row["ISO3166-1-Alpha-2"] in EXTRA_COUNTRIES
+    ]
     countries = sorted(
         (
             Country(row["ISO3166-1-Alpha-2"], row["CLDR display name"], row["Region Code"])
@@ -140,7 +139,7 @@ def load_countries() -> list[Country]:
         key=lambda c: c.code,
     )
     if len(countries) != PARTY_COUNT:
-        raise InputError(f"{UN_GROUPS_CSV}: expected {PARTY_COUNT - 3} UN members")
+        raise InputError(f"{COUNTRIES_CSV}: expected {PARTY_COUNT - 3} UN members")
     return countries
 
 

@@ -14,9 +14,8 @@ from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.network import check_submission
 from chmgraph.rdfio import read_quads
+from chmgraph.settings import PROJECT_ROOT
 from chmgraph.synth import (
-    COUNTRY_CODES_CSV,
-    UN_GROUPS_CSV,
     VIOLATION_KINDS,
     SyntheticNetwork,
     network_data_dirs,
@@ -25,6 +24,9 @@ from chmgraph.synth import (
 from chmgraph.validation import validate
 
 SYN = iris.SYNTHETIC
+# The sources themselves, so that the country list the package ships is checked against them.
+COUNTRY_CODES_CSV = PROJECT_ROOT.parent / "shared" / "reference" / "country-codes.csv"
+UN_GROUPS_CSV = PROJECT_ROOT.parent / "shared" / "reference" / "un-regional-groups.csv"
 CHM = iris.VOCAB_BASE
 SCHEMA = iris.PREFIXES["schema"]
 DESCRIPTION = ox.NamedNode(iris.PREFIXES["dcterms"] + "description")
@@ -84,12 +86,15 @@ def test_each_graph_says_it_is_synthetic_and_describes_its_own_countrys_chm(netw
     found = {
         r["g"].value: (r["chm"].value, r["country"].value, r["description"].value) for r in rows
     }
+    with COUNTRY_CODES_CSV.open(encoding="utf-8") as f:
+        names = {row["ISO3166-1-Alpha-2"]: row["CLDR display name"] for row in csv.DictReader(f)}
     assert len(found) == 196
     for graph, (chm, country, description) in found.items():
         code = iris.country_of_graph(graph)
         assert country == iris.country(code)
         assert chm == f"{SYN}chm/{code}"
         assert "synthetic" in description.lower()
+        assert f"Synthetic national graph for {names[code]}," in description
 
 
 def test_every_generated_thing_lives_in_the_synthetic_namespace(network_100k):
