@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
 from pathlib import Path
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from chmgraph import iris
 from chmgraph.cli import cli
+from chmgraph.cli.console import console
 from chmgraph.network import Network
 from chmgraph.settings import DATA_DIR, PROJECT_ROOT
 
@@ -184,3 +186,42 @@ def _untimed(line: str) -> str:
     the graphs built from the repository's files (they grow with the vocabulary)."""
     line = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\dZ?", "TIME", line)
     return re.sub(r"\(triples: [^)]*\)", "(triples: ...)", line)
+
+
+def test_submit_reads_standard_input_and_records_the_bytes_received(store: Path) -> None:
+    data = EXAMPLE.read_bytes()
+    result = CliRunner().invoke(
+        cli, ["submit", "-", "--country", "CM", "--store", str(store)], input=data
+    )
+    assert result.exit_code == 0 and "accepted: CM version 1" in result.stdout
+    with Network.open(store, read_only=True) as network:
+        [record] = network.history("CM")
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    again = CliRunner().invoke(
+        cli,
+        ["submit", "-", "--country", "CM", "--name", "upload.ttl", "--store", str(store)],
+        input=data,
+    )
+    assert "unchanged: upload.ttl is identical to CM version 1" in again.stdout
+
+
+def test_a_rejected_submission_from_standard_input_cites_the_name_given(store: Path) -> None:
+    bad = EXAMPLE.read_text().replace("/id/country/CM>", "/id/country/FR>").encode()
+    result = CliRunner().invoke(
+        cli,
+        ["submit", "-", "--country", "CM", "--name", "cm-upload.ttl", "--store", str(store)],
+        input=bad,
+    )
+    assert result.exit_code == 1
+    assert "rejected: cm-upload.ttl does not conform" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_markup_and_control_characters_in_data_are_shown_as_text(store: Path, monkeypatch) -> None:
+    monkeypatch.setattr(console, "width", 200)  # a wide terminal: every cell on one line
+    hostile = "[/]:warning:[b]\x1b[31m"
+    submitted = run("submit", EXAMPLE, "--country", "CM", "--by", hostile, "--store", store)
+    assert submitted.exit_code == 0
+    history = run("history", "CM", "--store", store)
+    assert history.exit_code == 0
+    assert "[/]:warning:[b]\\x1b[31m" in history.stdout and "\x1b" not in history.stdout

@@ -10,18 +10,16 @@ import click
 import pyoxigraph as ox
 from rich.table import Table
 
-from chmgraph.cli.console import console, err_console
+from chmgraph.cli.console import add_row, console, err_console, escape
 from chmgraph.cli.store import store_option
-from chmgraph.entailment import materialize, missing
+from chmgraph.entailment import materialize
 from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.query import (
     RESULT_FORMATS,
     QueryResult,
     as_rows,
-    dataset,
     resolve_graph,
-    run_query,
     serialize,
 )
 from chmgraph.query.library import NamedQuery, QueryLibrary
@@ -54,7 +52,7 @@ def queries(format_: str) -> None:
         return
     table = Table("name", "title", "parameters (type = default)", caption=_caption(library))
     for named in library:
-        table.add_row(named.name, named.title, _parameters(named))
+        add_row(table, named.name, named.title, _parameters(named))
     console.print(table)
 
 
@@ -104,30 +102,18 @@ def query(
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
     settings = Settings.from_env(query_timeout_s=timeout)
-    unentailed: list[str] = []
     if endpoint:
         result = run_remote(
             endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings
         )
     else:
-        with Network.open(store_path) as network:
-            result = run_query(
-                network,
-                named,
-                params=values,
-                graphs=graphs,
-                entailment=not no_entailment,
-                limit=limit,
-                settings=settings,
+        with Network.open(store_path, settings=settings) as network:
+            result = network.query(
+                named, params=values, graphs=graphs, entailment=not no_entailment, limit=limit
             )
-            unentailed = [] if no_entailment else _unentailed(network, graphs)
-    _print(result, format_, settings)
-    if unentailed:
-        err_console.print(
-            f"[yellow]warning:[/] {len(unentailed)} graph(s) have no inferred graph, so the "
-            "answer lacks what the vocabulary entails from them; run `chmgraph entail`",
-            highlight=False,
-        )
+    _print(result, format_)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 @click.command()
@@ -140,10 +126,6 @@ def entail(store_path: Path | None, graphs: tuple[str, ...]) -> None:
         chosen = [resolve_graph(g) for g in graphs] or None
         written = materialize(network, chosen)
     console.print(f"{written:,} inferred triples written", highlight=False)
-
-
-def _unentailed(network: Network, graphs: tuple[str, ...]) -> list[str]:
-    return missing(network.store, dataset(network, graphs, entailment=False)[1])
 
 
 def _chosen_query(name: str | None, expression: str | None) -> NamedQuery:
@@ -161,18 +143,11 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def _print(result: QueryResult, format_: str, settings: Settings) -> None:
-
+def _print(result: QueryResult, format_: str) -> None:
     if format_ == "table":
         console.print(_table(result))
     else:
         sys.stdout.write(serialize(result, format_))
-    if result.truncated:
-        err_console.print(
-            f"[yellow]warning:[/] the answer was cut at {settings.max_rows:,} rows "
-            "(setting max_rows, environment CHMGRAPH_MAX_ROWS); narrow the query or use --limit",
-            highlight=False,
-        )
 
 
 def _table(result: QueryResult) -> Table | str:
@@ -183,7 +158,7 @@ def _table(result: QueryResult) -> Table | str:
     caption = f"{count:,} row{'' if count == 1 else 's'} in {result.elapsed_s * 1000:.0f} ms"
     table = Table(*rows.variables, caption=caption)
     for row in rows.rows:
-        table.add_row(*("" if t is None else _short(t) for t in row))
+        add_row(table, *("" if t is None else _short(t) for t in row))
     return table
 
 

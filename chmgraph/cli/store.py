@@ -13,10 +13,12 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chmgraph.cli.console import console, err_console
+from chmgraph.cli.console import add_row, console, err_console
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
 from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult
+from chmgraph.network.submission import STDIN_NAME
+from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.synth import parse_size
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -93,13 +95,13 @@ def status(store_path: Path | None) -> None:
     grouped = ("national", "inferred")  # one row each: there may be hundreds
     for info in summary.graph_list:
         if info.kind not in grouped:
-            table.add_row(*_graph_row(info))
+            add_row(table, *_graph_row(info))
     for kind in grouped:
         infos = [g for g in summary.graph_list if g.kind == kind]
         if infos:
             latest = max((g.modified for g in infos if g.modified), default=None)
             total = sum(g.triples for g in infos)
-            table.add_row(f"{kind}/* ({len(infos)})", kind, "", f"{total:,}", "", _when(latest))
+            add_row(table, f"{kind}/* ({len(infos)})", kind, "", f"{total:,}", "", _when(latest))
     console.print(table)
     facts = Table(show_header=False, title=f"store at {summary.location}")
     for label, value in (
@@ -109,23 +111,42 @@ def status(store_path: Path | None) -> None:
         ("countries", summary.countries),
         ("national graphs with data", summary.national_graphs),
     ):
-        facts.add_row(label, f"{value:,}")
+        add_row(facts, label, f"{value:,}")
     console.print(facts)
 
 
 @click.command()
 @store_option
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the national CHM.")
 @click.option("--by", help="Who submits: a name or an IRI (ORCID, web ID).")
 @click.option("--message", help="What changed, in a sentence.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(sorted(FORMAT_NAMES)),
+    help="The RDF format (default: from the file name; turtle for standard input).",
+)
+@click.option("--name", help="The name reports give FILE read from standard input (-).")
 def submit(
-    store_path: Path | None, file: Path, country: str, by: str | None, message: str | None
+    store_path: Path | None,
+    file: Path,
+    country: str,
+    by: str | None,
+    message: str | None,
+    format_: str | None,
+    name: str | None,
 ) -> None:
-    """Validate FILE and, if it conforms, make it the country's national graph."""
+    """Validate FILE (- for standard input) and, if it conforms, make it the country's national
+    graph."""
+    rdf_format = FORMAT_NAMES[format_] if format_ else None
+    # Standard input is read before the store is opened: the store is never held while waiting.
+    source: Path | bytes = click.get_binary_stream("stdin").read() if str(file) == "-" else file
     with _network(store_path) as network:
-        result = network.submit(file, country, by=by, message=message)
-    _print_result(result, file)
+        result = network.submit(
+            source, country, by=by, message=message, name=name, format=rdf_format
+        )
+    _print_result(result, name or (STDIN_NAME if isinstance(source, bytes) else file))
     if result.status == "rejected":
         raise SystemExit(EXIT_INVALID)
 
@@ -146,7 +167,8 @@ def history(store_path: Path | None, country: str) -> None:
         note = r.message or ""
         if r.restored_from is not None:
             note = f"rollback to {r.restored_from}" + (f": {note}" if note else "")
-        table.add_row(
+        add_row(
+            table,
             str(r.number),
             _when(r.when),
             r.by or "",
@@ -201,7 +223,7 @@ def graphs(store_path: Path | None) -> None:
         infos = network.graphs()
     table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}")
     for info in infos:
-        table.add_row(*_graph_row(info))
+        add_row(table, *_graph_row(info))
     console.print(table)
 
 

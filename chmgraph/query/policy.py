@@ -110,6 +110,11 @@ def read_within(
     result: QueryResult = outcome["result"]  # type: ignore[assignment]
     result.truncated = result.truncated and (limit is None or limit > settings.max_rows)
     result.elapsed_s = time.monotonic() - started
+    if result.truncated:
+        result.warnings.append(
+            f"the answer was cut at {settings.max_rows:,} rows (setting max_rows, environment "
+            "CHMGRAPH_MAX_ROWS); narrow the query or use --limit"
+        )
     return result
 
 

@@ -155,11 +155,6 @@ def run_query(
                 f"{len(lacking)} graph(s) have no inferred graph, so the answer lacks what the "
                 "vocabulary entails from them; run `chmgraph entail`"
             )
-    if result.truncated:
-        result.warnings.append(
-            f"the answer was cut at {settings.max_rows:,} rows (setting max_rows, environment "
-            "CHMGRAPH_MAX_ROWS); narrow the query or use --limit"
-        )
     return result
 
 
