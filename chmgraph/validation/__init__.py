@@ -9,7 +9,7 @@ One module per concept, in the order validation runs:
 - ``facts``: the ``chmsh:`` facts the engine states for the shapes to read;
 - ``inference``: the targeted RDFS subclass/subproperty entailment;
 - ``bridge``: pyoxigraph terms to rdflib's, for pySHACL;
-- ``engine``: pySHACL (``ShapesError`` in ``errors``);
+- ``engine``: pySHACL, failing closed (``ShapesError``, ``EngineError`` in ``errors``);
 - ``results``: each result of pySHACL's report as a ``ValidationResult`` (``report``), worded in
   six languages (``messages``);
 - ``run``: ``validate``, from sources to report.
@@ -21,12 +21,13 @@ One module per concept, in the order validation runs:
 (False, ['CHM-V001', 'CHM-W002', 'CHM-W003'])
 """
 
-from chmgraph.validation.errors import ShapesError
+from chmgraph.validation.errors import EngineError, ShapesError
 from chmgraph.validation.report import ValidationReport, ValidationResult
 from chmgraph.validation.run import validate
 from chmgraph.validation.sources import Source, read_source
 
 __all__ = [
+    "EngineError",
     "ShapesError",
     "Source",
     "ValidationReport",
