@@ -64,8 +64,8 @@ def engine_facts(
 
 
 def national_facts(submitted: set[ox.Triple], context: Context, country: str) -> set[ox.Triple]:
-    """The country the submission is for, and which of its subjects the ontology or reference
-    graph defines. Raises ``InputError`` for a country the context's
+    """The country the submission is for, what it describes, and which of its subjects the
+    ontology or reference graph defines. Raises ``InputError`` for a country the context's
     reference graph does not know."""
     try:
         country_iri = ox.NamedNode(iris.country(country))
@@ -74,8 +74,12 @@ def national_facts(submitted: set[ox.Triple], context: Context, country: str) ->
     if country_iri not in context.reference_terms:
         raise InputError(f"unknown country {country!r}: not a country of the reference graph")
     facts = {ox.Triple(SUBMISSION, ox.NamedNode(CHMSH + "country"), country_iri)}
+    describes = ox.NamedNode(CHMSH + "describes")
     defined_in = ox.NamedNode(CHMSH + "definedIn")
-    for subject in {t.subject for t in submitted if isinstance(t.subject, ox.NamedNode)}:
+    for subject in {t.subject for t in submitted}:
+        facts.add(ox.Triple(SUBMISSION, describes, subject))
+        if not isinstance(subject, ox.NamedNode):
+            continue
         if subject in context.ontology_terms or subject.value.startswith(iris.VOCAB_BASE):
             facts.add(ox.Triple(subject, defined_in, ox.NamedNode(iris.ONTOLOGY_GRAPH)))
         elif subject in context.reference_terms:

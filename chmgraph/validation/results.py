@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
 from chmgraph import iris
-from chmgraph.validation.bridge import from_rdflib
+from chmgraph.validation.bridge import from_rdflib, to_rdflib_term
 from chmgraph.validation.context import LABEL_PREDICATES
+from chmgraph.validation.facts import SUBMISSION
 from chmgraph.validation.messages import CHMSH, LANGUAGES, SUGGESTION, Templates
 from chmgraph.validation.report import ValidationResult
 from chmgraph.validation.sources import ReadSource
@@ -25,6 +27,7 @@ REDEFINITION_RULE = "CHM-V090"
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _DCT_IDENTIFIER = rdflib.URIRef(iris.PREFIXES["dcterms"] + "identifier")
+_SUBMISSION = to_rdflib_term(SUBMISSION)
 # Datatypes whose literals Turtle writes bare (1, 2.5, true), and so do messages.
 # Constraint components comparing a path's values with another property's values at the focus.
 _PAIR_COMPONENTS = {
@@ -62,6 +65,9 @@ _PARAMETER = {
     "OrConstraintComponent": SH["or"],
     "XoneConstraintComponent": SH.xone,
 }
+# The rule SHACL cannot state: a national submission is one graph (its code and messages are on
+# this node of shapes/chm.ttl, with the shapes').
+ONE_GRAPH = rdflib.URIRef(CHMSH + "OneGraph")
 
 
 def ordered(results: list[ValidationResult]) -> list[ValidationResult]:
@@ -98,7 +104,7 @@ class BuiltResult:
 
 
 class ResultBuilder:
-    """Turns pySHACL's report graph into ``ValidationResult`` objects."""
+    """Turns pySHACL's report graph, and the sources' structure, into ``ValidationResult``s."""
 
     def __init__(
         self,
@@ -117,6 +123,36 @@ class ResultBuilder:
     def results(self) -> list[BuiltResult]:
         """One per ``sh:result`` of pySHACL's report."""
         return [self._build(node) for node in self.report.objects(None, SH.result)]
+
+    def named_graph_results(self) -> list[ValidationResult]:
+        """One per named graph of a source: a national submission is one graph, a rule about
+        the files rather than the graph they make, which no shape can see."""
+        results = []
+        for read in self.read:
+            names = {q.graph_name for q in read.quads}
+            names.discard(ox.DefaultGraph())
+            for name in sorted(names, key=str):
+                results.append(self._named_graph_result(read, to_rdflib_term(name)))
+        return results
+
+    def _named_graph_result(self, read: ReadSource, name: rdflib.term.Node) -> ValidationResult:
+        detail = {"value": _show(name), "focus": _show(name)}
+        messages = {
+            lang: self.templates.render(str(ONE_GRAPH), lang, detail) or "" for lang in LANGUAGES
+        }
+        return ValidationResult(
+            severity=_SEVERITY.get(self.shapes.value(ONE_GRAPH, SH.severity), "Violation"),
+            code=self._code(ONE_GRAPH),
+            focus=_name(name),
+            label=None,
+            path=None,
+            value=detail["value"],
+            message=messages[self.lang],
+            source=read.source.name,
+            line=None,
+            shape=str(ONE_GRAPH),
+            messages=messages,
+        )
 
     def _build(self, node: rdflib.term.Node) -> BuiltResult:
         rg = self.report
@@ -267,7 +303,9 @@ class ResultBuilder:
 
     def _place(self, focus) -> tuple[str | None, int | None]:
         """The file and line describing ``focus``; a blank node without a label of its own is
-        placed at its nearest named ancestor."""
+        placed at its nearest named ancestor, the submission as a whole at its only file."""
+        if focus == _SUBMISSION and len(self.read) == 1:
+            return self.read[0].source.name, None
         seen = set()
         frontier = [focus]
         while frontier:

@@ -24,7 +24,7 @@ from chmgraph.errors import InputError
 from chmgraph.validation.bridge import from_rdflib, to_rdflib
 from chmgraph.validation.context import Context
 from chmgraph.validation.engine import run_pyshacl
-from chmgraph.validation.facts import engine_facts
+from chmgraph.validation.facts import SUBMISSION, engine_facts
 from chmgraph.validation.inference import Hierarchy, entailed
 from chmgraph.validation.messages import LANGUAGES, MESSAGE_FILE, Templates, summary
 from chmgraph.validation.report import ValidationReport
@@ -76,12 +76,13 @@ def validate(
     builder = ResultBuilder(
         data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
     )
-    described = {t.subject for t in submitted}
+    # Results about the submission as a whole (the national rules) are about no subject of it.
+    reported = {t.subject for t in submitted} | {SUBMISSION}
     results = [
-        b.result
-        for b in builder.results()
-        if not chm_mode or from_rdflib(b.node_focus) in described
+        b.result for b in builder.results() if not chm_mode or from_rdflib(b.node_focus) in reported
     ]
+    if chm_mode and country is not None:
+        results += builder.named_graph_results()
     return ValidationReport(
         results=ordered(results),
         data_quads=data_quads,
