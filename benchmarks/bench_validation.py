@@ -49,9 +49,8 @@ if str(ROOT) not in sys.path:
 from chmgraph import iris  # noqa: E402
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR  # noqa: E402
 from chmgraph.synth import parse_size  # noqa: E402
-from chmgraph.validation import Source, read_source, validate  # noqa: E402
+from chmgraph.validation import Context, Source, read_source, validate  # noqa: E402
 from chmgraph.validation.bridge import to_rdflib  # noqa: E402
-from chmgraph.validation.context import Context  # noqa: E402
 from chmgraph.validation.facts import engine_facts  # noqa: E402
 from chmgraph.validation.report import comparable_results  # noqa: E402
 from chmgraph.validation.shapes import CHM_SHAPES  # noqa: E402

@@ -21,12 +21,14 @@ One module per concept, in the order validation runs:
 (False, ['CHM-V001', 'CHM-W002', 'CHM-W003'])
 """
 
+from chmgraph.validation.context import Context
 from chmgraph.validation.errors import EngineError, ShapesError
 from chmgraph.validation.report import ValidationReport, ValidationResult
 from chmgraph.validation.run import validate
 from chmgraph.validation.sources import Source, read_source
 
 __all__ = [
+    "Context",
     "EngineError",
     "ShapesError",
     "Source",

@@ -6,8 +6,9 @@ every thing it points at, as the ontology, reference and CBD graphs give them, a
 terms against the vocabulary the ontology declares. Things the submission itself describes are
 checked as the submission describes them: context never fills a gap the steward left.
 
-The context is the files of ``ontology/``, ``data/reference/`` and ``data/cbd/``, read once per
-process (``Context.load``).
+The network gives its own graphs (``Context.of``, with a key such as the graphs' modification
+stamps); without them, the files of ``ontology/``, ``data/reference/`` and ``data/cbd/`` are the
+context (``Context.load``). Either way a context is built once per key and then reused.
 
 >>> context = Context.load()
 >>> context is Context.load()
@@ -71,6 +72,28 @@ class Context:
             for graph, paths in files.items()
         }
         return _cached(_Keyed(("files", fingerprint), graphs))
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        ontology: Iterable[ox.Triple],
+        reference: Iterable[ox.Triple],
+        cbd: Iterable[ox.Triple],
+        key: Hashable | None = None,
+    ) -> Context:
+        """The context of the given graphs' triples, such as a store's.
+
+        With ``key`` (anything that changes when a graph does: the graphs' modification stamps,
+        a digest), a context built before for the same key is returned and the triples are not
+        read at all, so pass them lazily (a generator over the store). Without one, the key is
+        the content itself: the triples are read, and equal content gives the same context.
+        """
+        graphs = {"ontology": ontology, "reference": reference, "cbd": cbd}
+        if key is None:
+            content = {graph: frozenset(triples) for graph, triples in graphs.items()}
+            return _cached(_Keyed(("content", tuple(content.values())), content))
+        return _cached(_Keyed(("given", key), graphs))
 
     def about(self, things: Iterable[ox.NamedNode]) -> list[ox.Triple]:
         """The types and labels the context knows of ``things``."""

@@ -42,12 +42,15 @@ def validate(
     shapes: Sequence[str | Path] | None = None,
     inference: bool = True,
     lang: str = "en",
+    context: Context | None = None,
 ) -> ValidationReport:
     """Validate ``sources`` (paths or ``Source``) and report what is wrong, where and why.
 
     ``country`` (an ISO alpha-2 code) applies the national rules; ``shapes`` replaces the CHM
     shapes of ``shapes/``; ``inference`` adds the RDFS subclass/subproperty consequences;
-    ``lang`` is the language of the messages (ar en es fr ru zh).
+    ``lang`` is the language of the messages (ar en es fr ru zh); ``context`` is what the
+    network knows (``Context.of`` its store's graphs; default ``Context.load()``, the files of
+    ``ontology/`` and ``data/``), unused with ``shapes``.
     Raises ``SyntaxGateError`` for malformed input, ``InputError`` for unreadable input and
     ``ShapesError`` for shapes pySHACL cannot use.
 
@@ -65,7 +68,7 @@ def validate(
     submitted = {q.triple for q in data_quads}
     shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
     shapes_in_use = shapes_graph(shape_paths)
-    known = Context.load() if chm_mode else None
+    known = (context or Context.load()) if chm_mode else None
     data_graph = to_rdflib(_seen_by_shapes(submitted, known, country, inference))
     for r in read:
         for prefix, namespace in r.sourcemap.prefixes.items():
