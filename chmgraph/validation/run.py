@@ -51,8 +51,9 @@ def validate(
     ``lang`` is the language of the messages (ar en es fr ru zh); ``context`` is what the
     network knows (``Context.of`` its store's graphs; default ``Context.load()``, the files of
     ``ontology/`` and ``data/``), unused with ``shapes``.
-    Raises ``SyntaxGateError`` for malformed input, ``InputError`` for unreadable input and
-    ``ShapesError`` for shapes pySHACL cannot use.
+    Raises ``SyntaxGateError`` for malformed input, ``InputError`` for unreadable input, and
+    ``ShapesError`` or ``EngineError`` when validation cannot run: it never reports a
+    conforming result it did not check.
 
     >>> from chmgraph.settings import DATA_DIR
     >>> example = DATA_DIR / "examples" / "national-chm-example.ttl"
@@ -79,6 +80,7 @@ def validate(
     builder = ResultBuilder(
         data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
     )
+    # Results about the submission as a whole (the national rules) are about no subject of it.
     # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}
     results = [
