@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pyshacl
 import rdflib
 
@@ -48,9 +49,12 @@ if str(ROOT) not in sys.path:
 from chmgraph import iris  # noqa: E402
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR  # noqa: E402
 from chmgraph.synth import parse_size  # noqa: E402
-from chmgraph.validation import Source, engine, read_source, validate  # noqa: E402
-from chmgraph.validation.inference import Context  # noqa: E402
+from chmgraph.validation import Context, Source, read_source, validate  # noqa: E402
+from chmgraph.validation.bridge import to_rdflib  # noqa: E402
+from chmgraph.validation.facts import engine_facts  # noqa: E402
 from chmgraph.validation.report import comparable_results  # noqa: E402
+from chmgraph.validation.shapes import CHM_SHAPES  # noqa: E402
+from chmgraph.validation.sources import read_sources  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COUNTRY = "CM"
@@ -172,14 +176,14 @@ def _event(e: int, partners: int) -> list[str]:
 
 def pyshacl_input(sources: list[Source], country: str | None) -> rdflib.Graph:
     """The graph chmgraph gives pySHACL, before its own entailment."""
-    read = engine._read_all(sources, file_base=False)
+    read = read_sources(sources, file_base=False)
     submitted = {q.triple for r in read for q in r.quads}
     context = Context.load()
-    triples = submitted | engine._lent(submitted, context)
-    triples |= engine._engine_facts(submitted, context, country)
+    pointed = {t.object for t in submitted if isinstance(t.object, ox.NamedNode)}
+    triples = submitted | set(context.about(pointed)) | engine_facts(submitted, context, country)
+    # A plain rdflib graph: the baseline gets none of chmgraph's query preparation.
     graph = rdflib.Graph()
-    for t in triples:
-        graph.add(tuple(engine._to_rdflib(term) for term in (t.subject, t.predicate, t.object)))
+    graph += to_rdflib(triples)
     return graph
 
 
@@ -188,7 +192,7 @@ def pyshacl_baseline(data: rdflib.Graph) -> tuple[rdflib.Graph, list[float]]:
     ontology = rdflib.Graph()
     for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
         ontology.parse(path, format="turtle")
-    shapes = str(engine.CHM_SHAPES[0])
+    shapes = str(CHM_SHAPES[0])
     start = time.perf_counter()
     _, report, _ = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs", allow_warnings=False

@@ -23,7 +23,7 @@ from chmgraph.publish.dump import deterministic_gzip, dump_network, network_trig
 from chmgraph.publish.files import NETWORK_NQUADS, NETWORK_TRIG, graph_file
 from chmgraph.settings import PROJECT_ROOT, Settings
 from chmgraph.store import OxigraphStore
-from chmgraph.validation.engine import to_rdflib
+from chmgraph.validation.bridge import to_rdflib
 
 TURTLE_SUITE = PROJECT_ROOT.parent / "shared" / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
 SUITE_BASE = "https://w3c.github.io/rdf-tests/rdf/rdf11/rdf-turtle/"

@@ -79,3 +79,15 @@ def _templates(key: tuple[tuple[str, int], ...]) -> Templates:
                 subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else ""
                 found[subject, quad.predicate.value][obj.language or "en"] = obj.value
     return Templates(dict(found))
+
+
+def summary(templates: Templates, lang: str, counts: Mapping[str, int], conforms: bool) -> str:
+    """The report's last line in ``lang``: counts per severity and the verdict."""
+    verdict = templates.render(CHMSH + ("Conforms" if conforms else "DoesNotConform"), lang, {})
+    detail = {
+        "violations": counts["Violation"],
+        "warnings": counts["Warning"],
+        "infos": counts["Info"],
+        "verdict": verdict,
+    }
+    return templates.render(CHMSH + "Summary", lang, detail) or str(detail)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import rdflib
 from rdflib.namespace import RDFS, SH
 
-from chmgraph.validation.engine import CHM_SHAPES, shapes_graph
+from chmgraph.validation.shapes import CHM_SHAPES, shapes_graph
 from chmgraph.vocabulary import curie
 
 _IDENTIFIER = rdflib.URIRef("http://purl.org/dc/terms/identifier")

@@ -1,0 +1,116 @@
+"""Validation from end to end: ``validate`` reads the sources, builds the graph the shapes see,
+runs the SHACL engine and turns its report into a ``ValidationReport``.
+
+The graph the shapes see is the submission; the types and labels of the things it points at
+(``chmgraph.validation.context``); the engine's ``chmsh:`` facts (``chmgraph.validation.facts``);
+and the RDFS subclass and subproperty consequences of it all (``chmgraph.validation.inference``).
+pySHACL runs on it without its own inference (``chmgraph.validation.engine``), and each of its
+results becomes a ``ValidationResult`` with its rule code, message, label, file and line
+(``chmgraph.validation.results``).
+
+With ``shapes`` given, no context and no engine facts are added: the tool behaves as plain pySHACL
+on the same data and shapes (with ``inference=False``, exactly), with chmgraph's lines and
+messages on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chmgraph.errors import InputError
+from chmgraph.validation.bridge import from_rdflib, to_rdflib
+from chmgraph.validation.context import Context
+from chmgraph.validation.engine import run_pyshacl
+from chmgraph.validation.facts import SUBMISSION, engine_facts
+from chmgraph.validation.inference import Hierarchy, entailed
+from chmgraph.validation.messages import LANGUAGES, MESSAGE_FILE, Templates, summary
+from chmgraph.validation.report import ValidationReport
+from chmgraph.validation.results import ResultBuilder, ordered
+from chmgraph.validation.shapes import CHM_SHAPES, shapes_graph
+from chmgraph.validation.sources import Source, read_sources
+
+MESSAGE_FILES = (MESSAGE_FILE,)
+
+
+def validate(
+    sources: Sequence[str | Path | Source],
+    *,
+    country: str | None = None,
+    shapes: Sequence[str | Path] | None = None,
+    inference: bool = True,
+    lang: str = "en",
+    context: Context | None = None,
+) -> ValidationReport:
+    """Validate ``sources`` (paths or ``Source``) and report what is wrong, where and why.
+
+    ``country`` (an ISO alpha-2 code) applies the national rules; ``shapes`` replaces the CHM
+    shapes of ``shapes/``; ``inference`` adds the RDFS subclass/subproperty consequences;
+    ``lang`` is the language of the messages (ar en es fr ru zh); ``context`` is what the
+    network knows (``Context.of`` its store's graphs; default ``Context.load()``, the files of
+    ``ontology/`` and ``data/``), unused with ``shapes``.
+    Raises ``SyntaxGateError`` for malformed input, ``InputError`` for unreadable input, and
+    ``ShapesError`` or ``EngineError`` when validation cannot run: it never reports a
+    conforming result it did not check.
+
+    >>> from chmgraph.settings import DATA_DIR
+    >>> example = DATA_DIR / "examples" / "national-chm-example.ttl"
+    >>> report = validate([example], country="CM")
+    >>> report.conforms, report.counts["Violation"]
+    (True, 0)
+    """
+    if lang not in LANGUAGES:
+        raise InputError(f"unknown message language {lang!r} (known: {', '.join(LANGUAGES)})")
+    chm_mode = shapes is None
+    read = read_sources(sources, file_base=not chm_mode)
+    data_quads = [q for r in read for q in r.quads]
+    submitted = {q.triple for q in data_quads}
+    shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
+    shapes_in_use = shapes_graph(shape_paths)
+    known = (context or Context.load()) if chm_mode else None
+    data_graph = to_rdflib(_seen_by_shapes(submitted, known, country, inference))
+    for r in read:
+        for prefix, namespace in r.sourcemap.prefixes.items():
+            data_graph.bind(prefix, namespace, override=False)
+    engine_graph = run_pyshacl(data_graph, shapes_in_use)
+    templates = Templates.of(MESSAGE_FILES + shape_paths)
+    vocabulary = known.vocabulary if known is not None else None
+    builder = ResultBuilder(
+        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
+    )
+    # Results about the submission as a whole (the national rules) are about no subject of it.
+    # Results about the submission as a whole (the national rules) are about no subject of it.
+    reported = {t.subject for t in submitted} | {SUBMISSION}
+    results = [
+        b.result for b in builder.results() if not chm_mode or from_rdflib(b.node_focus) in reported
+    ]
+    if chm_mode and country is not None:
+        results += builder.named_graph_results()
+    return ValidationReport(
+        results=ordered(results),
+        data_quads=data_quads,
+        lang=lang,
+        engine_graph=engine_graph,
+        summary_text=lambda lang_, counts, ok: summary(templates, lang_, counts, ok),
+    )
+
+
+def _seen_by_shapes(
+    submitted: set[ox.Triple], context: Context | None, country: str | None, inference: bool
+) -> set[ox.Triple]:
+    """The submission, plus (with the CHM shapes, which come with a context) what the context
+    says of the things it points at and the engine's facts, plus the subclass/subproperty
+    consequences of it all."""
+    triples = set(submitted)
+    if context is not None:
+        pointed = {t.object for t in submitted if isinstance(t.object, ox.NamedNode)}
+        triples |= set(context.about(pointed))
+        triples |= engine_facts(submitted, context, country)
+        hierarchy = Hierarchy.of_vocabulary(context.vocabulary) if inference else None
+    else:
+        hierarchy = Hierarchy.of_triples(submitted) if inference else None
+    if hierarchy is not None:
+        triples |= entailed(triples, hierarchy)
+    return triples
