@@ -196,7 +196,7 @@ class Network:
         code = self.country_code(country)
         received = as_source(source, name=name, format=format)
         with self._validating:
-            checked = check_submission(received, code)
+            checked = check_submission(received, code, self.store)
         triples = self.store.as_stored(q.triple for q in checked.quads)
         if not checked.conforms:
             return SubmissionResult("rejected", code, None, len(triples), checked)

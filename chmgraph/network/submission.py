@@ -15,8 +15,8 @@ one that loses reads the history again and retries (``commit``'s caller).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -33,7 +33,7 @@ from chmgraph.network.history import (
 )
 from chmgraph.rdfio import detect_format, read_file
 from chmgraph.store import GraphStore
-from chmgraph.validation import Source, ValidationReport, validate
+from chmgraph.validation import Context, Source, ValidationReport, validate
 
 #: A name for bytes that came without one (standard input).
 STDIN_NAME = "<stdin>"
@@ -47,16 +47,13 @@ class CheckedSubmission:
     conforms: bool
     summary: str
     sha256: str
-    problems: list[str] = field(default_factory=list)
     report: ValidationReport | None = None
 
     def render(self) -> str:
-        """What keeps the submission out, as text: the network's own findings, then the
-        validation report when it has violations."""
-        parts = [f"Violation: {problem}" for problem in self.problems]
-        if self.report is not None and not self.report.conforms:
-            parts.append(self.report.render(format="text"))
-        return "\n".join(parts)
+        """What keeps the submission out, as text: the validation report's findings."""
+        if self.report is None or self.report.conforms:
+            return ""
+        return self.report.render(format="text")
 
 
 @dataclass(frozen=True)
@@ -93,45 +90,42 @@ def as_source(
     return Source(name=name or str(source), data=data, format=rdf_format)
 
 
-def check_submission(source: Source | Path | str, country: str) -> CheckedSubmission:
+def check_submission(
+    source: Source | Path | str, country: str, store: GraphStore | None = None
+) -> CheckedSubmission:
     """Read and validate a national submission for ``country``: the gate before the store.
 
-    Syntax errors raise ``SyntaxGateError``; anything else that keeps the submission out of the
-    network is in the result (``conforms`` False, with the report and the problems found).
+    The national rules (one graph, describing this country's national CHM) are shapes like the
+    others (``shapes/``). The context the submission is checked against (the vocabulary, the
+    reference data, the CBD's facts) is that of ``store``, the network it is submitted to; the
+    package's own files without one. Syntax errors raise ``SyntaxGateError``; anything else that
+    keeps the submission out of the network is in the result (``conforms`` False, with the
+    report).
     """
     if not isinstance(source, Source):
         source = as_source(source)
-    report = validate([source], country=country)
-    quads = list(report.data_quads)
-    problems = _national_problems(quads, country)
+    context = _context(store) if store is not None else None
+    report = validate([source], country=country, context=context)
     return CheckedSubmission(
-        quads=quads,
-        conforms=bool(report.conforms) and not problems,
+        quads=list(report.data_quads),
+        conforms=bool(report.conforms),
         summary=report.summary(),
         sha256=hashlib.sha256(source.data).hexdigest(),
-        problems=problems,
         report=report,
     )
 
 
-def _national_problems(quads: Sequence[ox.Quad], country: str) -> list[str]:
-    """The network's own rules: one graph, describing this country's national CHM."""
-    problems = []
-    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-        problems.append("a national submission is one graph: the file has named graphs")
-    rdf_type = ox.NamedNode(iris.PREFIXES["rdf"] + "type")
-    national = ox.NamedNode(iris.vocab("NationalCHM"))
-    has_country = ox.NamedNode(iris.vocab("country"))
-    chms = {q.subject for q in quads if q.predicate == rdf_type and q.object == national}
-    stated = {q.object for q in quads if q.predicate == has_country and q.subject in chms}
-    expected = ox.NamedNode(iris.country(country))
-    if not chms:
-        problems.append(f"the submission describes no chm:NationalCHM for {country}")
-    for other in sorted(stated - {expected}, key=str):
-        problems.append(f"the submission's national CHM is for {other}, not {expected} ({country})")
-    if chms and not stated - {expected} and expected not in stated:
-        problems.append(f"no chm:NationalCHM of the submission has chm:country {expected}")
-    return problems
+def _context(store: GraphStore) -> Context:
+    # Keyed by content (no key): always the store's current graphs, even after another process
+    # rebuilt them; reading them costs tens of milliseconds.
+    def triples(graph: str) -> Iterator[ox.Triple]:
+        return (q.triple for q in store.quads(graph))
+
+    return Context.of(
+        ontology=triples(iris.ONTOLOGY_GRAPH),
+        reference=triples(iris.REFERENCE_GRAPH),
+        cbd=triples(iris.CBD_GRAPH),
+    )
 
 
 def commit(
