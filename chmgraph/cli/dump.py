@@ -40,9 +40,13 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     void.ttl (VoID + DCAT-AP) and changes.ttl."""
     settings = Settings.from_env(dump_base_url=base_url)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    # A bar is for a person at a terminal: in a pipe or a log it would only leave an empty line.
+    quiet = not err_console.is_terminal
     with (
         Network.open(store_path) as network,
-        Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar,
+        Progress(
+            *columns, TimeElapsedColumn(), console=err_console, transient=True, disable=quiet
+        ) as bar,
     ):
         task = bar.add_task("dumping", total=None)
 
@@ -128,11 +132,13 @@ def _report(result: object) -> bool:
             f"harvested {result.source} into {result.graph}: version {result.version}, "
             f"{result.triples} triples",
             highlight=False,
+            soft_wrap=True,
         )
     elif result.status == "unchanged":
         console.print(
             f"{result.source}: unchanged, {result.graph} kept ({result.reason or 'same content'})",
             highlight=False,
+            soft_wrap=True,
         )
     else:
         err_console.print(
