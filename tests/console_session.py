@@ -210,23 +210,17 @@ def script(commands: list[Command], port: str) -> str:
 
 
 def run_session(
-    commands: list[Command], workdir: Path, project: Path, timeout: float = 300
+    commands: list[Command],
+    workdir: Path,
+    project: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
 ) -> list[Step]:
-    """Run ``commands`` as one shell session in ``workdir`` (a copy of ``project``'s data)."""
+    """Run ``commands`` as one shell session in ``workdir`` (a copy of ``project``'s data), in
+    the environment described above, updated with ``env``."""
     shutil.copytree(project / "data", workdir / "data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHMGRAPH_")}
-    bin_dir = str(Path(sys.executable).parent)
-    env.update(
-        PATH=bin_dir + os.pathsep + env.get("PATH", ""),
-        CHMGRAPH_STORE="store",
-        COLUMNS="120",
-        LC_ALL="C.UTF-8",
-        PYTHONIOENCODING="utf-8",
-        PYTHONUNBUFFERED="1",
-        TERM="dumb",
-    )
-    env.pop("NO_COLOR", None)
-    env.pop("FORCE_COLOR", None)
+    env = session_env({"CHMGRAPH_STORE": "store"} if env is None else env)
     port = str(free_port())
     done = subprocess.run(
         ["bash", "--noprofile", "--norc"],
@@ -237,9 +231,32 @@ def run_session(
         text=True,
         timeout=timeout,
     )
+    return _steps(commands, done.stdout, port)
+
+
+def session_env(overrides: dict[str, str]) -> dict[str, str]:
+    """This process's environment without ``CHMGRAPH_`` variables, with the interpreter's
+    scripts first on ``PATH`` (as an activated virtual environment has them), then ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHMGRAPH_")}
+    bin_dir = str(Path(sys.executable).parent)
+    env.update(
+        PATH=bin_dir + os.pathsep + env.get("PATH", ""),
+        COLUMNS="120",
+        LC_ALL="C.UTF-8",
+        PYTHONIOENCODING="utf-8",
+        PYTHONUNBUFFERED="1",
+        TERM="dumb",
+    )
+    env.pop("NO_COLOR", None)
+    env.pop("FORCE_COLOR", None)
+    env.update(overrides)
+    return env
+
+
+def _steps(commands: list[Command], printed: str, port: str) -> list[Step]:
     steps: list[Step] = []
     pending: list[str] = []
-    for line in done.stdout.splitlines():
+    for line in printed.splitlines():
         if line.startswith(STEP_MARK):
             if pending and pending[-1] == "":
                 pending.pop()  # the newline the mark adds
