@@ -52,7 +52,9 @@ class Settings:
     harvest_max_bytes: int = 512 * 1024 * 1024
     harvest_timeout_s: float = 60.0
     # Where a deployment serves its dumps, and who publishes them under which licence (void.ttl).
-    dump_base_url: str = "https://w3id.org/chmgraph/dump/"
+    # No default URL: void.ttl's download links start with it, and a guessed one would send the
+    # next harvester to files that are not there.
+    dump_base_url: str = ""
     dump_license: str = "https://creativecommons.org/licenses/by/4.0/"
     dump_publisher: str = "https://w3id.org/chmgraph/id/org/network-operator"
     dump_publisher_name: str = "Operator of this chmgraph network"

@@ -33,7 +33,10 @@ def register(group: click.Group) -> None:
     help="The dump directory (a previous dump there is compared and updated in place).",
 )
 @click.option(
-    "--base-url", default=None, help="The URL the dump is served under (setting dump_base_url)."
+    "--base-url",
+    default=None,
+    help="The URL the dump will be served under, ending with '/' (required, unless the setting "
+    "dump_base_url is set): void.ttl's download links start with it.",
 )
 def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     """Dump every graph as Turtle, the network as TriG and N-Quads (each also .gz), with
@@ -55,9 +58,11 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
 
         result = dump_network(network.store, out, settings=settings, progress=progress)
     console.print(
-        f"dumped {len(result.graphs)} graphs to {out}: {len(result.files)} files, "
+        f"dumped {len(result.graphs)} graphs to {out} (void.ttl links under "
+        f"{settings.dump_base_url}): {len(result.files)} files, "
         f"{len(result.rewritten)} changed, {len(result.removed)} removed",
         highlight=False,
+        soft_wrap=True,
     )
 
 
