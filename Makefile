@@ -1,11 +1,12 @@
 # Two entry points for a fresh machine with only python3:
 #   make run   builds the network store from data/, validates the CBD facts, prints what it holds
 #   make test  runs the test suite
+# `make run` builds the store every `chmgraph` command opens by default ($CHMGRAPH_STORE, else
+# $XDG_DATA_HOME/chmgraph/store), so the README's commands that follow it work as written.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export CHMGRAPH_STORE ?= $(CURDIR)/var/store
 
 .PHONY: run test lint format docs reference bench clean
 

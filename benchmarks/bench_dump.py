@@ -84,9 +84,11 @@ def chmgraph_trig_gz(store: Any) -> None:
 
 def chmgraph_dump(store: Any) -> None:
     from chmgraph.publish.dump import dump_network
+    from chmgraph.settings import Settings
 
+    settings = Settings(dump_base_url="https://example.org/bench/dump/")
     with tempfile.TemporaryDirectory() as tmp:
-        dump_network(store, tmp)
+        dump_network(store, tmp, settings=settings)
 
 
 def rdflib_trig_gz(dataset: Any) -> None:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from chmgraph.errors import InputError
 from chmgraph.resources import CHECKOUT_DIR, DATA_DIR, ONTOLOGY_DIR, QUERIES_DIR, SHAPES_DIR
 
 # The folders are named here too, beside the other paths and defaults.
@@ -43,15 +44,17 @@ class Settings:
     """chmgraph's settings; each field is documented in ``docs/settings.md``."""
 
     store_path: Path = field(default_factory=default_store_path, metadata={"env": "CHMGRAPH_STORE"})
-    # How long a command waits for another process to release the store on disk.
-    store_wait_s: float = 30.0
+    # How long a command waits for another process to release the store on disk; 0: not at all.
+    store_wait_s: float = field(default=30.0, metadata={"zero": True})
     query_timeout_s: float = 30.0
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()
     harvest_max_bytes: int = 512 * 1024 * 1024
     harvest_timeout_s: float = 60.0
     # Where a deployment serves its dumps, and who publishes them under which licence (void.ttl).
-    dump_base_url: str = "https://w3id.org/chmgraph/dump/"
+    # No default URL: void.ttl's download links start with it, and a guessed one would send the
+    # next harvester to files that are not there.
+    dump_base_url: str = ""
     dump_license: str = "https://creativecommons.org/licenses/by/4.0/"
     dump_publisher: str = "https://w3id.org/chmgraph/id/org/network-operator"
     dump_publisher_name: str = "Operator of this chmgraph network"
@@ -59,13 +62,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Settings from ``CHMGRAPH_<NAME>`` environment variables, then ``overrides``."""
+        """Settings from ``CHMGRAPH_<NAME>`` environment variables, then ``overrides``.
+
+        Raises ``InputError`` (exit 2) naming the variable when its value is not one the setting
+        takes, rather than failing later with a traceback.
+        """
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = os.environ.get(env_var(f.name))
             if raw is None:
                 continue
-            values[f.name] = _parse(f.name, raw, f.type)
+            values[f.name] = _parse(f.name, raw, f.type, zero=f.metadata.get("zero", False))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -80,14 +87,33 @@ def env_var(name: str) -> str:
     return declared.get(name) or "CHMGRAPH_" + name.upper()
 
 
-def _parse(name: str, raw: str, type_: object) -> object:
+def _parse(name: str, raw: str, type_: object, *, zero: bool = False) -> object:
+    """The value of setting ``name`` from its variable's text. Numbers are limits (a timeout, a
+    row cap, a size), so only positive ones mean something, and 0 only where ``zero`` says so."""
     text = str(type_)
     if "tuple" in text:
         return tuple(item for item in raw.split() if item)
     if "float" in text:
-        return float(raw)
+        return _number(name, raw, float, "number of seconds", zero)
     if "int" in text:
-        return int(raw)
+        return _number(name, raw, int, "whole number", zero)
     if "Path" in text:
         return Path(raw)
     return raw
+
+
+def _number(
+    name: str, raw: str, kind: type[int] | type[float], noun: str, zero: bool
+) -> int | float:
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    expected = f"a {noun}, 0 or more" if zero else f"a positive {noun}"
+    # NaN (every comparison false) and infinity parse as floats but bound nothing.
+    in_range = value is not None and (value >= 0 if zero else value > 0) and value < float("inf")
+    if not in_range:
+        raise InputError(
+            f"{env_var(name)}={raw!r}: expected {expected} (setting {name}, see docs/settings.md)"
+        )
+    return value

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import shlex
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.cli.console import console
 from chmgraph.network import Network
-from chmgraph.settings import DATA_DIR, PROJECT_ROOT
+from chmgraph.settings import DATA_DIR
 
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
 
@@ -138,52 +136,6 @@ def test_init_twice_needs_force_and_keeps_history(store: Path) -> None:
     assert again.exit_code == 0 and "unchanged" in again.stdout
     with Network.open(store, read_only=True) as network:
         assert [v.number for v in network.history("CM")] == [1]
-
-
-def session_steps(markdown: str) -> list[tuple[str, list[str], int]]:
-    """The console sessions of a Markdown page: (command, output lines, exit code) each."""
-    steps: list[tuple[str, list[str], int]] = []
-    for block in re.findall(r"```console\n(.*?)```", markdown, flags=re.S):
-        for line in block.splitlines():
-            if line == "$ echo $?":
-                steps[-1] = (steps[-1][0], steps[-1][1], -1)
-            elif line.startswith("$ "):
-                steps.append((line[2:], [], 0))
-            elif steps and steps[-1][2] == -1:
-                steps[-1] = (steps[-1][0], steps[-1][1], int(line))
-            elif steps:
-                steps[-1][1].append(line)
-    return steps
-
-
-def test_the_documented_session_runs_as_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """docs/store.md's steward session, replayed: each command's exit code and each plain
-    (non-table) line of its output, timestamps aside."""
-    steps = session_steps((PROJECT_ROOT / "docs" / "store.md").read_text(encoding="utf-8"))
-    assert len(steps) > 10
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CHMGRAPH_STORE", "store")
-    (tmp_path / "cm.ttl").write_bytes(EXAMPLE.read_bytes())
-    for command, shown, code in steps:
-        words = shlex.split(command)
-        if words[0] == "sed":  # the steward edits the file: s/OLD/NEW/ on cm.ttl
-            _, old, new, _ = words[2].split("/")
-            path = tmp_path / words[3]
-            path.write_text(path.read_text().replace(old.replace("\\", ""), new))
-            continue
-        result = CliRunner().invoke(cli, words[1:])
-        assert result.exit_code == code, command
-        printed = [_untimed(line).strip() for line in result.output.splitlines()]
-        for line in shown:
-            if not set(line) & set("┃│┏└┌┡"):
-                assert _untimed(line).strip() in printed, f"{command}: {line}"
-
-
-def _untimed(line: str) -> str:
-    """The line without what changes between runs and releases: times, and the triple counts of
-    the graphs built from the repository's files (they grow with the vocabulary)."""
-    line = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\dZ?", "TIME", line)
-    return re.sub(r"\(triples: [^)]*\)", "(triples: ...)", line)
 
 
 def test_submit_reads_standard_input_and_records_the_bytes_received(store: Path) -> None:

@@ -360,24 +360,63 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["cbd.ttl"]
 
 
-def test_base_url_without_final_slash_is_refused(tmp_path):
-    with pytest.raises(InputError, match="must end with '/'"):
-        dump_network(store_of([]), tmp_path, settings=Settings(dump_base_url="https://e.org/d"))
+@pytest.mark.parametrize("url", ["https://e.org/d", "dump/", "/srv/dump/"])
+def test_a_base_url_that_is_not_an_absolute_folder_url_is_refused(tmp_path, url):
+    with pytest.raises(InputError, match="must be an absolute URL ending with '/'"):
+        dump_network(store_of([]), tmp_path, settings=Settings(dump_base_url=url))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_dump_writes_the_files(tmp_path):
+def test_a_dump_without_a_base_url_is_refused(tmp_path, monkeypatch):
+    """A guessed URL in void.ttl would send the next harvest to files that are not there."""
+    monkeypatch.delenv("CHMGRAPH_DUMP_BASE_URL", raising=False)
+    with pytest.raises(InputError, match="--base-url"):
+        dump_network(store_of([]), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def seed_store(tmp_path) -> Path:
     store = tmp_path / "store"
     with Network.open(store, create=True) as network:
         network.init()
-    result = CliRunner().invoke(
-        cli, ["dump", "--store", str(store), "--out", str(tmp_path / "out")]
-    )
+    return store
+
+
+def test_cli_dump_without_a_base_url_exits_2_and_writes_nothing(seed_store, tmp_path, monkeypatch):
+    monkeypatch.delenv("CHMGRAPH_DUMP_BASE_URL", raising=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["dump", "--store", str(seed_store), "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: a dump needs the URL it will be served under")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("by_variable", [False, True])
+def test_cli_dump_links_every_file_under_the_base_url_it_names(
+    seed_store, tmp_path, monkeypatch, by_variable
+):
+    base = "https://chm.example.org/dump/"
+    out = tmp_path / "out"
+    args = ["dump", "--store", str(seed_store), "--out", str(out)]
+    if by_variable:
+        monkeypatch.setenv("CHMGRAPH_DUMP_BASE_URL", base)
+    else:
+        args += ["--base-url", base]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "dumped" in result.output and "files" in result.output
-    assert {"network.trig.gz", "network.nq.gz", "void.ttl", "changes.ttl", "cbd.ttl"} <= {
-        p.name for p in (tmp_path / "out").iterdir()
+    assert f"(void.ttl links under {base})" in result.output
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {"network.trig.gz", "network.nq.gz", "void.ttl", "changes.ttl", "cbd.ttl"} <= files
+    void = _load(out / "void.ttl")
+    downloads = {
+        str(row["url"].value)
+        for row in void.query(
+            "SELECT ?url WHERE { ?d <http://www.w3.org/ns/dcat#downloadURL> ?url }"
+        )
     }
+    # void.ttl describes the others; changes.ttl is linked from the catalogue (rdfs:seeAlso).
+    assert downloads == {base + name for name in files - {"void.ttl", "changes.ttl"}}
 
 
 def _store_ntriples(store: OxigraphStore, graph: str) -> bytes:

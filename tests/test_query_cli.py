@@ -130,3 +130,20 @@ def test_a_network_missing_an_inferred_graph_warns_until_entail_runs(tmp_path):
     assert entail.exit_code == 0 and "inferred triples written" in entail.stdout
     after = run("query", "workshops-in-year", "--format", "csv", "--store", path)
     assert after.stderr == "" and len(after.stdout.strip().splitlines()) == 4
+
+
+@pytest.mark.parametrize("graph", ["ZZ", "https://w3id.org/chmgraph/graph/national/ZZ"])
+def test_a_graph_the_store_lacks_is_an_error_not_an_empty_answer(store, graph):
+    result = run("query", "workshops", "--graph", graph, "--store", store)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    iri = "https://w3id.org/chmgraph/graph/national/ZZ"
+    assert f"no graph '{graph}' in the store ({iri})" in result.output
+
+
+def test_a_graph_the_store_holds_is_queried(store):
+    result = run(
+        "query", "national-chm-partners", "--graph", "CM", "--store", store, "--format", "csv"
+    )
+    assert result.exit_code == 0
+    assert len(list(csv.DictReader(io.StringIO(result.stdout)))) >= 1

@@ -1,39 +1,18 @@
-"""The README's commands are real: each `$ chmgraph ...` line names a command and options the CLI
-accepts, and the two set-up commands are Makefile targets."""
+"""The README's set-up is real: its two commands are Makefile targets that CI runs. (Its console
+sessions run in tests/test_docs.py, with those of docs/.)"""
 
 from __future__ import annotations
 
 import re
-import shlex
+import subprocess
+import sys
+from pathlib import Path
 
-import click
-import pytest
+import console_session as session
 
-from chmgraph.cli import cli
 from chmgraph.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-COMMAND_LINES = [
-    line[2:].split("#", 1)[0].split(">", 1)[0].strip()
-    for line in README.splitlines()
-    if line.startswith("$ chmgraph ")
-]
-
-
-def test_the_readme_shows_the_cli():
-    assert len(COMMAND_LINES) >= 10
-
-
-@pytest.mark.parametrize("line", COMMAND_LINES)
-def test_a_readme_command_parses(line):
-    words = shlex.split(line.replace("[", "").replace("]", ""))
-    assert words[0] == "chmgraph"
-    command = cli.commands.get(words[1])
-    assert command is not None, f"README shows an unknown command: {line}"
-    try:
-        command.make_context(words[1], words[2:], resilient_parsing=False)
-    except click.UsageError as exc:
-        pytest.fail(f"README command does not parse: {line}: {exc}")
 
 
 def test_the_two_setup_commands_are_makefile_targets():
@@ -45,3 +24,26 @@ def test_the_two_setup_commands_are_makefile_targets():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_researchers_commands_work_after_make_run(tmp_path):
+    """`make run`, then the README's researcher session as written: no `--store`, no
+    `CHMGRAPH_STORE`, only the virtual environment's `chmgraph` on the PATH."""
+    home = {"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    env = session.session_env(home)
+    # The recipe of `make run` itself, with this interpreter's scripts standing for .venv/bin
+    # and the install step taken as done (-o), so the test needs no network and no new venv.
+    stamp = PROJECT_ROOT / ".venv" / ".installed"
+    made = subprocess.run(
+        ["make", "-s", "-C", str(PROJECT_ROOT), "-o", str(stamp), "-o", ".venv/.installed",
+         f"BIN={Path(sys.executable).parent}", "run"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (tmp_path / "xdg" / "chmgraph" / "store").is_dir()
+    researcher = next(
+        b for b in session.blocks(README) if b.commands[0].shell == "chmgraph queries"
+    )
+    steps = session.run_session(researcher.commands, tmp_path / "work", PROJECT_ROOT, env=home)
+    found = session.problems("README.md", steps)
+    assert not found, "\n\n".join(found)

@@ -1,8 +1,14 @@
 """Settings have documented defaults, and the environment overrides them."""
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from chmgraph.cli import cli
+from chmgraph.errors import EXIT_USAGE, InputError
 from chmgraph.settings import PROJECT_ROOT, Settings, default_store_path, env_var
 
 SETTINGS_DOC = PROJECT_ROOT / "docs" / "settings.md"
@@ -39,3 +45,38 @@ def test_store_path_comes_from_environment_then_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("CHMGRAPH_STORE")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_store_path() == Path(tmp_path / "xdg" / "chmgraph" / "store")
+
+
+def test_a_wait_of_zero_means_do_not_wait_but_a_negative_one_is_refused(monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_STORE_WAIT_S", "0")
+    assert Settings.from_env().store_wait_s == 0
+    monkeypatch.setenv("CHMGRAPH_STORE_WAIT_S", "-1")
+    with pytest.raises(
+        InputError, match=r"^CHMGRAPH_STORE_WAIT_S='-1': expected a number of seconds, 0 or more"
+    ):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CHMGRAPH_MAX_ROWS", "abc"),
+        ("CHMGRAPH_MAX_ROWS", "-1"),
+        ("CHMGRAPH_MAX_ROWS", "2.5"),
+        ("CHMGRAPH_QUERY_TIMEOUT_S", "abc"),
+        ("CHMGRAPH_QUERY_TIMEOUT_S", "-1"),
+        ("CHMGRAPH_QUERY_TIMEOUT_S", "0"),
+        ("CHMGRAPH_QUERY_TIMEOUT_S", "nan"),
+    ],
+)
+def test_a_bad_number_is_one_line_naming_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InputError, match=rf"^{variable}='{re.escape(value)}': expected a positive"):
+        Settings.from_env()
+    result = CliRunner().invoke(cli, ["query", "-e", "ASK {}", "--store", "/nonexistent"])
+    assert result.exit_code == EXIT_USAGE
+    assert result.output.strip().splitlines() == [
+        f"error: {variable}='{value}': expected a positive "
+        + ("whole number" if "ROWS" in variable else "number of seconds")
+        + f" (setting {variable.removeprefix('CHMGRAPH_').lower()}, see docs/settings.md)"
+    ]

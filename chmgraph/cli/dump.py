@@ -33,16 +33,23 @@ def register(group: click.Group) -> None:
     help="The dump directory (a previous dump there is compared and updated in place).",
 )
 @click.option(
-    "--base-url", default=None, help="The URL the dump is served under (setting dump_base_url)."
+    "--base-url",
+    default=None,
+    help="The URL the dump will be served under, ending with '/' (required, unless the setting "
+    "dump_base_url is set): void.ttl's download links start with it.",
 )
 def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     """Dump every graph as Turtle, the network as TriG and N-Quads (each also .gz), with
     void.ttl (VoID + DCAT-AP) and changes.ttl."""
     settings = Settings.from_env(dump_base_url=base_url)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    # A bar is for a person at a terminal: in a pipe or a log it would only leave an empty line.
+    quiet = not err_console.is_terminal
     with (
         Network.open(store_path) as network,
-        Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar,
+        Progress(
+            *columns, TimeElapsedColumn(), console=err_console, transient=True, disable=quiet
+        ) as bar,
     ):
         task = bar.add_task("dumping", total=None)
 
@@ -51,9 +58,11 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
 
         result = dump_network(network.store, out, settings=settings, progress=progress)
     console.print(
-        f"dumped {len(result.graphs)} graphs to {out}: {len(result.files)} files, "
+        f"dumped {len(result.graphs)} graphs to {out} (void.ttl links under "
+        f"{settings.dump_base_url}): {len(result.files)} files, "
         f"{len(result.rewritten)} changed, {len(result.removed)} removed",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -128,11 +137,13 @@ def _report(result: object) -> bool:
             f"harvested {result.source} into {result.graph}: version {result.version}, "
             f"{result.triples} triples",
             highlight=False,
+            soft_wrap=True,
         )
     elif result.status == "unchanged":
         console.print(
             f"{result.source}: unchanged, {result.graph} kept ({result.reason or 'same content'})",
             highlight=False,
+            soft_wrap=True,
         )
     else:
         err_console.print(

@@ -280,7 +280,9 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         TaskProgressColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    # A bar is for a person at a terminal: in a pipe or a log it would only leave an empty line.
+    quiet = not err_console.is_terminal
+    with Progress(*columns, console=err_console, transient=True, disable=quiet) as bar:
         task = bar.add_task("loading", total=None)
 
         def report(description: str, done: int, total: int) -> None:

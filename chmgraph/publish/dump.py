@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -67,11 +68,7 @@ def dump_network(
 ) -> Dump:
     """Dump every graph of ``store`` under ``out`` (see the module docstring for the files)."""
     settings = settings or Settings.from_env()
-    if not settings.dump_base_url.endswith("/"):
-        raise InputError(
-            f"dump_base_url {settings.dump_base_url!r} must end with '/' (the dump's files are "
-            "found under it)"
-        )
+    _check_base_url(settings.dump_base_url)
     out = Path(out)
     _make_directory(out)
     graphs = dumped_graphs(store)
@@ -82,6 +79,19 @@ def dump_network(
     _write_description(store, previous, writer, settings)
     _remove_stale(dump, previous.files)
     return dump
+
+
+def _check_base_url(url: str) -> None:
+    if not url:
+        raise InputError(
+            "a dump needs the URL it will be served under: give --base-url URL (or set "
+            "CHMGRAPH_DUMP_BASE_URL); every download link in void.ttl starts with it"
+        )
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE) or not url.endswith("/"):
+        raise InputError(
+            f"dump_base_url {url!r} must be an absolute URL ending with '/' (the dump's files are "
+            "found under it)"
+        )
 
 
 def network_trig(store: GraphStore) -> bytes:

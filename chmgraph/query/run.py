@@ -86,7 +86,7 @@ def dataset(
     union = network.store.capabilities.union_default_graph
     if not graphs and entailment and not named and union:
         return None, None
-    named_graphs = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
+    named_graphs = _known_graphs(network, graphs) if graphs else network.current_graphs()
     default = _default_graph(named_graphs, graphs, entailment)
     if default is None and not union:
         # The backend cannot merge every named graph by itself: name them all.
@@ -94,6 +94,20 @@ def dataset(
         default = [*named_graphs, *(inferred_graph(g) for g in named_graphs)]
         default = [g for g in default if g in present]
     return default, named_graphs
+
+
+def _known_graphs(network: Queryable, graphs: Sequence[str]) -> list[str]:
+    """The IRIs of ``graphs``, each one the store holds: a graph it lacks (a typo, a country
+    that never submitted) would only give an empty answer that looks like a true one."""
+    held = set(network.store.graphs())
+    chosen = [resolve_graph(g) for g in graphs]
+    for name, iri in zip(graphs, chosen, strict=True):
+        if iri not in held:
+            raise InputError(
+                f"no graph {name!r} in the store ({iri}); `chmgraph graphs` lists the graphs it "
+                "holds"
+            )
+    return chosen
 
 
 def _default_graph(
