@@ -39,7 +39,7 @@ from chmgraph import network
 from chmgraph.network.submission import CheckedSubmission
 from chmgraph.rdfio import parse_bytes
 
-def syntax_checked(source, country):
+def syntax_checked(source, country, store=None):
     quads = parse_bytes(source.data, name=source.name, format=source.format)
     digest = hashlib.sha256(source.data).hexdigest()
     return CheckedSubmission(quads, True, "syntax checked", digest)
