@@ -25,9 +25,9 @@ free and matches anything. Types: see ``PARAMETER_TYPES``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -189,9 +189,17 @@ class QueryLibrary:
 
     @classmethod
     def load(cls, folder: str | Path = QUERIES_DIR) -> QueryLibrary:
-        """Every ``*.rq`` of ``folder``; each must have a title, description and question."""
+        """Every ``*.rq`` of ``folder``; each must have a title, description and question.
+
+        Read once per process, and again only when a file of ``folder`` changed."""
+        files = sorted(Path(folder).glob("*.rq"))
+        return _load(tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+
+    @classmethod
+    def read(cls, files: Iterable[Path]) -> QueryLibrary:
+        """The library of ``files`` (``*.rq``), read now."""
         queries = {}
-        for path in sorted(Path(folder).glob("*.rq")):
+        for path in files:
             query = NamedQuery.from_file(path)
             missing = [key for key in _REQUIRED_KEYS if not getattr(query, key)]
             if missing:
@@ -363,3 +371,8 @@ def _typed_literal(value: str, datatype: str) -> ox.Literal | None:
 
 def _en(text: str) -> ox.Literal:
     return ox.Literal(text, language="en")
+
+
+@lru_cache(maxsize=8)
+def _load(fingerprint: tuple[tuple[str, int, int], ...]) -> QueryLibrary:
+    return QueryLibrary.read(Path(name) for name, _, _ in fingerprint)

@@ -35,7 +35,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.entailment import inferred_graph, missing
+from chmgraph.entailment import inferred_graph, is_inferred_graph
 from chmgraph.errors import InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
@@ -123,8 +123,13 @@ def _default_graph(
 def unentailed(network: Queryable, graphs: Sequence[str] | None) -> list[str]:
     """The graphs a query reads (``graphs``, else every current graph) that have no inferred
     graph: entailment was never materialized for them, so answers lack what they entail."""
-    named = [resolve_graph(g) for g in graphs] if graphs else network.current_graphs()
-    return missing(network.store, named)
+    present = network.store.graphs()  # one listing of the store's graphs serves both questions
+    if graphs:
+        named = [resolve_graph(g) for g in graphs]
+    else:
+        named = [g for g in present if not is_inferred_graph(g)]
+    held = set(present)
+    return [g for g in named if g in held and inferred_graph(g) not in held]
 
 
 def run_query(
