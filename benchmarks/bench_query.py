@@ -124,7 +124,8 @@ def build_network(path: str) -> Any:
 
 
 def time_chmgraph(path: str, repeats: int) -> dict[str, Any]:
-    from chmgraph.query import dataset, has_graph_pattern, prepare, run_query
+    from chmgraph.query import dataset, prepare, run_query
+    from chmgraph.query.text import has_graph_pattern
     from chmgraph.query.library import QueryLibrary
     from chmgraph.settings import Settings
 

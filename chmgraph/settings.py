@@ -31,19 +31,41 @@ __all__ = [
 PROJECT_ROOT = CHECKOUT_DIR
 
 
-def default_store_path() -> Path:
-    """``$CHMGRAPH_STORE``, else ``$XDG_DATA_HOME/chmgraph/store``, else ``~/.local/share/...``."""
+def default_store_path() -> Path | str:
+    """``$CHMGRAPH_STORE``, else ``$XDG_DATA_HOME/chmgraph/store``, else ``~/.local/share/...``.
+
+    A remote engine's location (``oxigraph+http://host:port``) is kept as given: a URL is not a
+    path (``Path`` would fold its ``//``)."""
     if os.environ.get("CHMGRAPH_STORE"):
-        return Path(os.environ["CHMGRAPH_STORE"])
+        return store_location(os.environ["CHMGRAPH_STORE"])
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "chmgraph" / "store"
+
+
+def store_location(given: str | Path) -> Path | str:
+    """A store's location as given on the command line or in the environment: a directory, or a
+    remote engine's URL kept as text.
+
+    >>> store_location("oxigraph+http://127.0.0.1:7878"), store_location("var/store")
+    ('oxigraph+http://127.0.0.1:7878', PosixPath('var/store'))
+    """
+    text = str(given)
+    return text if "://" in text else Path(text)
 
 
 @dataclass(frozen=True)
 class Settings:
     """chmgraph's settings; each field is documented in ``docs/settings.md``."""
 
-    store_path: Path = field(default_factory=default_store_path, metadata={"env": "CHMGRAPH_STORE"})
+    store_path: Path | str = field(
+        default_factory=default_store_path, metadata={"env": "CHMGRAPH_STORE"}
+    )
+    # Credentials of a remote store (never printed: kept out of the settings' repr).
+    store_token: str = field(default="", repr=False)
+    store_user: str = field(default="", repr=False)
+    store_password: str = field(default="", repr=False)
+    store_auth: str = "basic"
+    store_timeout_s: float = 60.0
     # How long a command waits for another process to release the store on disk; 0: not at all.
     store_wait_s: float = field(default=30.0, metadata={"zero": True})
     query_timeout_s: float = 30.0
@@ -98,7 +120,7 @@ def _parse(name: str, raw: str, type_: object, *, zero: bool = False) -> object:
     if "int" in text:
         return _number(name, raw, int, "whole number", zero)
     if "Path" in text:
-        return Path(raw)
+        return store_location(raw)
     return raw
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from servers import oxigraph_server
 
 from chmgraph.errors import StoreError, SyntaxGateError
 from chmgraph.store import GraphStore, Guard, OxigraphStore, open_store, replacement_update
@@ -217,6 +218,22 @@ class TestMemoryStore(StoreContract):
 class TestDiskStore(StoreContract):
     def open_empty(self, tmp_path: Path) -> GraphStore:
         return open_store(tmp_path / "store", create=True)
+
+
+@pytest.fixture(scope="class")
+def oxigraph_url() -> str:
+    with oxigraph_server() as url:
+        yield url
+
+
+class TestOxigraphServerStore(StoreContract):
+    """The contract over HTTP, on a real Oxigraph server emptied before each test."""
+
+    @pytest.fixture
+    def store(self, oxigraph_url: str) -> GraphStore:
+        with open_store(f"oxigraph+{oxigraph_url}") as opened:
+            opened.update("DROP ALL")
+            yield opened
 
 
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> GraphStore:

@@ -31,13 +31,15 @@ def register(group: click.Group) -> None:
 
 
 def store_option(command: F) -> F:
-    """``--store PATH``: the store to use (else ``$CHMGRAPH_STORE``, else the default)."""
+    """``--store PATH|URL``: the store to use (else ``$CHMGRAPH_STORE``, else the default)."""
     return click.option(
         "--store",
         "store_path",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=str,
         default=None,
-        help="The store directory (default: $CHMGRAPH_STORE, else ~/.local/share/chmgraph/store).",
+        metavar="PATH|URL",
+        help="The store directory, or a remote engine (oxigraph+http://HOST:PORT) "
+        "(default: $CHMGRAPH_STORE, else ~/.local/share/chmgraph/store).",
     )(command)
 
 

@@ -52,8 +52,8 @@ from chmgraph.network.submission import (
 from chmgraph.query.library import NamedQuery
 from chmgraph.query.results import QueryResult
 from chmgraph.query.run import run_query
-from chmgraph.settings import DATA_DIR, Settings, default_store_path
-from chmgraph.store import GraphStore, OxigraphStore, open_store
+from chmgraph.settings import DATA_DIR, Settings, default_store_path, store_location
+from chmgraph.store import Credentials, GraphStore, OxigraphStore, open_store
 
 __all__ = [
     "BASE_GRAPHS",
@@ -93,12 +93,26 @@ class Network:
         read_only: bool = False,
         settings: Settings | None = None,
     ) -> Network:
-        """The network in the store at ``path``, else ``$CHMGRAPH_STORE``, else the default
-        location (``chmgraph.settings.default_store_path``). A store another process holds is
-        waited for up to the ``store_wait_s`` setting."""
-        where = Path(path) if path else default_store_path()
-        wait = (settings or Settings.from_env()).store_wait_s
-        store = open_store(where, create=create, read_only=read_only, wait_s=wait)
+        """The network in the store at ``path`` (a directory, or a remote engine's URL such as
+        ``oxigraph+http://host:port``), else ``$CHMGRAPH_STORE``, else the default location
+        (``chmgraph.settings.default_store_path``). A store another process holds is waited for
+        up to the ``store_wait_s`` setting."""
+        where = store_location(path) if path else default_store_path()
+        chosen = settings or Settings.from_env()
+        credentials = Credentials(
+            token=chosen.store_token or None,
+            user=chosen.store_user or None,
+            password=chosen.store_password or None,
+            scheme=chosen.store_auth,
+        )
+        store = open_store(
+            where,
+            create=create,
+            read_only=read_only,
+            wait_s=chosen.store_wait_s,
+            credentials=credentials,
+            timeout_s=chosen.store_timeout_s,
+        )
         return cls(store, settings=settings)
 
     @classmethod

@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -122,7 +123,24 @@ def _default_graph(
 
 def unentailed(network: Queryable, graphs: Sequence[str] | None) -> list[str]:
     """The graphs a query reads (``graphs``, else every current graph) that have no inferred
-    graph: entailment was never materialized for them, so answers lack what they entail."""
+    graph: entailment was never materialized for them, so answers lack what they entail.
+
+    Kept per store until its next write, where the store can tell (``generation``)."""
+    store = network.store
+    key = (store.generation, tuple(graphs or ()))
+    known = _UNENTAILED.get(store)
+    if key[0] is not None and known is not None and known[0] == key:
+        return known[1]
+    found = _unentailed(network, graphs)
+    _UNENTAILED[store] = (key, found)
+    return found
+
+
+# Per store: (generation and graphs asked, the answer).
+_UNENTAILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _unentailed(network: Queryable, graphs: Sequence[str] | None) -> list[str]:
     present = network.store.graphs()  # one listing of the store's graphs serves both questions
     if graphs:
         named = [resolve_graph(g) for g in graphs]

@@ -14,13 +14,17 @@ from pathlib import Path
 from chmgraph.errors import StoreError, StoreInUse
 from chmgraph.store.base import Capabilities, GraphStore, Guard, QueryResult, replacement_update
 from chmgraph.store.oxigraph import OxigraphStore
+from chmgraph.store.remote import Credentials, RemoteStore, is_remote
 
 __all__ = [
     "Capabilities",
+    "Credentials",
     "GraphStore",
     "Guard",
     "OxigraphStore",
     "QueryResult",
+    "RemoteStore",
+    "is_remote",
     "open_store",
     "replacement_update",
 ]
@@ -30,9 +34,16 @@ _LOCK_RETRY_S = 0.05
 
 
 def open_store(
-    path: Path | None, *, create: bool = False, read_only: bool = False, wait_s: float = 0.0
+    path: Path | str | None,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    wait_s: float = 0.0,
+    credentials: Credentials | None = None,
+    timeout_s: float = 60.0,
 ) -> GraphStore:
-    """The store at ``path`` (None: a new in-memory store).
+    """The store at ``path`` (None: a new in-memory store), or the remote engine it names
+    (``oxigraph+http://host:port``: ``chmgraph.store.remote``, with ``credentials``).
 
     Without ``create``, a path that holds no store is an error rather than a new empty store, so a
     mistyped ``--store`` never silently starts an empty network. ``read_only`` skips the lock and
@@ -42,6 +53,8 @@ def open_store(
     """
     if path is None:
         return OxigraphStore(None)
+    if is_remote(str(path)):
+        return RemoteStore(str(path), credentials=credentials, timeout_s=timeout_s)
     path = Path(path)
     if not create and not (path / "CURRENT").is_file():
         raise StoreError(f"no store at {path}: create one with `chmgraph init --store {path}`")

@@ -54,6 +54,10 @@ class GraphStore(ABC):
     #: Where the store lives, for messages ("store at PATH ..."); ``"memory"`` for in-memory.
     location: str
     capabilities: Capabilities = Capabilities()
+    #: A number that changes whenever this process writes the store, when no one else can write
+    #: it (the embedded store holds its lock); None where others may (a remote engine). Lets
+    #: callers keep what they derived from the store's state until the next write.
+    generation: int | None = None
 
     @abstractmethod
     def query(

@@ -41,6 +41,7 @@ class OxigraphStore(GraphStore):
         # process's updates makes that read-then-write atomic however the engine isolates them
         # (other processes are kept out by the store's own lock).
         self._updating = threading.Lock()
+        self.generation = 0
 
     def query(
         self,
@@ -61,9 +62,11 @@ class OxigraphStore(GraphStore):
 
     def update(self, sparql: str) -> None:
         with self._updating:
+            self.generation += 1
             self._store.update(sparql)
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
+        self.generation += 1
         self._store.extend(quads)
 
     def bulk_load(
@@ -73,6 +76,7 @@ class OxigraphStore(GraphStore):
         to_graph: str | None = None,
         progress: LoadProgress | None = None,
     ) -> None:
+        self.generation += 1
         if not isinstance(source, Path):
             self._store.bulk_extend(source)
             return
