@@ -125,8 +125,8 @@ def build_network(path: str) -> Any:
 
 def time_chmgraph(path: str, repeats: int) -> dict[str, Any]:
     from chmgraph.query import dataset, prepare, run_query
-    from chmgraph.query.text import has_graph_pattern
     from chmgraph.query.library import QueryLibrary
+    from chmgraph.query.text import has_graph_pattern
     from chmgraph.settings import Settings
 
     network = build_network(path)

@@ -20,6 +20,7 @@ from chmgraph.query import (
     QueryResult,
     as_rows,
     resolve_graph,
+    self_contained,
     serialize,
 )
 from chmgraph.query.library import NamedQuery, QueryLibrary
@@ -85,6 +86,13 @@ def queries(format_: str) -> None:
 )
 @click.option("--endpoint", metavar="URL", help="Run at a remote SPARQL 1.1 endpoint instead.")
 @click.option("--no-entailment", is_flag=True, help="Only asserted triples, no inferred ones.")
+@click.option(
+    "--print",
+    "print_",
+    is_flag=True,
+    help="Print the self-contained query (prefixes, parameters bound, its graphs in FROM "
+    "clauses) to run on any SPARQL engine holding the dump, instead of running it.",
+)
 def query(
     store_path: Path | None,
     name: str | None,
@@ -96,12 +104,20 @@ def query(
     timeout: float | None,
     endpoint: str | None,
     no_entailment: bool,
+    print_: bool,
 ) -> None:
     """Run a query of the library (NAME), a FILE.rq, or -e TEXT, and print its answer."""
 
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
     settings = Settings.from_env(query_timeout_s=timeout)
+    if print_:
+        with Network.open(store_path, settings=settings) as network:
+            text = self_contained(
+                network, named, params=values, graphs=graphs, entailment=not no_entailment
+            )
+        click.echo(text.rstrip("\n"))
+        return
     if endpoint:
         result = run_remote(
             endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings

@@ -18,12 +18,15 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.publish.files import (
     CHANGES_FILE,
+    INFERRED_NQUADS,
+    INFERRED_TRIG,
     NETWORK_NQUADS,
     NETWORK_TRIG,
     NOT_DUMPED_PROPERTIES,
     Dump,
     DumpFile,
     graph_file,
+    inferred_graphs,
 )
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import Settings
@@ -67,6 +70,7 @@ _TITLES = {
     iris.CBD_GRAPH: "Facts of the CBD Secretariat's page on establishing national CHMs",
     iris.SUBMISSIONS_GRAPH: "Provenance of every accepted national submission",
     iris.QUERIES_GRAPH: "The query library of the CHM network",
+    iris.INFERRED_GRAPH: "What the vocabulary entails from the network's graphs",
 }
 
 # A national graph changes with each accepted version; the network's own graphs carry the time
@@ -193,6 +197,15 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
     for item in dump.files:
         if item.path.startswith((NETWORK_TRIG, NETWORK_NQUADS)):
             _distribution(out, network, item, settings)
+    inferred = inferred_graphs(store)
+    if inferred:
+        # Derived data, described as a dataset of its own: not a subset of the network's.
+        out.link(catalog_iri(settings), DCAT + "dataset", iris.INFERRED_GRAPH)
+        out.link(iris.INFERRED_GRAPH, PROV + "wasDerivedFrom", network)
+        _dataset(out, iris.INFERRED_GRAPH, statistics(store, inferred), last, settings)
+        for item in dump.files:
+            if item.path.startswith((INFERRED_TRIG, INFERRED_NQUADS)):
+                _distribution(out, iris.INFERRED_GRAPH, item, settings)
     per_graph = graph_statistics(store, dump.graphs)
     for graph in sorted({f.graph for f in dump.files if f.graph}):
         out.link(catalog_iri(settings), DCAT + "dataset", graph)
@@ -311,6 +324,12 @@ def _title(dataset: str) -> tuple[str, str]:
         return (
             f"National clearing-house mechanism graph {country}",
             f"The current accepted submission of the national graph of {country}.",
+        )
+    if dataset == iris.INFERRED_GRAPH:
+        return _TITLES[dataset], (
+            "The triples the vocabulary's subclass, subproperty, inverse and symmetric axioms "
+            "entail from each graph, one inferred graph per source graph (derived data: load it "
+            "beside the graphs to answer the query library as the network does)."
         )
     title = _TITLES.get(dataset, f"Graph {dataset}")
     return title, f"The named graph {dataset} of the CHM network."

@@ -37,6 +37,8 @@ from chmgraph.publish import changes, describe
 from chmgraph.publish.changes import Previous
 from chmgraph.publish.files import (
     CHANGES_FILE,
+    INFERRED_NQUADS,
+    INFERRED_TRIG,
     NETWORK_NQUADS,
     NETWORK_TRIG,
     NOT_DUMPED_PREDICATES,
@@ -50,6 +52,7 @@ from chmgraph.publish.files import (
     Progress,
     dumped_graphs,
     graph_file,
+    inferred_graphs,
 )
 from chmgraph.query.library import QueryLibrary
 from chmgraph.settings import Settings
@@ -74,8 +77,9 @@ def dump_network(
     graphs = dumped_graphs(store)
     previous = changes.read_previous(out)
     dump = Dump(out=out, graphs=graphs)
-    writer = _Writer(dump, progress, total=4 * len(graphs) + 7)
+    writer = _Writer(dump, progress, total=4 * len(graphs) + 11)
     _write_data(store, graphs, writer)
+    _write_inferred(store, writer)
     _write_description(store, previous, writer, settings)
     _remove_stale(dump, previous.files)
     return dump
@@ -181,6 +185,18 @@ def _write_data(store: GraphStore, graphs: Sequence[str], writer: _Writer) -> No
     writer.write_both(NETWORK_TRIG, TRIG, _trig(graphs, bodies))
     del bodies
     writer.write_both(NETWORK_NQUADS, NQUADS, _nquads(graphs, joint))
+
+
+def _write_inferred(store: GraphStore, writer: _Writer) -> None:
+    """What the vocabulary entails from each graph, as ``inferred.trig`` and ``inferred.nq``."""
+    graphs = inferred_graphs(store)
+    if not graphs:
+        return
+    raw = {g: graph_ntriples(store, g) for g in graphs}
+    joint = canonical_lines(raw, jointly=True)
+    bodies = {g: turtle_statements(joint[g], iris.PREFIXES) for g in graphs}
+    writer.write_both(INFERRED_TRIG, TRIG, _trig(graphs, bodies))
+    writer.write_both(INFERRED_NQUADS, NQUADS, _nquads(graphs, joint))
 
 
 def _write_description(

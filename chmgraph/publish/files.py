@@ -19,6 +19,10 @@ GZIP = "application/gzip"
 
 NETWORK_TRIG = "network.trig"
 NETWORK_NQUADS = "network.nq"
+# What the vocabulary entails from every graph, apart from the graphs themselves: an engine
+# loaded with both answers the query library as the network does.
+INFERRED_TRIG = "inferred.trig"
+INFERRED_NQUADS = "inferred.nq"
 QUERIES_FILE = "queries.ttl"
 VOID_FILE = "void.ttl"
 CHANGES_FILE = "changes.ttl"
@@ -55,6 +59,11 @@ class Dump:
     files: list[DumpFile] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)  # files whose bytes changed
     removed: list[str] = field(default_factory=list)  # stale files of removed graphs
+
+
+def inferred_graphs(store: GraphStore) -> list[str]:
+    """The inferred graphs of ``store`` (``chmgraph.entailment``), sorted: dumped apart."""
+    return [g for g in store.graphs() if g.startswith(_NOT_DUMPED)]
 
 
 def dumped_graphs(store: GraphStore) -> list[str]:

@@ -11,7 +11,7 @@ within, and their answers.
 from chmgraph.query.library import NamedQuery, Parameter, QueryLibrary
 from chmgraph.query.policy import QueryTimeout, ServiceRefused, check_services
 from chmgraph.query.results import RESULT_FORMATS, QueryResult, as_rows, media_type, serialize
-from chmgraph.query.run import GRAPH_NAMES, dataset, resolve_graph, run_query
+from chmgraph.query.run import GRAPH_NAMES, dataset, resolve_graph, run_query, self_contained
 from chmgraph.query.text import PreparedQuery, prepare
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "prepare",
     "resolve_graph",
     "run_query",
+    "self_contained",
     "serialize",
 ]

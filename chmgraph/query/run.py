@@ -41,7 +41,7 @@ from chmgraph.errors import InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
-from chmgraph.query.text import has_graph_pattern, prepare
+from chmgraph.query.text import has_graph_pattern, prepare, with_dataset
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
@@ -193,6 +193,30 @@ def run_query(
                 "vocabulary entails from them; run `chmgraph entail`"
             )
     return result
+
+
+def self_contained(
+    network: Queryable,
+    query: NamedQuery | str,
+    *,
+    params: Mapping[str, str] | None = None,
+    graphs: Sequence[str] | None = None,
+    entailment: bool = True,
+) -> str:
+    """``query`` as text any SPARQL 1.1 engine holding the network's graphs (its dump loaded)
+    answers as ``run_query`` does: prefixes declared, parameters bound, and the graphs it reads
+    named in ``FROM`` and ``FROM NAMED`` clauses rather than left to the engine's default graph.
+    """
+    if isinstance(query, str):
+        query = _named_or_text(query)
+    prepared = prepare(query, query.bindings(params or {}))
+    default, named = dataset(network, graphs, entailment=entailment, named=True)
+    if default is None:
+        present = set(network.store.graphs())
+        current = network.current_graphs()
+        default = [*current, *(g for g in map(inferred_graph, current) if g in present)]
+    listed = named if has_graph_pattern(prepared.text) else []
+    return with_dataset(prepared.text, default, listed or [])
 
 
 def _named_or_text(query: str) -> NamedQuery:

@@ -4,7 +4,7 @@ error places mapped back to the user's own lines and columns."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -128,3 +128,42 @@ def bind(text: str, bindings: Mapping[str, Term]) -> str:
     'SELECT ?o WHERE { VALUES (?s) { (<http://e/s>) } ?s ?p ?o }'
     """
     return prepare(NamedQuery.from_text(text), bindings).text
+
+
+def with_dataset(text: str, default: Sequence[str], named: Sequence[str] = ()) -> str:
+    """``text`` with its dataset written in it: ``FROM`` each graph of ``default`` and
+    ``FROM NAMED`` each of ``named``, before its WHERE clause, so that any SPARQL 1.1 engine
+    holding those graphs reads exactly them, whatever its own default graph.
+
+    >>> print(with_dataset("SELECT * WHERE { ?s ?p ?o }", ["http://e/g"], ["http://e/g"]))
+    SELECT * FROM <http://e/g>
+    FROM NAMED <http://e/g>
+    WHERE { ?s ?p ?o }
+    >>> print(with_dataset("ASK { ?s ?p ?o }", ["http://e/g"]))
+    ASK FROM <http://e/g>
+    { ?s ?p ?o }
+    """
+    clauses = [f"FROM <{g}>" for g in default] + [f"FROM NAMED <{g}>" for g in named]
+    if not clauses:
+        return text
+    at = _dataset_place([t for t in tokens(text) if t.lastgroup != "comment"], len(text))
+    before = "" if at == 0 or text[at - 1].isspace() else "\n"
+    return text[:at] + before + "\n".join(clauses) + "\n" + text[at:]
+
+
+def _dataset_place(found: list[re.Match[str]], end: int) -> int:
+    """Where a query's dataset clauses go: before its outermost WHERE (the keyword, or the brace
+    of a WHERE clause written without it: a CONSTRUCT's second group, any other form's first);
+    at the end of a DESCRIBE without one."""
+    depth, groups = 0, []
+    for token in found:
+        if token.lastgroup == "open":
+            if depth == 0:
+                groups.append(token.start())
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and is_keyword(token, "WHERE"):
+            return token.start()
+    where = 1 if any(is_keyword(t, "CONSTRUCT") for t in found) else 0
+    return groups[where] if len(groups) > where else end
