@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pyoxigraph as ox
+from pyparsing import ParseResults
+from rdflib import URIRef
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.query.results import QueryResult
@@ -37,7 +42,7 @@ def check_services(text: str, allowlist: Iterable[str]) -> None:
 service_allowlist setting (allowed: none)
     """
     allowed = set(allowlist)
-    for endpoint in _services(text):
+    for endpoint in _services(_codepoints_decoded(text)):
         if endpoint is None:
             raise ServiceRefused(
                 "SERVICE endpoints must be written as a full <IRI> to be checked against the "
@@ -50,9 +55,91 @@ service_allowlist setting (allowed: none)
             )
 
 
+def _codepoints_decoded(text: str) -> str:
+    r"""``text`` with its codepoint escapes (``\u0053`` is ``S``) replaced: SPARQL processes
+    them before anything else, anywhere in a query, so a keyword may be written with them.
+
+    >>> _codepoints_decoded(r"\u0053ERVICE")
+    'SERVICE'
+    """
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
+
+
 @lru_cache(maxsize=256)
 def _services(text: str) -> tuple[str | None, ...]:
-    """The endpoint IRI of each SERVICE of ``text``; None for one not written as an IRI."""
+    """The endpoint IRI of each SERVICE of ``text``; None for one not written as an IRI.
+
+    The lexer finds them; where the word appears at all, a full SPARQL parser (rdflib's) reads
+    the query too and its SERVICE calls are added, so that no way of writing one that the lexer
+    misreads lets it through. If neither finds one where the word appears and the parser cannot
+    read the query, the query cannot be checked and counts as calling an unknown endpoint.
+    """
+    lexed = _lexed_services(text)
+    if not _SERVICE_WORD.search(text):
+        return lexed
+    parsed = _parsed_services(text)
+    if parsed is None:
+        return lexed if lexed else (None,)
+    return lexed + parsed
+
+
+def _parsed_services(text: str) -> tuple[str | None, ...] | None:
+    """The SERVICE endpoints of ``text`` as rdflib's parser reads them (None: it cannot)."""
+    try:
+        tree = parseQuery(text)
+    except Exception:  # any failure of a third-party parser means: not understood
+        try:
+            tree = parseUpdate(text)
+        except Exception:
+            return None
+    found: list[str | None] = []
+    prefixes = _declared_prefixes(tree)
+    _walk(tree, found, prefixes)
+    return tuple(found)
+
+
+def _declared_prefixes(tree: object) -> dict[str, str]:
+    prefixes: dict[str, str] = {}
+
+    def visit(node: object) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "PrefixDecl":
+                prefixes[str(node.get("prefix") or "")] = str(node.get("iri"))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple, ParseResults)):
+            for value in node:
+                visit(value)
+
+    visit(tree)
+    return prefixes
+
+
+def _walk(node: object, found: list[str | None], prefixes: dict[str, str]) -> None:
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            found.append(_endpoint(node.get("term"), prefixes))
+        for value in node.values():
+            _walk(value, found, prefixes)
+    elif isinstance(node, (list, tuple, ParseResults)):
+        for value in node:
+            _walk(value, found, prefixes)
+
+
+def _endpoint(term: object, prefixes: dict[str, str]) -> str | None:
+    if isinstance(term, URIRef):
+        return str(term)
+    if isinstance(term, CompValue) and term.name == "pname":
+        namespace = prefixes.get(str(term.get("prefix") or ""))
+        return None if namespace is None else namespace + str(term.get("localname") or "")
+    return None  # a variable: which endpoint it names is known only while the query runs
+
+
+def _lexed_services(text: str) -> tuple[str | None, ...]:
     found = [t for t in tokens(text) if t.lastgroup != "comment"]
     endpoints: list[str | None] = []
     for index, token in enumerate(found):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+# A prefixed name's local part may hold escapes (``ex:a\#b``, ``ex:a\'b``) and %-encoded bytes:
+# read whole, they are never mistaken for the start of a comment or a string.
 # The tokens of SPARQL that matter for finding keywords: comments, strings and IRIs are skipped
 # whole so that a keyword inside them is never mistaken for one in the query.
 _TOKEN = re.compile(
@@ -15,7 +17,8 @@ _TOKEN = re.compile(
                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$]\w+)
-  | (?P<word>[A-Za-z_][\w.-]*:?[\w.-]*|:[\w.-]*)
+  | (?P<word>(?:[A-Za-z_][\w.-]*)?:(?:[\w.:-]|\\[_~.!$&'()*+,;=/?\#@%-]|%[0-9A-Fa-f]{2})*
+             |[A-Za-z_][\w.-]*)
   | (?P<open>\{)
   | (?P<close>\})
   | (?P<other>\S)

@@ -1,0 +1,119 @@
+"""Hostile input on the command line: entity expansion in RDF/XML, and SERVICE calls written to
+slip past the allowlist. Each case is refused with a clear message and exit 2, quickly, and no
+request leaves the machine."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chmgraph.cli import cli
+from chmgraph.network import Network
+from chmgraph.query.policy import ServiceRefused, check_services
+from chmgraph.settings import DATA_DIR
+
+EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
+
+# A "billion laughs": ten levels of ten references, 10^9 copies of "lol" once expanded.
+LAUGHS = "\n".join(
+    [
+        '<?xml version="1.0"?>',
+        "<!DOCTYPE rdf:RDF [",
+        '  <!ENTITY lol0 "lol">',
+        *(f'  <!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)),
+        "]>",
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"',
+        '         xmlns:ex="https://example.org/chmgraph/synthetic/">',
+        '  <rdf:Description rdf:about="https://example.org/chmgraph/synthetic/s">',
+        "    <ex:p>&lol9;</ex:p>",
+        "  </rdf:Description>",
+        "</rdf:RDF>",
+    ]
+).encode()
+
+
+@pytest.fixture
+def laughs(tmp_path: Path) -> Path:
+    path = tmp_path / "laughs.rdf"
+    path.write_bytes(LAUGHS)
+    return path
+
+
+def test_rdf_xml_with_entity_declarations_is_refused_before_expansion(
+    laughs: Path, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    validated = CliRunner().invoke(cli, ["validate", str(laughs)])
+    assert validated.exit_code == 2 and "Traceback" not in validated.output
+    assert f"{laughs}:2:1: syntax error: a DOCTYPE" in validated.stderr
+    store = tmp_path / "store"
+    assert CliRunner().invoke(cli, ["init", "--store", str(store)]).exit_code == 0
+    submitted = CliRunner().invoke(
+        cli, ["submit", str(laughs), "--country", "CM", "--store", str(store)]
+    )
+    assert submitted.exit_code == 2 and "a DOCTYPE" in submitted.stderr
+    assert time.monotonic() - started < 30
+    with Network.open(store, read_only=True) as network:
+        assert network.history("CM") == []
+
+
+def test_rdf_xml_without_a_doctype_still_reads(tmp_path: Path) -> None:
+    plain = LAUGHS.split(b"]>\n", 1)[1].replace(b"&lol9;", b"lol")
+    path = tmp_path / "plain.rdf"
+    path.write_bytes(b'<?xml version="1.0"?>\n<!-- a comment -->\n' + plain)
+    result = CliRunner().invoke(cli, ["validate", str(path), "--shapes", str(path)])
+    assert "DOCTYPE" not in result.output and "syntax error" not in result.output
+
+
+UNLISTED = "http://127.0.0.1:{port}/sparql"
+BYPASSES = [
+    # Escapes in local names that a naive reader takes for a comment or a string.
+    "PREFIX ex: <https://example.org/chmgraph/synthetic/> "
+    "SELECT * WHERE {{ ?s ex:a\\#b ?o . SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "PREFIX ex: <https://example.org/chmgraph/synthetic/> "
+    "SELECT * WHERE {{ ?s ex:a\\'b ?o . SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    # A keyword written with codepoint escapes, or in any case; SILENT; a prefixed name.
+    "SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ sErViCe SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "PREFIX e: <{url}#> SELECT * WHERE {{ SERVICE e:x {{ ?s ?p ?o }} }}",
+    # A variable as the endpoint: unknown until the query runs.
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+]
+
+
+@pytest.mark.parametrize("template", BYPASSES)
+def test_no_way_of_writing_service_reaches_an_unlisted_endpoint(
+    template: str, network: Network
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        contacted = threading.Event()
+
+        def accept() -> None:
+            try:
+                listener.accept()[0].close()
+                contacted.set()
+            except OSError:
+                pass
+
+        waiter = threading.Thread(target=accept)
+        waiter.start()
+        query = template.format(url=UNLISTED.format(port=port))
+        with pytest.raises(ServiceRefused):
+            network.query(query)
+        waiter.join()
+    assert not contacted.is_set()
+
+
+def test_service_in_strings_and_comments_is_no_service() -> None:
+    check_services('SELECT * WHERE { ?s ?p "SERVICE <http://x/>" }', [])
+    check_services("SELECT * WHERE { ?s ?p ?o } # SERVICE <http://x/>", [])
+    check_services("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }", ["http://x/"])
