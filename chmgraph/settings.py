@@ -71,6 +71,8 @@ class Settings:
     query_timeout_s: float = 30.0
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()
+    # Blank nodes linked to one another in one input; their canonical labelling grows steeply.
+    max_linked_blank_nodes: int = 128
     harvest_max_bytes: int = 512 * 1024 * 1024
     harvest_timeout_s: float = 60.0
     # Where a deployment serves its dumps, and who publishes them under which licence (void.ttl).

@@ -117,3 +117,19 @@ def test_service_in_strings_and_comments_is_no_service() -> None:
     check_services('SELECT * WHERE { ?s ?p "SERVICE <http://x/>" }', [])
     check_services("SELECT * WHERE { ?s ?p ?o } # SERVICE <http://x/>", [])
     check_services("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }", ["http://x/"])
+
+
+def test_deeply_nested_blank_nodes_are_refused_before_they_hold_the_store(tmp_path: Path) -> None:
+    # 800 levels of [ ] in 15 KB: canonical labelling alone would take minutes.
+    nested = "[ <https://example.org/chmgraph/synthetic/p> " * 800 + "1" + " ]" * 800
+    path = tmp_path / "nested.ttl"
+    path.write_text(f"<https://example.org/chmgraph/synthetic/s> a {nested} .\n")
+    store = tmp_path / "store"
+    assert CliRunner().invoke(cli, ["init", "--store", str(store)]).exit_code == 0
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        cli, ["submit", str(path), "--country", "CM", "--store", str(store)]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "800 blank nodes are linked to one another; at most 128" in result.stderr
+    assert time.monotonic() - started < 10
