@@ -93,6 +93,16 @@ def has_graph_pattern(text: str) -> bool:
     return any(is_keyword(t, "GRAPH") for t in tokens(text))
 
 
+@lru_cache(maxsize=256)
+def has_dataset_clause(text: str) -> bool:
+    """Whether ``text`` names its own dataset with ``FROM`` or ``FROM NAMED``.
+
+    >>> has_dataset_clause("ASK FROM <http://e/g> {}"), has_dataset_clause("ASK { ?from ?p 1 }")
+    (True, False)
+    """
+    return any(is_keyword(t, "FROM") for t in tokens(text))
+
+
 def _where_brace(found: list[re.Match[str]]) -> int | None:
     """The offset just after the ``{`` opening the outermost WHERE clause, if any."""
     depth, after_where, first_open = 0, False, None
