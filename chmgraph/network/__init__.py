@@ -326,12 +326,13 @@ class Network:
         entailment: bool = True,
         settings: Settings | None = None,
         protocol_dataset: ProtocolDataset | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Answer ``query`` (a library query or its name, or SPARQL text) over every current
         graph with what it entails, or over ``graphs``: the one query path, with the library's
         prefixes, parameters bound as RDF terms, the SERVICE allowlist, the timeout and the row
         cap of the settings (``chmgraph.query.run.run_query``, which says what
-        ``protocol_dataset`` does)."""
+        ``protocol_dataset`` and ``base_iri`` do)."""
         return run_query(
             self,
             query,
@@ -341,6 +342,7 @@ class Network:
             limit=limit,
             settings=settings or self.settings,
             protocol_dataset=protocol_dataset,
+            base_iri=base_iri,
         )
 
     def current_graphs(self) -> list[str]:

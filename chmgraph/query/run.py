@@ -171,6 +171,7 @@ def run_query(
     limit: int | None = None,
     settings: Settings | None = None,
     protocol_dataset: ProtocolDataset | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Run ``query`` (a library query, or SPARQL text) on ``network`` and read its answer,
     within the settings' limits.
@@ -178,7 +179,7 @@ def run_query(
     ``protocol_dataset`` is a SPARQL Protocol request's ``default-graph-uri`` and
     ``named-graph-uri``: exactly those graphs, as named, in place of ``graphs`` and of the
     query's own ``FROM``. Without one, a query with ``FROM`` or ``FROM NAMED`` gets the dataset
-    it names.
+    it names. ``base_iri`` is the base of the query's relative IRIs (unless it has a ``BASE``).
 
     ``query`` given as a string is a library query's name or SPARQL text.
     ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
@@ -190,7 +191,7 @@ def run_query(
     settings = settings or Settings.from_env()
     if isinstance(query, str):
         query = _named_or_text(query)
-    prepared = prepare(query, query.bindings(params or {}))
+    prepared = prepare(query, query.bindings(params or {}), base_iri=base_iri)
     check_services(prepared.text, settings.service_allowlist)
     if protocol_dataset is not None:
         default, named = protocol_dataset.default, protocol_dataset.named

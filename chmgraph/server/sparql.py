@@ -105,7 +105,12 @@ async def _query(request: Request, service: Service, asked: ProtocolRequest) -> 
 def _answer(
     service: Service, query: str, dataset: ProtocolDataset | None, request: Request
 ) -> tuple[bytes, str]:
-    result = service.network.query(query, protocol_dataset=dataset, settings=service.settings)
+    result = service.network.query(
+        query,
+        protocol_dataset=dataset,
+        settings=service.settings,
+        base_iri=f"{service.base_url}/sparql",
+    )
     chosen = _format(request, result)
     return serialize(result, chosen.name).encode("utf-8"), _with_charset(chosen.media_type)
 
@@ -131,7 +136,7 @@ async def _update(request: Request, service: Service, asked: ProtocolRequest) ->
 
     def run() -> None:
         try:
-            store.update(asked.text)
+            store.update(asked.text, base_iri=f"{service.base_url}/sparql")
         except SyntaxError as exc:
             raise HttpError(400, f"the update is not valid SPARQL: {exc}") from None
 
