@@ -40,6 +40,10 @@ class Service:
         self._query_slots = threading.BoundedSemaphore(settings.server_max_concurrent_queries)
         # One write at a time, so the state number and the dump follow the writes in order.
         self._writing = threading.Lock()
+        # The dump is rewritten by one thread of its own, after the write that changed the
+        # network has answered; writes that come in meanwhile are covered by one more refresh.
+        self._dumper = ThreadPoolExecutor(1, thread_name_prefix="chmgraph-dump")
+        self._dump_pending = threading.Event()
         self.state = 0
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -68,8 +72,18 @@ class Service:
                 self.state += 1
                 with self._cache_lock:
                     self._cache.clear()
-                self.refresh_dump()
+                self._schedule_dump()
             return outcome
+
+    def _schedule_dump(self) -> None:
+        if self._dump_pending.is_set():
+            return
+        self._dump_pending.set()
+        self._dumper.submit(self._dump_when_due)
+
+    def _dump_when_due(self) -> None:
+        self._dump_pending.clear()
+        self.refresh_dump()
 
     def refresh_dump(self) -> None:
         """Write the dump served at ``/dump/`` (only changed files are rewritten)."""
@@ -102,4 +116,6 @@ class Service:
                 self._cache.popitem(last=False)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Finish the work under way (a submission's commit, the dump after it) and stop."""
+        self.pool.shutdown(wait=True)
+        self._dumper.shutdown(wait=True)
