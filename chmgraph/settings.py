@@ -86,7 +86,7 @@ class Settings:
     # chmgraph serve: its dump directory (empty: beside the store), worker threads, limits.
     server_dump_dir: str = ""
     server_workers: int = 4
-    server_max_concurrent_queries: int = 8
+    server_max_concurrent_queries: int = 32
     server_max_body_bytes: int = 64 * 1024 * 1024
     server_validate_max_bytes: int = 8 * 1024 * 1024
     server_rate_limit_per_minute: int = 600

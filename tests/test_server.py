@@ -321,3 +321,13 @@ def test_the_server_stops_gracefully(tmp_path):
 def test_json_answers_parse(served):
     got = served.http.get("/sparql", params={"query": "ASK {}"})
     assert json.loads(got.text) == {"head": {}, "boolean": True}
+
+
+def test_a_path_or_graph_cannot_smuggle_sparql(served):
+    sneaky = "/id/x%3E%20?p%20?o%20%7D%20WHERE%20%7B%20?s%20?p%20?o%20%7D%20%23"
+    url = served.http.base_url.copy_with(raw_path=sneaky.encode())
+    assert served.http.get(url).status_code == 404
+    got = served.http.get("/store", params={"graph": "http://e/g> } ; DROP ALL ; #"})
+    assert got.status_code == 400 and "not an absolute IRI" in got.text
+    query = served.http.get("/sparql", params={"query": "ASK {}", "default-graph-uri": "a b"})
+    assert query.status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -93,6 +94,14 @@ def decode(body: bytes, params: dict[str, str], what: str) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HttpError(400, f"{what} is not valid UTF-8 (byte {exc.start})") from None
+
+
+def graph_iri(value: str, what: str) -> str:
+    """``value`` if it is an absolute IRI, else 400 (it is written into SPARQL as ``<IRI>``)."""
+    try:
+        return ox.NamedNode(value).value
+    except ValueError:
+        raise HttpError(400, f"{what} {value!r} is not an absolute IRI") from None
 
 
 def not_modified(request: Request, etag: str) -> bool:

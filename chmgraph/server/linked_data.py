@@ -31,7 +31,12 @@ async def resource(request: Request) -> Response:
     service: Service = request.app.state.service
     subject = iris.ID + request.path_params["path"]
     chosen = _choose(request)
-    query = f"CONSTRUCT {{ <{subject}> ?p ?o }} WHERE {{ <{subject}> ?p ?o }}"
+    try:
+        # Written into the query as an IRI: only a valid one, so a path cannot add SPARQL.
+        node = ox.NamedNode(subject)
+    except ValueError:
+        return text(404, f"{subject!r} is not an IRI of this network")
+    query = f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}"
     triples = await service.run_query(_construct, service, query)
     if not triples:
         return text(404, f"nothing is known about <{subject}>")

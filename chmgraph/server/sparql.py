@@ -16,7 +16,15 @@ from starlette.responses import Response
 from chmgraph.query.results import QueryResult, serialize
 from chmgraph.query.run import ProtocolDataset
 from chmgraph.server import auth
-from chmgraph.server.http import HttpError, decode, media_type, not_modified, read_body, text
+from chmgraph.server.http import (
+    HttpError,
+    decode,
+    graph_iri,
+    media_type,
+    not_modified,
+    read_body,
+    text,
+)
 from chmgraph.server.negotiation import GRAPH, TABULAR, Format, choose
 from chmgraph.server.service import Service
 
@@ -33,8 +41,8 @@ class ProtocolRequest:
         self.fields = fields
 
     def graphs(self, default_name: str, named_name: str) -> ProtocolDataset | None:
-        default = self.fields.get(default_name, [])
-        named = self.fields.get(named_name, [])
+        default = [graph_iri(g, default_name) for g in self.fields.get(default_name, [])]
+        named = [graph_iri(g, named_name) for g in self.fields.get(named_name, [])]
         return ProtocolDataset(default, named) if default or named else None
 
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from chmgraph import iris
 from chmgraph.network import SubmissionResult
 from chmgraph.server import auth
-from chmgraph.server.http import HttpError, media_type, read_body, text
+from chmgraph.server.http import HttpError, graph_iri, media_type, read_body, text
 from chmgraph.server.negotiation import GRAPH, choose
 from chmgraph.server.service import Service
 
@@ -44,14 +44,14 @@ async def graph_store(request: Request) -> Response:
 def _target(request: Request, service: Service) -> str | None:
     """The graph's IRI; None for the default graph (or a POST creating a graph)."""
     if request.path_params.get("path"):
-        return f"{service.base_url}{request.url.path}"
+        return graph_iri(f"{service.base_url}{request.url.path}", "the request's URL")
     graph = request.query_params.getlist("graph")
     if "default" in request.query_params:
         if graph:
             raise HttpError(400, "give graph=IRI or default, not both")
         return None
     if len(graph) == 1:
-        return graph[0]
+        return graph_iri(graph[0], "graph")
     if request.method == "POST" and not graph:
         return None
     raise HttpError(400, "name one graph: ?graph=IRI, or ?default for the default graph")
