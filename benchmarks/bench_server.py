@@ -33,7 +33,8 @@ from chmgraph.query.text import prepare
 
 IN_DEFAULT_RUN = False
 CLIENTS = (1, 8, 32)
-REQUESTS_PER_CLIENT = 40
+# Requests a run sends in all, shared among its clients.
+REQUESTS_PER_RUN = 256
 BIN = Path(sys.executable).parent
 LOAD_MESSAGE = "benchmark network"
 
@@ -126,7 +127,7 @@ def _free_port() -> int:
 
 
 def _mix(endpoint: str, texts: list[str], clients: int, cached: bool) -> dict[str, Any]:
-    """``clients`` threads each sending REQUESTS_PER_CLIENT queries of the mix; the seconds it
+    """``clients`` threads sending REQUESTS_PER_RUN queries of the mix between them; the seconds it
     took, every request's latency, and the failures."""
     latencies: list[float] = []
     failures: list[int] = []
@@ -134,7 +135,7 @@ def _mix(endpoint: str, texts: list[str], clients: int, cached: bool) -> dict[st
 
     def client(number: int) -> None:
         with httpx.Client(timeout=120) as http:
-            for i in range(REQUESTS_PER_CLIENT):
+            for i in range(REQUESTS_PER_RUN // clients):
                 text = texts[(number + i) % len(texts)]
                 if not cached:
                     text = f"{text}\n# {time.monotonic_ns()} {number} {i}"
@@ -163,7 +164,7 @@ def _mix(endpoint: str, texts: list[str], clients: int, cached: bool) -> dict[st
 
 
 def _row(workload, clients: int, cached: bool, ours: list, theirs: list) -> dict[str, Any]:
-    requests = clients * REQUESTS_PER_CLIENT
+    requests = (REQUESTS_PER_RUN // clients) * clients
 
     def figures(runs: list) -> str:
         every = sorted(t for r in runs for t in r["latencies"])

@@ -7,7 +7,7 @@ one forgotten filter away from being served; and a file can be changed by ``chmg
 while ``chmgraph serve`` holds the store's lock.
 
 >>> import tempfile, pathlib
->>> book = Credentials(pathlib.Path(tempfile.mkdtemp()) / "credentials.json")
+>>> book = WriteCredentials(pathlib.Path(tempfile.mkdtemp()) / "credentials.json")
 >>> token = book.create("CM", note="CM steward")
 >>> book.verify(token).country, book.verify("chm_0000_wrong") is None
 ('CM', True)
@@ -33,7 +33,7 @@ _PREFIX = "chm_"
 
 
 @dataclass(frozen=True)
-class Credential:
+class WriteCredential:
     """A stored credential: its public id, whose it is (a country, or None: an admin), a note."""
 
     id: str
@@ -61,7 +61,7 @@ class Credential:
         }
 
 
-class Credentials:
+class WriteCredentials:
     """The credentials file: create, list, revoke and verify tokens."""
 
     def __init__(self, path: Path) -> None:
@@ -69,7 +69,7 @@ class Credentials:
         self._lock = threading.Lock()
         # Verified tokens by their SHA-256, so a request costs one scrypt per token per file
         # version rather than one per request.
-        self._verified: dict[tuple[float, str], Credential] = {}
+        self._verified: dict[tuple[float, str], WriteCredential] = {}
 
     def create(self, country: str | None, *, note: str = "") -> str:
         """A new token for ``country`` (None: an admin token); returned once, stored hashed."""
@@ -77,7 +77,7 @@ class Credentials:
         secret = secrets.token_urlsafe(32)
         token = f"{_PREFIX}{ident}_{secret}"
         salt = secrets.token_bytes(16)
-        credential = Credential(
+        credential = WriteCredential(
             id=ident,
             country=country,
             note=note,
@@ -91,10 +91,10 @@ class Credentials:
             self._write(held)
         return token
 
-    def list(self) -> list[Credential]:
+    def list(self) -> list[WriteCredential]:
         return sorted(self._read().values(), key=lambda c: (c.country or "", c.created))
 
-    def revoke(self, ident: str) -> Credential:
+    def revoke(self, ident: str) -> WriteCredential:
         """Remove credential ``ident`` (the id ``list`` shows)."""
         with self._lock:
             held = self._read()
@@ -104,7 +104,7 @@ class Credentials:
             self._write(held)
         return gone
 
-    def verify(self, token: str) -> Credential | None:
+    def verify(self, token: str) -> WriteCredential | None:
         """The credential ``token`` proves, or None."""
         if not token.startswith(_PREFIX) or "_" not in token[len(_PREFIX) :]:
             return None
@@ -127,14 +127,14 @@ class Credentials:
         except FileNotFoundError:
             return 0.0
 
-    def _read(self) -> dict[str, Credential]:
+    def _read(self) -> dict[str, WriteCredential]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        return {c["id"]: Credential(**c) for c in data["credentials"]}
+        return {c["id"]: WriteCredential(**c) for c in data["credentials"]}
 
-    def _write(self, held: dict[str, Credential]) -> None:
+    def _write(self, held: dict[str, WriteCredential]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
         body = json.dumps({"credentials": [asdict(c) for c in held.values()]}, indent=1)

@@ -95,16 +95,22 @@ class Settings:
 
     def credentials_file(self) -> Path:
         """Where the write credentials live: ``credentials_path``, else beside the store."""
-        if self.credentials_path:
-            return Path(self.credentials_path)
-        return self.store_path.with_name(self.store_path.name + ".credentials.json")
+        return self._beside_store(self.credentials_path, ".credentials.json", "credentials_path")
 
     def server_dump_directory(self) -> Path:
         """Where ``chmgraph serve`` keeps the dump it serves: ``server_dump_dir``, else beside
         the store."""
-        if self.server_dump_dir:
-            return Path(self.server_dump_dir)
-        return self.store_path.with_name(self.store_path.name + ".dump")
+        return self._beside_store(self.server_dump_dir, ".dump", "server_dump_dir")
+
+    def _beside_store(self, given: str, suffix: str, setting: str) -> Path:
+        if given:
+            return Path(given)
+        if not isinstance(self.store_path, Path):
+            raise InputError(
+                f"a remote store has no folder to keep files beside: set {setting} "
+                f"({env_var(setting)})"
+            )
+        return self.store_path.with_name(self.store_path.name + suffix)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

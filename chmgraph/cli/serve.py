@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 import uvicorn
 from rich.table import Table
 
 from chmgraph.cli.console import add_row, console
 from chmgraph.cli.store import store_option
-from chmgraph.credentials import Credentials
+from chmgraph.credentials import WriteCredentials
 from chmgraph.network import Network
 from chmgraph.server.app import create_app
-from chmgraph.settings import Settings
+from chmgraph.settings import Settings, store_location
 
 
 def register(group: click.Group) -> None:
@@ -32,9 +30,9 @@ def register(group: click.Group) -> None:
     help="The URL clients reach the server under (default: http://HOST:PORT), for the IRIs "
     "it makes and the dump's links.",
 )
-def serve(store_path: Path | None, host: str, port: int, base_url: str | None) -> None:
+def serve(store_path: str | None, host: str, port: int, base_url: str | None) -> None:
     """Serve the network over HTTP: SPARQL, Graph Store, submissions, Linked Data, dumps."""
-    settings = Settings.from_env(store_path=store_path)
+    settings = Settings.from_env(store_path=store_location(store_path) if store_path else None)
     base = base_url or f"http://{host}:{port}"
     with Network.open(settings.store_path, settings=settings) as network:
         app = create_app(network, settings, base_url=base)
@@ -73,8 +71,9 @@ def token() -> None:
     Secretariat. Stored hashed (scrypt) in a file beside the store."""
 
 
-def _credentials(store_path: Path | None) -> Credentials:
-    return Credentials(Settings.from_env(store_path=store_path).credentials_file())
+def _credentials(store_path: str | None) -> WriteCredentials:
+    where = store_location(store_path) if store_path else None
+    return WriteCredentials(Settings.from_env(store_path=where).credentials_file())
 
 
 @token.command("create")
@@ -82,7 +81,7 @@ def _credentials(store_path: Path | None) -> Credentials:
 @click.argument("country", required=False)
 @click.option("--admin", is_flag=True, help="An admin token (the Secretariat's graphs, updates).")
 @click.option("--note", default="", help="Whose it is, for `token list`.")
-def create(store_path: Path | None, country: str | None, admin: bool, note: str) -> None:
+def create(store_path: str | None, country: str | None, admin: bool, note: str) -> None:
     """Make a token for COUNTRY's steward (or --admin) and print it, once."""
     if admin == bool(country):
         raise click.UsageError("give a COUNTRY or --admin")
@@ -98,7 +97,7 @@ def create(store_path: Path | None, country: str | None, admin: bool, note: str)
 
 @token.command("list")
 @store_option
-def list_tokens(store_path: Path | None) -> None:
+def list_tokens(store_path: str | None) -> None:
     """Every credential: its id, whose it is, its note, when it was made (never the token)."""
     table = Table("id", "country", "note", "created")
     for found in _credentials(store_path).list():
@@ -110,7 +109,7 @@ def list_tokens(store_path: Path | None) -> None:
 @token.command("revoke")
 @store_option
 @click.argument("ident")
-def revoke(store_path: Path | None, ident: str) -> None:
+def revoke(store_path: str | None, ident: str) -> None:
     """Revoke credential IDENT (from `token list`): its token stops working at once."""
     gone = _credentials(store_path).revoke(ident)
     console.print(f"revoked {gone.id} ({gone.country or 'admin'})", highlight=False)

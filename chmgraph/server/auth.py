@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from chmgraph.credentials import Credential, bearer
+from chmgraph.credentials import WriteCredential, bearer
 from chmgraph.server.http import HttpError
 from chmgraph.server.service import Service
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="chmgraph"'}
 
 
-def credential(request: Request, service: Service) -> Credential:
+def credential(request: Request, service: Service) -> WriteCredential:
     """The credential the request's ``Authorization: Bearer`` proves; 401 without one."""
     token = bearer(request.headers.get("authorization"))
     if token is None:
@@ -31,7 +31,7 @@ def credential(request: Request, service: Service) -> Credential:
     return found
 
 
-def may_write_national(request: Request, service: Service, country: str) -> Credential:
+def may_write_national(request: Request, service: Service, country: str) -> WriteCredential:
     """The credential of ``country``'s steward; 403 for any other (an admin's included: the
     Secretariat does not write national graphs)."""
     found = credential(request, service)
@@ -41,7 +41,7 @@ def may_write_national(request: Request, service: Service, country: str) -> Cred
     return found
 
 
-def may_write_secretariat(request: Request, service: Service) -> Credential:
+def may_write_secretariat(request: Request, service: Service) -> WriteCredential:
     """An admin credential (the Secretariat's graphs, SPARQL Update); 403 for a steward's."""
     found = credential(request, service)
     if not found.admin:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TypeVar
 
-from chmgraph.credentials import Credentials
+from chmgraph.credentials import WriteCredentials
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
 from chmgraph.settings import Settings
@@ -32,7 +32,7 @@ class Service:
         self.network = network
         self.settings = settings
         self.base_url = base_url.rstrip("/")
-        self.credentials = Credentials(settings.credentials_file())
+        self.credentials = WriteCredentials(settings.credentials_file())
         self.dump_dir = settings.server_dump_directory()
         # pyoxigraph calls release the GIL, so threads run queries side by side; the pool bounds
         # how many run, and the semaphore how many may wait for it.
