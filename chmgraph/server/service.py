@@ -17,6 +17,7 @@ from chmgraph.credentials import WriteCredentials
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
 from chmgraph.settings import Settings
+from chmgraph.store import OxigraphStore
 
 T = TypeVar("T")
 
@@ -45,6 +46,10 @@ class Service:
         self._dumper = ThreadPoolExecutor(1, thread_name_prefix="chmgraph-dump")
         self._dump_pending = threading.Event()
         self.state = 0
+        # The state counts this server's writes: it stands for the network's only when no one
+        # else can write, which the embedded store's process lock ensures and a remote engine
+        # does not. Over a remote engine, answers are not cached.
+        self.caching = isinstance(network.store, OxigraphStore)
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -94,8 +99,11 @@ class Service:
 
     # The result cache: answers by request, for the current state only.
 
-    def cache_key(self, *parts: object) -> str:
-        """The key, and the ETag, of an answer to the request made of ``parts`` in this state."""
+    def cache_key(self, *parts: object) -> str | None:
+        """The key, and the ETag, of an answer to the request made of ``parts`` in this state
+        (None: answers are not cached)."""
+        if not self.caching:
+            return None
         text = "\x00".join(repr(p) for p in (self.state, *parts))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

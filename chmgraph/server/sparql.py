@@ -96,6 +96,9 @@ async def _query(request: Request, service: Service, asked: ProtocolRequest) -> 
     dataset = asked.graphs("default-graph-uri", "named-graph-uri")
     wanted = request.headers.get("accept", ""), request.query_params.get("format")
     key = service.cache_key("query", asked.text, dataset, wanted)
+    if key is None:
+        body, media = await service.run_query(_answer, service, asked.text, dataset, request)
+        return Response(body, media_type=media, headers={"Vary": "Accept"})
     etag = f'"{key}"'
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "no-cache"}
     if not_modified(request, etag):
