@@ -83,6 +83,36 @@ class Settings:
     dump_publisher: str = "https://w3id.org/chmgraph/id/org/network-operator"
     dump_publisher_name: str = "Operator of this chmgraph network"
     default_lang: str = "en"
+    # The write credentials (chmgraph.credentials); empty: a file beside the store.
+    credentials_path: str = ""
+    # chmgraph serve: its dump directory (empty: beside the store), worker threads, limits.
+    server_dump_dir: str = ""
+    server_workers: int = 4
+    server_max_concurrent_queries: int = 32
+    server_max_body_bytes: int = 64 * 1024 * 1024
+    server_validate_max_bytes: int = 8 * 1024 * 1024
+    server_rate_limit_per_minute: int = 600
+    server_result_cache_entries: int = 512
+    server_shutdown_timeout_s: float = 30.0
+
+    def credentials_file(self) -> Path:
+        """Where the write credentials live: ``credentials_path``, else beside the store."""
+        return self._beside_store(self.credentials_path, ".credentials.json", "credentials_path")
+
+    def server_dump_directory(self) -> Path:
+        """Where ``chmgraph serve`` keeps the dump it serves: ``server_dump_dir``, else beside
+        the store."""
+        return self._beside_store(self.server_dump_dir, ".dump", "server_dump_dir")
+
+    def _beside_store(self, given: str, suffix: str, setting: str) -> Path:
+        if given:
+            return Path(given)
+        if not isinstance(self.store_path, Path):
+            raise InputError(
+                f"a remote store has no folder to keep files beside: set {setting} "
+                f"({env_var(setting)})"
+            )
+        return self.store_path.with_name(self.store_path.name + suffix)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -200,7 +200,9 @@ def script(commands: list[Command], port: str) -> str:
             )
             waiting = False
         if shell.endswith("&") and not shell.endswith("&&"):
-            lines.append(f"{{ {shell[:-1].rstrip()} ; }} >/dev/null 2>&1 &")
+            # exec: the job is the command itself, so the EXIT trap's kill stops it rather than
+            # a subshell whose child would outlive the session.
+            lines.append(f"{{ exec {shell[:-1].rstrip()} ; }} >/dev/null 2>&1 &")
             waiting = True
         else:
             lines.append(shell)

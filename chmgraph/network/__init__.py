@@ -51,7 +51,7 @@ from chmgraph.network.submission import (
 )
 from chmgraph.query.library import NamedQuery
 from chmgraph.query.results import QueryResult
-from chmgraph.query.run import run_query
+from chmgraph.query.run import ProtocolDataset, run_query
 from chmgraph.settings import DATA_DIR, Settings, default_store_path, store_location
 from chmgraph.store import Credentials, GraphStore, OxigraphStore, open_store
 
@@ -233,6 +233,20 @@ class Network:
                 return SubmissionResult("accepted", code, number, len(triples), checked)
         raise _conflict(code)
 
+    def check(
+        self,
+        source: Path | str | bytes,
+        country: str,
+        *,
+        name: str | None = None,
+        format: str | ox.RdfFormat | None = None,
+    ) -> CheckedSubmission:
+        """Check ``source`` as ``submit`` would, against this network, and store nothing."""
+        code = self.country_code(country)
+        received = as_source(source, name=name, format=format)
+        with self._validating:
+            return check_submission(received, code, self.store)
+
     def record_source(self, country: str, version: int, source: str) -> None:
         """Say in version ``version``'s PROV-O record that it was harvested from ``source`` (an
         IRI): ``prov:used`` on its activity, ``dcterms:source`` on the version.
@@ -311,11 +325,14 @@ class Network:
         limit: int | None = None,
         entailment: bool = True,
         settings: Settings | None = None,
+        protocol_dataset: ProtocolDataset | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Answer ``query`` (a library query or its name, or SPARQL text) over every current
         graph with what it entails, or over ``graphs``: the one query path, with the library's
         prefixes, parameters bound as RDF terms, the SERVICE allowlist, the timeout and the row
-        cap of the settings (``chmgraph.query.run.run_query``)."""
+        cap of the settings (``chmgraph.query.run.run_query``, which says what
+        ``protocol_dataset`` and ``base_iri`` do)."""
         return run_query(
             self,
             query,
@@ -324,6 +341,8 @@ class Network:
             entailment=entailment,
             limit=limit,
             settings=settings or self.settings,
+            protocol_dataset=protocol_dataset,
+            base_iri=base_iri,
         )
 
     def current_graphs(self) -> list[str]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import pyoxigraph as ox
@@ -41,7 +42,7 @@ from chmgraph.errors import InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
-from chmgraph.query.text import has_graph_pattern, prepare, with_dataset
+from chmgraph.query.text import has_dataset_clause, has_graph_pattern, prepare, with_dataset
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
@@ -52,6 +53,16 @@ GRAPH_NAMES = {
     "cbd": iris.CBD_GRAPH,
     "submissions": iris.SUBMISSIONS_GRAPH,
 }
+
+
+@dataclass(frozen=True)
+class ProtocolDataset:
+    """A query's dataset as a SPARQL Protocol request gives it: the graphs merged as the default
+    graph and the named graphs (empty lists: none), by IRI, whether the store holds them or not.
+    """
+
+    default: list[str]
+    named: list[str]
 
 
 class Queryable(Protocol):
@@ -159,9 +170,16 @@ def run_query(
     entailment: bool = True,
     limit: int | None = None,
     settings: Settings | None = None,
+    protocol_dataset: ProtocolDataset | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Run ``query`` (a library query, or SPARQL text) on ``network`` and read its answer,
     within the settings' limits.
+
+    ``protocol_dataset`` is a SPARQL Protocol request's ``default-graph-uri`` and
+    ``named-graph-uri``: exactly those graphs, as named, in place of ``graphs`` and of the
+    query's own ``FROM``. Without one, a query with ``FROM`` or ``FROM NAMED`` gets the dataset
+    it names. ``base_iri`` is the base of the query's relative IRIs (unless it has a ``BASE``).
 
     ``query`` given as a string is a library query's name or SPARQL text.
     ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
@@ -173,15 +191,22 @@ def run_query(
     settings = settings or Settings.from_env()
     if isinstance(query, str):
         query = _named_or_text(query)
-    prepared = prepare(query, query.bindings(params or {}))
+    prepared = prepare(query, query.bindings(params or {}), base_iri=base_iri)
     check_services(prepared.text, settings.service_allowlist)
-    default, named = dataset(
-        network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
-    )
+    if protocol_dataset is not None:
+        default, named = protocol_dataset.default, protocol_dataset.named
+        union = False
+    elif has_dataset_clause(prepared.text) and not graphs:
+        default, named, union = None, None, False
+    else:
+        default, named = dataset(
+            network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
+        )
+        union = default is None
 
     def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         return network.store.query(
-            prepared.text, default_graph=default, union=default is None, named_graphs=named
+            prepared.text, default_graph=default, union=union, named_graphs=named
         )
 
     result = read_within(evaluate, prepared, limit=limit, settings=settings)

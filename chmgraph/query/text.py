@@ -39,8 +39,12 @@ class PreparedQuery:
         return SyntaxGateError(self.where, line, max(column, 1), match.group(3))
 
 
-def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
-    """The text to run: missing standard prefixes declared, ``bindings`` as a VALUES block.
+def prepare(
+    query: NamedQuery, bindings: Mapping[str, Term], *, base_iri: str | None = None
+) -> PreparedQuery:
+    """The text to run: missing standard prefixes declared, ``bindings`` as a VALUES block, and
+    ``base_iri`` (a SPARQL Protocol endpoint's URL) as the base relative IRIs resolve against
+    unless the query declares its own.
 
     >>> import pyoxigraph as ox
     >>> q = NamedQuery.from_text("SELECT ?x WHERE { ?x a chm:Workshop }")
@@ -63,6 +67,8 @@ def prepare(query: NamedQuery, bindings: Mapping[str, Term]) -> PreparedQuery:
         line, column = _place(text, brace)
         insertions.append((line, column, len(block)))
         text = text[:brace] + block + text[brace:]
+    if base_iri:
+        prologue = f"BASE <{base_iri}> {prologue}"
     if prologue:
         insertions.append((1, 1, len(prologue)))
         text = prologue + text
@@ -91,6 +97,16 @@ def has_graph_pattern(text: str) -> bool:
     (True, False)
     """
     return any(is_keyword(t, "GRAPH") for t in tokens(text))
+
+
+@lru_cache(maxsize=256)
+def has_dataset_clause(text: str) -> bool:
+    """Whether ``text`` names its own dataset with ``FROM`` or ``FROM NAMED``.
+
+    >>> has_dataset_clause("ASK FROM <http://e/g> {}"), has_dataset_clause("ASK { ?from ?p 1 }")
+    (True, False)
+    """
+    return any(is_keyword(t, "FROM") for t in tokens(text))
 
 
 def _where_brace(found: list[re.Match[str]]) -> int | None:

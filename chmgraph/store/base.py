@@ -79,8 +79,9 @@ class GraphStore(ABC):
         """
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update request as one transaction: all of it or nothing."""
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update request as one transaction: all of it or nothing; its relative
+        IRIs resolve against ``base_iri``."""
 
     @abstractmethod
     def add(self, quads: Iterable[ox.Quad]) -> None:

@@ -60,10 +60,10 @@ class OxigraphStore(GraphStore):
             named_graphs=_nodes(named_graphs),
         )
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         with self._updating:
             self.generation += 1
-            self._store.update(sparql)
+            self._store.update(sparql, base_iri=base_iri)
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self.generation += 1

@@ -220,11 +220,14 @@ class RemoteStore(GraphStore):
 
     # Writing
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        # The protocol has no parameter for the base: a BASE declaration ahead of the request's
+        # own prologue gives it (a BASE the request declares still wins).
+        text = f"BASE <{ox.NamedNode(base_iri).value}>\n{sparql}" if base_iri else sparql
         self._send(
             "POST",
             self._endpoints["update"],
-            content=sparql.encode("utf-8"),
+            content=text.encode("utf-8"),
             headers={"content-type": "application/sparql-update"},
         )
 

@@ -1,0 +1,129 @@
+"""The one object a running server holds: the network, its settings, a bounded worker pool, the
+write credentials, the network's state and the query results cached for it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from typing import TypeVar
+
+from chmgraph.credentials import WriteCredentials
+from chmgraph.network import Network
+from chmgraph.publish.dump import dump_network
+from chmgraph.settings import Settings
+from chmgraph.store import OxigraphStore
+
+T = TypeVar("T")
+
+
+class Busy(Exception):
+    """Every query slot is taken: the client should come back shortly."""
+
+
+class Service:
+    """The network as the server shares it between requests."""
+
+    def __init__(self, network: Network, settings: Settings, *, base_url: str) -> None:
+        self.network = network
+        self.settings = settings
+        self.base_url = base_url.rstrip("/")
+        self.credentials = WriteCredentials(settings.credentials_file())
+        self.dump_dir = settings.server_dump_directory()
+        # pyoxigraph calls release the GIL, so threads run queries side by side; the pool bounds
+        # how many run, and the semaphore how many may wait for it.
+        self.pool = ThreadPoolExecutor(settings.server_workers, thread_name_prefix="chmgraph-http")
+        self._query_slots = threading.BoundedSemaphore(settings.server_max_concurrent_queries)
+        # One write at a time, so the state number and the dump follow the writes in order.
+        self._writing = threading.Lock()
+        # The dump is rewritten by one thread of its own, after the write that changed the
+        # network has answered; writes that come in meanwhile are covered by one more refresh.
+        self._dumper = ThreadPoolExecutor(1, thread_name_prefix="chmgraph-dump")
+        self._dump_pending = threading.Event()
+        self.state = 0
+        # The state counts this server's writes: it stands for the network's only when no one
+        # else can write, which the embedded store's process lock ensures and a remote engine
+        # does not. Over a remote engine, answers are not cached.
+        self.caching = isinstance(network.store, OxigraphStore)
+        self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    async def run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run ``function`` in the worker pool and wait for it without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, partial(function, *args, **kwargs))
+
+    async def run_query(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Like ``run``, in one of the ``server_max_concurrent_queries`` slots; ``Busy`` if none
+        is free (the answer is 503 with Retry-After rather than an ever longer queue)."""
+        if not self._query_slots.acquire(blocking=False):
+            raise Busy
+        try:
+            return await self.run(function, *args, **kwargs)
+        finally:
+            self._query_slots.release()
+
+    def write(self, function: Callable[[], T], changed: Callable[[T], bool]) -> T:
+        """Run a write (in a worker); when ``changed`` says it changed the network, start a new
+        state (dropping cached answers) and refresh the dump."""
+        with self._writing:
+            outcome = function()
+            if changed(outcome):
+                self.state += 1
+                with self._cache_lock:
+                    self._cache.clear()
+                self._schedule_dump()
+            return outcome
+
+    def _schedule_dump(self) -> None:
+        if self._dump_pending.is_set():
+            return
+        self._dump_pending.set()
+        self._dumper.submit(self._dump_when_due)
+
+    def _dump_when_due(self) -> None:
+        self._dump_pending.clear()
+        self.refresh_dump()
+
+    def refresh_dump(self) -> None:
+        """Write the dump served at ``/dump/`` (only changed files are rewritten)."""
+        settings = self.settings
+        if not settings.dump_base_url:
+            settings = replace(settings, dump_base_url=f"{self.base_url}/dump/")
+        dump_network(self.network.store, self.dump_dir, settings=settings)
+
+    # The result cache: answers by request, for the current state only.
+
+    def cache_key(self, *parts: object) -> str | None:
+        """The key, and the ETag, of an answer to the request made of ``parts`` in this state
+        (None: answers are not cached)."""
+        if not self.caching:
+            return None
+        text = "\x00".join(repr(p) for p in (self.state, *parts))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def cached(self, key: str) -> tuple[bytes, str] | None:
+        with self._cache_lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+            return found
+
+    def remember(self, key: str, state: int, body: bytes, media_type: str) -> None:
+        """Keep an answer computed in ``state``, unless a write came in meanwhile."""
+        with self._cache_lock:
+            if state != self.state:
+                return
+            self._cache[key] = (body, media_type)
+            while len(self._cache) > self.settings.server_result_cache_entries:
+                self._cache.popitem(last=False)
+
+    def close(self) -> None:
+        """Finish the work under way (a submission's commit, the dump after it) and stop."""
+        self.pool.shutdown(wait=True)
+        self._dumper.shutdown(wait=True)

@@ -1,0 +1,187 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries by GET and POST (URL-encoded form or direct
+body), updates by POST with an admin credential, and the Service Description.
+
+The query runs, and its answer is read and serialized, in a worker: the status is decided
+before the first byte is sent, and the answer is cached for the network's state with an ETag.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chmgraph.query.results import QueryResult, serialize
+from chmgraph.query.run import ProtocolDataset
+from chmgraph.server import auth
+from chmgraph.server.http import (
+    HttpError,
+    decode,
+    graph_iri,
+    media_type,
+    not_modified,
+    read_body,
+    text,
+)
+from chmgraph.server.negotiation import GRAPH, TABULAR, Format, choose
+from chmgraph.server.service import Service
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+_FORM = "application/x-www-form-urlencoded"
+
+
+class ProtocolRequest:
+    """A query or an update and its dataset, as the request gives them."""
+
+    def __init__(self, kind: str, text: str, fields: dict[str, list[str]]) -> None:
+        self.kind = kind
+        self.text = text
+        self.fields = fields
+
+    def graphs(self, default_name: str, named_name: str) -> ProtocolDataset | None:
+        default = [graph_iri(g, default_name) for g in self.fields.get(default_name, [])]
+        named = [graph_iri(g, named_name) for g in self.fields.get(named_name, [])]
+        return ProtocolDataset(default, named) if default or named else None
+
+
+async def endpoint(request: Request) -> Response:
+    service: Service = request.app.state.service
+    asked = await _read(request, service)
+    if asked is None:
+        return service_description(request, service)
+    if asked.kind == "update":
+        return await _update(request, service, asked)
+    return await _query(request, service, asked)
+
+
+async def _read(request: Request, service: Service) -> ProtocolRequest | None:
+    url_fields = parse_qs(request.url.query, keep_blank_values=True)
+    if request.method in ("GET", "HEAD"):
+        if "update" in url_fields:
+            raise HttpError(405, "an update must be sent by POST", {"Allow": "GET, POST"})
+        if "query" not in url_fields:
+            return None
+        return _one(url_fields, "query")
+    media, params = media_type(request)
+    body = await read_body(request, service.settings.server_max_body_bytes)
+    if media == _FORM:
+        form = parse_qs(
+            decode(body, params, "the form"), keep_blank_values=True, strict_parsing=False
+        )
+        fields = {**url_fields, **{k: url_fields.get(k, []) + v for k, v in form.items()}}
+        if ("query" in fields) == ("update" in fields):
+            raise HttpError(400, "a form must have exactly one of the fields query and update")
+        return _one(fields, "query" if "query" in fields else "update")
+    if media in ("application/sparql-query", "application/sparql-update"):
+        kind = "query" if media.endswith("query") else "update"
+        return ProtocolRequest(kind, decode(body, params, f"the {kind}"), url_fields)
+    shown = media or "no Content-Type"
+    raise HttpError(
+        415,
+        f"{shown}: send a query as application/sparql-query or in a form "
+        f"({_FORM}), an update as application/sparql-update or in a form",
+    )
+
+
+def _one(fields: dict[str, list[str]], kind: str) -> ProtocolRequest:
+    values = fields[kind]
+    if len(values) != 1:
+        raise HttpError(400, f"give one {kind}, not {len(values)}")
+    return ProtocolRequest(kind, values[0], fields)
+
+
+async def _query(request: Request, service: Service, asked: ProtocolRequest) -> Response:
+    dataset = asked.graphs("default-graph-uri", "named-graph-uri")
+    wanted = request.headers.get("accept", ""), request.query_params.get("format")
+    key = service.cache_key("query", asked.text, dataset, wanted)
+    if key is None:
+        body, media = await service.run_query(_answer, service, asked.text, dataset, request)
+        return Response(body, media_type=media, headers={"Vary": "Accept"})
+    etag = f'"{key}"'
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "no-cache"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    found = service.cached(key)
+    if found is None:
+        state = service.state
+        body, media = await service.run_query(_answer, service, asked.text, dataset, request)
+        service.remember(key, state, body, media)
+    else:
+        body, media = found
+    return Response(body, media_type=media, headers=headers)
+
+
+def _answer(
+    service: Service, query: str, dataset: ProtocolDataset | None, request: Request
+) -> tuple[bytes, str]:
+    result = service.network.query(
+        query,
+        protocol_dataset=dataset,
+        settings=service.settings,
+        base_iri=f"{service.base_url}/sparql",
+    )
+    chosen = _format(request, result)
+    return serialize(result, chosen.name).encode("utf-8"), _with_charset(chosen.media_type)
+
+
+def _format(request: Request, result: QueryResult) -> Format:
+    if result.form in ("CONSTRUCT", "DESCRIBE"):
+        # CSV and TSV of a graph's triples (subject, predicate, object) are asked for too.
+        return choose(request, GRAPH + TABULAR[2:])
+    return choose(request, TABULAR)
+
+
+def _with_charset(media: str) -> str:
+    return media if "json" in media else f"{media}; charset=utf-8"
+
+
+async def _update(request: Request, service: Service, asked: ProtocolRequest) -> Response:
+    auth.may_write_secretariat(request, service)
+    if asked.graphs("using-graph-uri", "using-named-graph-uri") is not None:
+        raise HttpError(
+            400, "using-graph-uri and using-named-graph-uri are not supported: write USING"
+        )
+    store = service.network.store
+
+    def run() -> None:
+        try:
+            store.update(asked.text, base_iri=f"{service.base_url}/sparql")
+        except SyntaxError as exc:
+            raise HttpError(400, f"the update is not valid SPARQL: {exc}") from None
+
+    await service.run(service.write, run, lambda _: True)
+    return text(200, "update done")
+
+
+def service_description(request: Request, service: Service) -> Response:
+    """What the endpoint offers (SPARQL 1.1 Service Description), in an RDF format."""
+    chosen = choose(request, GRAPH)
+    node = ox.NamedNode(f"{service.base_url}/sparql")
+    sd = ox.BlankNode("service")
+
+    def iri(local: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + local)
+
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    triples = [
+        ox.Triple(sd, rdf_type, iri("Service")),
+        ox.Triple(sd, iri("endpoint"), node),
+        ox.Triple(sd, iri("supportedLanguage"), iri("SPARQL11Query")),
+        ox.Triple(sd, iri("supportedLanguage"), iri("SPARQL11Update")),
+        ox.Triple(sd, iri("feature"), iri("UnionDefaultGraph")),
+        ox.Triple(sd, iri("feature"), iri("BasicFederatedQuery")),
+    ]
+    for fmt in _RESULT_FORMATS:
+        triples.append(ox.Triple(sd, iri("resultFormat"), ox.NamedNode(f"{_FORMATS}{fmt}")))
+    rdf_format = ox.RdfFormat.from_media_type(chosen.media_type)
+    body = ox.serialize(triples, format=rdf_format, prefixes={"sd": SD}) or b""
+    return Response(body, media_type=_with_charset(chosen.media_type))
+
+
+_FORMATS = "http://www.w3.org/ns/formats/"
+_RESULT_FORMATS = (
+    *("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV"),
+    *("Turtle", "N-Triples", "JSON-LD", "RDF_XML"),
+)

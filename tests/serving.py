@@ -1,0 +1,72 @@
+"""``chmgraph serve`` on loopback for the server tests: a fresh store built by ``chmgraph init``,
+an admin token and a CM token made by ``chmgraph token create``, and a real uvicorn server in a
+subprocess, reached over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+CHMGRAPH = Path(sys.executable).parent / "chmgraph"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Served:
+    """A running ``chmgraph serve``: its URL, its tokens, its log, and how to stop it."""
+
+    def __init__(self, folder: Path, *, env: dict[str, str] | None = None) -> None:
+        self.folder = folder
+        self.store = folder / "store"
+        self.env = {**os.environ, "CHMGRAPH_STORE": str(self.store), **(env or {})}
+        self.run("init")
+        self.admin = self.run("token", "create", "--admin", "--note", "tests").strip()
+        self.cm = self.run("token", "create", "CM", "--note", "CM steward").strip()
+        self.fr = self.run("token", "create", "FR").strip()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "serve.log"
+        self.process = subprocess.Popen(
+            [CHMGRAPH, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("wb"),
+        )
+        self._wait()
+        self.http = httpx.Client(base_url=self.url, timeout=60)
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [CHMGRAPH, *args], env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def _wait(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chmgraph serve exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("chmgraph serve did not start")
+
+    def bearer(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def stop(self) -> int:
+        self.http.close()
+        self.process.terminate()
+        return self.process.wait(30)
