@@ -125,9 +125,7 @@ def parse_bytes(
     return quads
 
 
-def check_linked_blank_nodes(
-    quads: Iterable[ox.Quad], name: str, limit: int | None = None
-) -> None:
+def check_linked_blank_nodes(quads: Iterable[ox.Quad], name: str, limit: int | None = None) -> None:
     """Raise ``InputError`` when more than ``limit`` blank nodes (the setting
     ``max_linked_blank_nodes``) are linked to one another.
 
