@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chmgraph.errors import InputError, SyntaxGateError
+from chmgraph.jsonld import ContextCatalogue, parse_jsonld
 from chmgraph.settings import Settings
 
 # Extensions chmgraph reads, and the names a user may give with --format.
@@ -105,16 +106,24 @@ def parse_bytes(
     format: ox.RdfFormat,
     base_iri: str | None = None,
     default_graph: ox.NamedNode | ox.DefaultGraph | None = None,
+    contexts: ContextCatalogue | None = None,
 ) -> list[ox.Quad]:
     """Strictly parse ``data`` (named ``name`` in errors) into quads.
 
     RDF/XML with a document type declaration is refused before it is parsed: its entities
     expand (a 1 KB "billion laughs" file fills any memory), and RDF data never needs them.
+    JSON-LD is read by ``chmgraph.jsonld``, its remote contexts from ``contexts`` (default: the
+    ``jsonld_contexts`` setting); every other format by pyoxigraph.
     """
     if format == ox.RdfFormat.RDF_XML:
         _refuse_doctype(data, name)
     try:
-        quads = list(ox.parse(data, format=format, base_iri=base_iri))
+        if format == ox.RdfFormat.JSON_LD:
+            quads = parse_jsonld(
+                data, name=name, base_iri=base_iri, contexts=contexts or _catalogue()
+            )
+        else:
+            quads = list(ox.parse(data, format=format, base_iri=base_iri))
     except SyntaxError as exc:
         raise SyntaxGateError(name, exc.lineno, exc.offset, _reason(exc)) from None
     except ValueError as exc:
@@ -195,6 +204,11 @@ def _refuse_doctype(data: bytes, name: str) -> None:
             "a DOCTYPE (entity declarations) is not accepted in RDF/XML: entities can expand "
             "without bound; write the values out instead",
         )
+
+
+def _catalogue() -> ContextCatalogue:
+    settings = Settings.from_env()
+    return ContextCatalogue.parse(settings.jsonld_contexts, settings.jsonld_context_max_bytes)
 
 
 def _into(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:

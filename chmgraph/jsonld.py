@@ -1,0 +1,252 @@
+"""Reading JSON-LD 1.1: PyLD's processor, with remote contexts from a local catalogue only.
+
+pyoxigraph's JSON-LD parser keeps only the last of several type-scoped contexts on a node and
+drops the other terms without a word, so a steward's titles vanish; PyLD expands JSON-LD 1.1 as
+the W3C suite asks (``docs/conformance.md``). Its statements come back as pyoxigraph terms, so
+everything after the syntax gate sees one kind of quad whatever the format.
+
+A remote ``@context`` is never fetched: a validation must not depend on what a server answers
+today, nor make a request a submitter chose. The ``jsonld_contexts`` setting maps a context URL
+(or a URL prefix ending in ``/``) to a local file; any other URL is refused with a message
+naming it and the setting.
+
+>>> doc = b'{"@context": {"name": "http://schema.org/name"}, "@id": "http://e/a", "name": "A"}'
+>>> [str(q) for q in parse_jsonld(doc, name="a.jsonld")]
+['<http://e/a> <http://schema.org/name> "A"']
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from cachetools import LRUCache
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+
+from chmgraph.errors import InputError, SyntaxGateError
+
+CONTEXTS_SETTING = "CHMGRAPH_JSONLD_CONTEXTS"
+# The base PyLD is given when the file has none. Given an empty base, PyLD resolves relative IRIs
+# against an example IRI of its own (``http://example.org/base/``), inventing the steward's IRIs;
+# a base in a reserved domain (RFC 6761) lets every such IRI be found and refused instead.
+_NO_BASE = "https://no-base.invalid/"
+
+
+@dataclass(frozen=True)
+class ContextCatalogue:
+    """Context URLs (exact, or prefixes ending in ``/``) and the local files that stand for
+    them; ``max_bytes`` bounds each file read."""
+
+    entries: tuple[tuple[str, Path], ...] = ()
+    max_bytes: int = 1024 * 1024
+
+    @classmethod
+    def parse(cls, pairs: Iterable[str], max_bytes: int = 1024 * 1024) -> ContextCatalogue:
+        """A catalogue from ``URL=PATH`` pairs (the form of the ``jsonld_contexts`` setting)."""
+        entries = []
+        for pair in pairs:
+            url, sep, path = pair.partition("=")
+            if not sep or not url or not path:
+                raise InputError(f"{CONTEXTS_SETTING}: expected URL=PATH, got {pair!r}")
+            entries.append((url, Path(path)))
+        return cls(tuple(entries), max_bytes)
+
+    def local_file(self, url: str) -> Path | None:
+        """The file standing for ``url``: its exact entry, else the longest matching prefix."""
+        best: tuple[int, Path] | None = None
+        for known, path in self.entries:
+            if url == known:
+                return path
+            if known.endswith("/") and url.startswith(known) and len(known) > (best or (0,))[0]:
+                best = (len(known), path / url[len(known) :])
+        return best[1] if best else None
+
+
+class _Refused(Exception):
+    """A context URL the catalogue has no file for (or whose file cannot be read)."""
+
+
+def parse_jsonld(
+    data: bytes,
+    *,
+    name: str,
+    base_iri: str | None = None,
+    contexts: ContextCatalogue | None = None,
+) -> list[ox.Quad]:
+    """The statements of the JSON-LD document ``data`` (named ``name`` in errors).
+
+    Raises ``SyntaxGateError`` for text that is not JSON (with its line and column), for JSON
+    that is not valid JSON-LD, and for a remote context the catalogue does not hold.
+    """
+    document = _json(data, name)
+    catalogue = contexts or ContextCatalogue()
+    refused: list[str] = []
+
+    def loader(url: str, _options: dict) -> dict:
+        return _load(url, catalogue, refused)
+
+    options = {
+        "base": base_iri or _NO_BASE,
+        "documentLoader": loader,
+        # A resolver of its own: PyLD's shared cache would keep a context file's old content.
+        "contextResolver": ContextResolver(LRUCache(maxsize=64), loader),
+    }
+    try:
+        with warnings.catch_warnings():
+            # PyLD warns (with a traceback-like line on stderr) when it ignores a term shaped like
+            # a keyword, as JSON-LD 1.1 asks it to; the ignored term is no statement of the user's.
+            warnings.simplefilter("ignore")
+            processor = jsonld.JsonLdProcessor()
+            expanded = processor.expand(document, options)
+            _check_kept(expanded, name)
+            dataset = processor.to_rdf(expanded, options)
+    except jsonld.JsonLdError as exc:
+        if refused:
+            raise SyntaxGateError(name, None, None, _refusal(refused[-1], catalogue)) from None
+        raise SyntaxGateError(name, None, None, f"invalid JSON-LD: {_reason(exc)}") from None
+    except RecursionError:
+        raise SyntaxGateError(name, None, None, "JSON-LD nested too deeply to read") from None
+    except (TypeError, KeyError, AttributeError, IndexError) as exc:
+        # PyLD's own defects on unusual input (e.g. a null @base with a list of IRIs): the
+        # document cannot be read, which is no reason for a traceback.
+        raise SyntaxGateError(
+            name, None, None, f"the JSON-LD processor cannot read this document ({exc!r})"
+        ) from None
+    return list(_quads(dataset, name))
+
+
+def _json(data: bytes, name: str) -> object:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SyntaxGateError(name, line, None, "not UTF-8 text (JSON-LD is UTF-8)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SyntaxGateError(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SyntaxGateError(name, None, None, "JSON nested too deeply to read") from None
+
+
+def _load(url: str, catalogue: ContextCatalogue, refused: list[str]) -> dict:
+    """PyLD's document loader: the catalogue's file for ``url``, never the network."""
+    path = catalogue.local_file(url)
+    try:
+        if path is None:
+            raise _Refused(url)
+        with path.open("rb") as handle:
+            data = handle.read(catalogue.max_bytes + 1)
+        if len(data) > catalogue.max_bytes:
+            raise _Refused(url)
+        document = json.loads(data.decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError, _Refused):
+        refused.append(url)
+        raise jsonld.JsonLdError(
+            f"context {url} not available locally",
+            "jsonld.LoadDocumentError",
+            code="loading remote context failed",
+        ) from None
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": document,
+    }
+
+
+def _refusal(url: str, catalogue: ContextCatalogue) -> str:
+    path = catalogue.local_file(url)
+    if path is None:
+        return (
+            f"remote JSON-LD context {url} is not fetched; save a copy and map it with "
+            f"{CONTEXTS_SETTING}='{url}=PATH' (docs/settings.md)"
+        )
+    return (
+        f"JSON-LD context {url}: its local copy {path} cannot be read as JSON "
+        f"(missing, not UTF-8 JSON, or over {catalogue.max_bytes} bytes)"
+    )
+
+
+def _reason(exc: jsonld.JsonLdError) -> str:
+    """The innermost JSON-LD error code and message: PyLD wraps the cause in generic ones."""
+    while isinstance(exc.__cause__, jsonld.JsonLdError):
+        exc = exc.__cause__
+    message = exc.args[0] if exc.args else exc.type
+    return f"{exc.code}: {message}" if exc.code else str(message)
+
+
+def _check_kept(expanded: object, name: str) -> None:
+    """Raise for a relative IRI left after expansion: JSON-LD's algorithm drops its statement
+    without a word (the W3C suite expects that), and a steward would never learn of it."""
+    stack = [expanded]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@value" in item:
+            _absolute(item.get("@type"), name)
+            continue
+        for key, value in item.items():
+            if key == "@id" and isinstance(value, str):
+                _absolute(value, name)
+            elif key == "@type":
+                for type_ in value if isinstance(value, list) else [value]:
+                    _absolute(type_, name)
+            elif not key.startswith("@"):
+                _absolute(key, name, property=True)
+            if isinstance(value, (list, dict)):
+                stack.append(value)
+
+
+def _absolute(iri: object, name: str, *, property: bool = False) -> None:
+    if not isinstance(iri, str) or iri.startswith("@") or (iri.startswith("_:") and not property):
+        return
+    if iri.startswith("_:"):
+        reason = f"blank node {iri!r} used as a property (RDF has no such statement)"
+    elif ":" not in iri or iri.startswith(_NO_BASE):
+        relative = iri.removeprefix(_NO_BASE)
+        reason = f"relative IRI {relative!r} with no base to resolve it against"
+    else:
+        return
+    raise SyntaxGateError(name, None, None, f"{reason}; its statement would be lost")
+
+
+def _quads(dataset: dict, name: str) -> Iterable[ox.Quad]:
+    for graph_name, triples in dataset.items():
+        graph = ox.DefaultGraph() if graph_name == "@default" else _node(graph_name, name)
+        for t in triples:
+            yield ox.Quad(
+                _term(t["subject"], name),
+                _term(t["predicate"], name),
+                _term(t["object"], name),
+                graph,
+            )
+
+
+def _node(value: str, name: str) -> ox.NamedNode | ox.BlankNode:
+    return _term({"type": "blank node" if value.startswith("_:") else "IRI", "value": value}, name)
+
+
+def _term(term: dict, name: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A pyoxigraph term from PyLD's; a malformed IRI or language tag is a syntax error rather
+    than a statement dropped."""
+    value = term["value"]
+    try:
+        if term["type"] == "blank node":
+            return ox.BlankNode(value[2:])
+        if term["type"] == "IRI":
+            return ox.NamedNode(value)
+        if term.get("language"):
+            return ox.Literal(value, language=term["language"])
+        return ox.Literal(value, datatype=ox.NamedNode(term["datatype"]))
+    except ValueError as exc:
+        raise SyntaxGateError(name, None, None, f"invalid RDF term {value!r}: {exc}") from None

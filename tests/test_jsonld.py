@@ -1,0 +1,91 @@
+"""Reading JSON-LD (``chmgraph.jsonld``): what the W3C suite does not cover and stewards meet."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from chmgraph.errors import InputError, SyntaxGateError
+from chmgraph.jsonld import ContextCatalogue, parse_jsonld
+from chmgraph.rdfio import read_quads
+from chmgraph.settings import PROJECT_ROOT
+from chmgraph.validation import validate
+
+INPUTS = PROJECT_ROOT / "tests" / "inputs"
+DCAT_AP = PROJECT_ROOT.parent / "shared" / "peer" / "dcat-ap-2.0.1"
+DCT = "http://purl.org/dc/terms/"
+
+
+def test_two_types_with_type_scoped_contexts_keep_every_term():
+    """pyoxigraph keeps only the last type's context and drops the title and description."""
+    quads = read_quads(INPUTS / "dcat-ap-two-types.jsonld")
+    predicates = {q.predicate.value for q in quads}
+    assert {DCT + "title", DCT + "description", DCT + "accrualPeriodicity"} <= predicates
+    assert len(quads) == 5
+
+
+def test_two_types_file_has_its_title_for_the_dcat_ap_shapes():
+    report = validate(
+        [INPUTS / "dcat-ap-two-types.jsonld"],
+        shapes=[DCAT_AP / "dcat-ap_2.0.1_shacl_shapes.ttl"],
+        inference=False,
+    )
+    assert [r for r in report.results if r.path in ("dcterms:title", "dcterms:description")] == []
+
+
+def test_remote_context_is_refused_with_the_url_and_the_setting():
+    doc = b'{"@context": "https://schema.org/", "@id": "http://e/a", "name": "A"}'
+    with pytest.raises(SyntaxGateError) as caught:
+        parse_jsonld(doc, name="a.jsonld")
+    message = str(caught.value)
+    assert "https://schema.org/" in message and "CHMGRAPH_JSONLD_CONTEXTS" in message
+
+
+def test_remote_context_is_read_from_its_local_copy(tmp_path):
+    (tmp_path / "schema.jsonld").write_text('{"@context": {"name": "http://schema.org/name"}}')
+    catalogue = ContextCatalogue.parse([f"https://schema.org/={tmp_path / 'schema.jsonld'}"])
+    doc = b'{"@context": "https://schema.org/", "@id": "http://e/a", "name": "A"}'
+    (quad,) = parse_jsonld(doc, name="a.jsonld", contexts=catalogue)
+    assert quad.object == ox.Literal("A")
+
+
+def test_remote_context_from_the_setting(tmp_path, monkeypatch):
+    (tmp_path / "ctx.jsonld").write_text('{"@context": {"name": "http://schema.org/name"}}')
+    monkeypatch.setenv("CHMGRAPH_JSONLD_CONTEXTS", f"https://example.org/ctx/={tmp_path}/")
+    path = tmp_path / "a.jsonld"
+    path.write_text(
+        '{"@context": "https://example.org/ctx/ctx.jsonld", "@id": "http://e/a", "name": "A"}'
+    )
+    assert len(read_quads(path)) == 1
+
+
+def test_local_context_over_the_size_limit_is_refused(tmp_path):
+    (tmp_path / "big.jsonld").write_text('{"@context": {}}' + " " * 100)
+    catalogue = ContextCatalogue.parse([f"https://e/big={tmp_path / 'big.jsonld'}"], max_bytes=50)
+    with pytest.raises(SyntaxGateError, match="over 50 bytes"):
+        parse_jsonld(
+            b'{"@context": "https://e/big", "@id": "http://e/a"}',
+            name="a.jsonld",
+            contexts=catalogue,
+        )
+
+
+def test_malformed_catalogue_entry_is_an_input_error():
+    with pytest.raises(InputError, match="URL=PATH"):
+        ContextCatalogue.parse(["https://schema.org/"])
+
+
+def test_relative_id_without_base_is_refused_not_dropped():
+    with pytest.raises(SyntaxGateError, match="relative IRI 'a'"):
+        parse_jsonld(b'{"@id": "a", "http://e/p": "x"}', name="a.jsonld")
+
+
+def test_invalid_json_names_line_and_column():
+    with pytest.raises(SyntaxGateError) as caught:
+        parse_jsonld(b'{\n  "@id": "http://e/a",\n  "http://e/p": }', name="a.jsonld")
+    assert (caught.value.line, caught.value.column) == (3, 17)
+
+
+def test_byte_order_mark_is_accepted():
+    (quad,) = parse_jsonld(b'\xef\xbb\xbf{"@id": "http://e/a", "http://e/p": "x"}', name="a")
+    assert quad.subject == ox.NamedNode("http://e/a")
