@@ -37,6 +37,14 @@ KNOWN_FAILURES = {
 }
 
 
+# Where chmgraph and plain pySHACL report the same results but not the same value: rdflib, which
+# plain pySHACL parses with, rewrites a literal's lexical form; chmgraph shows it as written.
+VALUE_AS_WRITTEN = {
+    "core/property/datatype-001": '"2011-01-01"^^xsd:dateTime, rewritten "2011-01-01T00:00:00"',
+    "core/property/or-datatypes-001": '"none"^^xsd:boolean, which rdflib rewrites to "false"',
+}
+
+
 @dataclass(frozen=True)
 class ShaclTest:
     name: str  # the test file's path in the suite, without .ttl
@@ -50,8 +58,14 @@ class ShaclTest:
 
 
 def _manifest_graph(path: Path) -> rdflib.Graph:
+    """The manifest with literals as written: chmgraph reports values as the file has them, and
+    rdflib would rewrite the expected ones (``"none"^^xsd:boolean`` to ``"false"``)."""
     graph = rdflib.Graph()
-    graph.parse(path, format="turtle", publicID=path.absolute().as_uri())
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        graph.parse(path, format="turtle", publicID=path.absolute().as_uri())
+    finally:
+        rdflib.NORMALIZE_LITERALS = True
     return graph
 
 
@@ -125,7 +139,14 @@ def test_engine_agrees_with_plain_pyshacl(test: ShaclTest):
     except NotImplementedError:
         plain = None
     theirs = comparable_results(plain) if isinstance(plain, rdflib.Graph) else None
+    if test.name in VALUE_AS_WRITTEN:
+        assert ours != theirs, f"{test} now agrees: remove it from VALUE_AS_WRITTEN"
+        ours, theirs = _without_values(ours), _without_values(theirs)
     assert ours == theirs
+
+
+def _without_values(rows: list[tuple[str, ...]] | None) -> list[tuple[str, ...]] | None:
+    return None if rows is None else [row[:2] + row[3:] for row in rows]
 
 
 def test_known_failures_are_documented():

@@ -6,6 +6,7 @@ pyoxigraph parses and holds the data; pySHACL needs an rdflib graph. Terms are b
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -17,6 +18,17 @@ from chmgraph import iris
 from chmgraph.errors import InputError
 
 _XSD_STRING = iris.PREFIXES["xsd"] + "string"
+
+
+class _IllTypedLiteralFilter(logging.Filter):
+    """rdflib logs a warning with a traceback for each literal whose text is no value of its
+    datatype; validation reports those literals as findings with their line (CHM-V006)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralFilter())
 
 
 class PreparedQueryGraph(rdflib.Graph):
@@ -70,9 +82,21 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -
             return rdflib.Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:
             return rdflib.Literal(term.value)
-        # rdflib's own parser builds literals this way, so results agree with plain pySHACL.
-        return rdflib.Literal(term.value, datatype=term.datatype.value)
+        # As written: rdflib would rewrite "012"^^xsd:integer to "12", "1"^^xsd:boolean to
+        # "true", and an ill-typed "none"^^xsd:boolean to a well-typed "false".
+        return rdflib.Literal(term.value, datatype=term.datatype.value, normalize=False)
     raise InputError(f"RDF-star triple terms cannot be validated: {term}")
+
+
+def plain_string(literal: rdflib.Literal) -> rdflib.Literal:
+    """``literal``, an ``xsd:string`` one in rdflib's untyped form, as data is converted.
+
+    In RDF 1.1, ``"x"`` and ``"x"^^xsd:string`` are the same term; rdflib holds them as two
+    unequal ones, so data and shapes must agree on one or ``sh:in`` and ``sh:hasValue`` answer
+    by how the value was written (pySHACL's issue 286)."""
+    if str(literal.datatype) == _XSD_STRING and not literal.language:
+        return rdflib.Literal(str(literal))
+    return literal
 
 
 def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | None:

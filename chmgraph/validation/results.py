@@ -8,6 +8,7 @@ the label of the thing described, and the file and line describing it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -68,6 +69,9 @@ _PARAMETER = {
 # The rule SHACL cannot state: a national submission is one graph (its code and messages are on
 # this node of shapes/chm.ttl, with the shapes').
 ONE_GRAPH = rdflib.URIRef(CHMSH + "OneGraph")
+# The rule no shape states for all data: a literal's text is a value of its datatype.
+WELL_TYPED = rdflib.URIRef(CHMSH + "WellTypedLiterals")
+_XSD = iris.PREFIXES["xsd"]
 
 
 def ordered(results: list[ValidationResult]) -> list[ValidationResult]:
@@ -133,6 +137,56 @@ class ResultBuilder:
             names.discard(ox.DefaultGraph())
             for name in sorted(names, key=str):
                 results.append(self._named_graph_result(read, to_rdflib_term(name)))
+        return results
+
+    def ill_typed_results(
+        self, triples: Iterable[ox.Triple], rules: rdflib.Graph, reported: list[ValidationResult]
+    ) -> list[ValidationResult]:
+        """One per submitted literal of an XSD datatype whose text is no value of it (rdflib
+        knows the lexical spaces), unless a ``sh:datatype`` result already names it. ``rules``
+        holds the rule's code and severity (``shapes/chm.ttl``)."""
+        already = {
+            (r.focus, r.path, r.value)
+            for r in reported
+            if r.component == "sh:DatatypeConstraintComponent"
+        }
+        results = []
+        for t in sorted(triples, key=str):
+            literal = t.object
+            if not isinstance(literal, ox.Literal) or not literal.datatype.value.startswith(_XSD):
+                continue
+            value = to_rdflib_term(literal)
+            if not getattr(value, "ill_typed", False):
+                continue
+            focus = to_rdflib_term(t.subject)
+            detail = {
+                "path": curie(t.predicate.value),
+                "value": _show(value),
+                "expected": _show(value.datatype),
+                "focus": self._label(focus) or _show(focus),
+            }
+            if (_name(focus), detail["path"], detail["value"]) in already:
+                continue
+            messages = {
+                lang: self.templates.render(str(WELL_TYPED), lang, detail) or ""
+                for lang in LANGUAGES
+            }
+            source, line = self._place(focus)
+            results.append(
+                ValidationResult(
+                    severity=_SEVERITY.get(rules.value(WELL_TYPED, SH.severity), "Violation"),
+                    code=str(rules.value(WELL_TYPED, _DCT_IDENTIFIER)),
+                    focus=_name(focus),
+                    label=self._label(focus),
+                    path=detail["path"],
+                    value=detail["value"],
+                    message=messages[self.lang],
+                    source=source,
+                    line=line,
+                    shape=str(WELL_TYPED),
+                    messages=messages,
+                )
+            )
         return results
 
     def _named_graph_result(self, read: ReadSource, name: rdflib.term.Node) -> ValidationResult:

@@ -75,17 +75,17 @@ def validate(
         for prefix, namespace in r.sourcemap.prefixes.items():
             data_graph.bind(prefix, namespace, override=False)
     engine_graph = run_pyshacl(data_graph, shapes_in_use)
-    templates = Templates.of(MESSAGE_FILES + shape_paths)
+    templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
         data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
     )
     # Results about the submission as a whole (the national rules) are about no subject of it.
-    # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}
     results = [
         b.result for b in builder.results() if not chm_mode or from_rdflib(b.node_focus) in reported
     ]
+    results += builder.ill_typed_results(submitted, shapes_graph(CHM_SHAPES), results)
     if chm_mode and country is not None:
         results += builder.named_graph_results()
     return ValidationReport(

@@ -18,6 +18,7 @@ from rdflib.namespace import SH
 from chmgraph.errors import InputError
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import SHAPES_DIR
+from chmgraph.validation.bridge import plain_string
 from chmgraph.validation.errors import ShapesError
 
 CHM_SHAPES = (SHAPES_DIR / "chm.ttl",)
@@ -55,8 +56,10 @@ def _load_shapes(key: tuple[tuple[str, int], ...]) -> rdflib.Graph:
             raise ShapesError(f"{name}: the shapes cannot be loaded: {exc}") from exc
         finally:
             rdflib_bool_unpatch()
-        for triple in loaded.triples((None, None, None)):
-            graph.add(triple)
+        for subject, predicate, obj in loaded.triples((None, None, None)):
+            if isinstance(obj, rdflib.Literal):
+                obj = plain_string(obj)
+            graph.add((subject, predicate, obj))
         for prefix, namespace in loaded.namespaces():
             graph.bind(prefix, namespace, override=False)
     if not any(_uses_shacl(triple) for triple in graph):

@@ -1,0 +1,72 @@
+"""A steward's hard inputs, as real files in ``tests/inputs/``: each a defect once found, each
+with what a steward must see instead (issue 14)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from chmgraph.settings import PROJECT_ROOT
+from chmgraph.validation import validate
+
+INPUTS = PROJECT_ROOT / "tests" / "inputs"
+
+
+def _chmgraph(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chmgraph", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+
+
+# pySHACL's test_286 a and b: whether sh:in lists "EPL-2.0" or "EPL-2.0"^^xsd:string, and
+# whatever the data writes, the value is in the list (RDF 1.1: one and the same term).
+@pytest.mark.parametrize("shapes", ["licence-shapes.ttl", "licence-shapes-xsd-string.ttl"])
+@pytest.mark.parametrize("data", ["licence.jsonld", "licence-plain.ttl"])
+def test_xsd_string_and_plain_literals_are_one_term(shapes, data):
+    report = validate([INPUTS / data], shapes=[INPUTS / shapes], inference=False)
+    wrong = [(r.focus.rsplit("/", 1)[-1], r.value) for r in report.results]
+    assert wrong == ([] if data == "licence.jsonld" else [("2", '"GPL-3.0"')])
+
+
+def test_a_value_not_in_the_list_is_shown_as_written():
+    report = validate(
+        [INPUTS / "licence-plain.ttl"], shapes=[INPUTS / "licence-shapes-xsd-string.ttl"]
+    )
+    (result,) = report.results
+    assert result.line == 9
+    assert result.message.endswith('value "GPL-3.0" is not one of "0BSD", "AAL", "EPL-2.0".')
+
+
+def test_ill_typed_literals_are_violations_with_their_lines_and_no_traceback():
+    run = _chmgraph(
+        "validate", "tests/inputs/ill-typed.ttl", "--shapes", "tests/inputs/licence-shapes.ttl"
+    )
+    assert run.returncode == 1
+    assert run.stderr == ""
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("tests/inputs/ill-typed.ttl:6 ")
+    assert '"twelve"^^xsd:nonNegativeInteger is not a valid xsd:nonNegativeInteger' in lines[1]
+    assert lines[3].startswith("tests/inputs/ill-typed.ttl:9 ")
+    assert '"2012-13-45"^^xsd:date is not a valid xsd:date value' in lines[4]
+    assert "CHM-V006" in lines[1] and "CHM-V006" in lines[4]
+    assert '"012"' not in run.stdout  # "012"^^xsd:integer is a well-typed integer
+
+
+def test_an_ill_typed_literal_a_shape_reports_is_reported_once(tmp_path):
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix ex: <https://example.org/chmgraph/example/> .\n"
+        "<urn:s> a sh:NodeShape ; sh:targetSubjectsOf ex:start ;\n"
+        "  sh:property [ sh:path ex:start ; sh:datatype xsd:date ] .\n"
+    )
+    report = validate([INPUTS / "ill-typed.ttl"], shapes=[shapes], inference=False)
+    start = [r for r in report.results if r.path and r.path.endswith("start")]
+    assert [(r.code, r.component) for r in start] == [(None, "sh:DatatypeConstraintComponent")]
