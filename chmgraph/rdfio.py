@@ -94,6 +94,7 @@ def read_file(
     path = Path(path)
     rdf_format = detect_format(path, format)
     try:
+        _check_size(path.stat().st_size, str(path), Settings.from_env().max_input_bytes)
         return path.read_bytes(), rdf_format
     except OSError as exc:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
@@ -113,22 +114,34 @@ def parse_bytes(
     RDF/XML with a document type declaration is refused before it is parsed: its entities
     expand (a 1 KB "billion laughs" file fills any memory), and RDF data never needs them.
     JSON-LD is read by ``chmgraph.jsonld``, its remote contexts from ``contexts`` (default: the
-    ``jsonld_contexts`` setting); every other format by pyoxigraph.
+    ``jsonld_contexts`` setting); every other format by pyoxigraph. The ``max_input_bytes`` and
+    ``max_literal_bytes`` settings bound what is read (``InputError``, before any later step
+    runs out of memory).
     """
+    settings = Settings.from_env()
+    _check_size(len(data), name, settings.max_input_bytes)
     if format == ox.RdfFormat.RDF_XML:
         _refuse_doctype(data, name)
     try:
         if format == ox.RdfFormat.JSON_LD:
-            quads = parse_jsonld(
-                data, name=name, base_iri=base_iri, contexts=contexts or _catalogue()
+            catalogue = contexts or ContextCatalogue.parse(
+                settings.jsonld_contexts, settings.jsonld_context_max_bytes
             )
+            quads = parse_jsonld(data, name=name, base_iri=base_iri, contexts=catalogue)
         else:
             quads = list(ox.parse(data, format=format, base_iri=base_iri))
     except SyntaxError as exc:
         raise SyntaxGateError(name, exc.lineno, exc.offset, _reason(exc)) from None
     except ValueError as exc:
         raise SyntaxGateError(name, None, None, str(exc)) from None
+    except MemoryError:
+        # pyoxigraph's parsers hold one token in a buffer of at most 16 MiB.
+        raise InputError(
+            f"{name}: a term (a literal, most likely) is over the parser's 16 MiB buffer; "
+            f"the max_literal_bytes setting allows {settings.max_literal_bytes} bytes"
+        ) from None
     check_linked_blank_nodes(quads, name)
+    _check_literals(quads, name, settings.max_literal_bytes)
     if default_graph is not None and not isinstance(default_graph, ox.DefaultGraph):
         quads = [_into(q, default_graph) for q in quads]
     return quads
@@ -206,9 +219,27 @@ def _refuse_doctype(data: bytes, name: str) -> None:
         )
 
 
-def _catalogue() -> ContextCatalogue:
-    settings = Settings.from_env()
-    return ContextCatalogue.parse(settings.jsonld_contexts, settings.jsonld_context_max_bytes)
+def _check_size(size: int, name: str, limit: int) -> None:
+    if size > limit:
+        raise InputError(
+            f"{name}: {size} bytes, over the max_input_bytes setting ({limit} bytes; "
+            "CHMGRAPH_MAX_INPUT_BYTES, docs/settings.md)"
+        )
+
+
+def _check_literals(quads: list[ox.Quad], name: str, limit: int) -> None:
+    """A literal over ``limit`` bytes is refused: rdflib and pySHACL copy each value several
+    times, and no description a steward writes comes near it."""
+    for quad in quads:
+        obj = quad.object
+        if isinstance(obj, ox.Literal) and len(obj.value) * 4 > limit:
+            size = len(obj.value.encode("utf-8"))
+            if size > limit:
+                raise InputError(
+                    f"{name}: a literal of {size} bytes (of {quad.subject} {quad.predicate}), "
+                    f"over the max_literal_bytes setting ({limit} bytes; "
+                    "CHMGRAPH_MAX_LITERAL_BYTES, docs/settings.md)"
+                )
 
 
 def _into(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:

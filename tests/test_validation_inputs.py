@@ -45,7 +45,7 @@ def test_a_value_not_in_the_list_is_shown_as_written():
 
 def test_ill_typed_literals_are_violations_with_their_lines_and_no_traceback():
     run = _chmgraph(
-        "validate", "tests/inputs/ill-typed.ttl", "--shapes", "tests/inputs/licence-shapes.ttl"
+        "validate", "tests/inputs/ill-typed.ttl", "--shapes", "tests/inputs/labelled-shapes.ttl"
     )
     assert run.returncode == 1
     assert run.stderr == ""
@@ -70,3 +70,81 @@ def test_an_ill_typed_literal_a_shape_reports_is_reported_once(tmp_path):
     report = validate([INPUTS / "ill-typed.ttl"], shapes=[shapes], inference=False)
     start = [r for r in report.results if r.path and r.path.endswith("start")]
     assert [(r.code, r.component) for r in start] == [(None, "sh:DatatypeConstraintComponent")]
+
+
+def test_json_ld_shapes_are_read():
+    report = validate([INPUTS / "ill-typed.ttl"], shapes=[INPUTS / "labelled-shapes.jsonld"])
+    wrong = sorted((r.line, r.component) for r in report.results if r.code is None)
+    assert wrong == [(6, "sh:MaxCountConstraintComponent"), (9, "sh:MaxCountConstraintComponent")]
+
+
+@pytest.mark.parametrize(
+    ("shapes", "reason"),
+    [
+        ("sparql-syntax-error.ttl", "Expected SelectQuery"),
+        ("sparql-undeclared-prefix.ttl", "Unknown namespace prefix : foo"),
+    ],
+)
+def test_a_broken_sparql_constraint_names_its_file_and_shape(shapes, reason):
+    run = _chmgraph("validate", "tests/inputs/ill-typed.ttl", "--shapes", f"tests/inputs/{shapes}")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"error: tests/inputs/{shapes}: the SPARQL query of ex:")
+    assert reason in line
+
+
+def test_a_literal_over_the_limit_is_an_input_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_MAX_LITERAL_BYTES", "1000")
+    path = tmp_path / "big.ttl"
+    path.write_text('<https://e/a> <https://e/p> "' + "x" * 2000 + '" .\n')
+    run = _chmgraph("validate", str(path), "--shapes", "tests/inputs/labelled-shapes.ttl")
+    assert run.returncode == 2
+    assert "a literal of 2000 bytes" in run.stderr and "max_literal_bytes" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_literal_over_the_parsers_buffer_is_an_input_error(tmp_path):
+    """pyoxigraph raises MemoryError for a term over 16 MiB: a 50 MB literal."""
+    path = tmp_path / "huge.ttl"
+    path.write_bytes(b'<https://e/a> <https://e/p> "' + b"x" * 50_000_000 + b'" .\n')
+    run = _chmgraph("validate", str(path), "--shapes", "tests/inputs/labelled-shapes.ttl")
+    assert run.returncode == 2
+    assert "over the parser's 16 MiB buffer" in run.stderr
+    assert "Traceback" not in run.stderr and "MemoryError" not in run.stderr
+
+
+def test_a_file_over_the_input_limit_is_refused_before_parsing(monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_MAX_INPUT_BYTES", "100")
+    run = _chmgraph("validate", "tests/inputs/ill-typed.ttl")
+    assert run.returncode == 2
+    assert "over the max_input_bytes setting (100 bytes" in run.stderr
+
+
+@pytest.mark.parametrize("data", ["empty.ttl", "prefixes-only.ttl"])
+@pytest.mark.parametrize("mode", [[], ["--country", "CM"], ["--shapes", "labelled-shapes.ttl"]])
+def test_a_file_with_no_statement_does_not_conform(data, mode):
+    args = [a if not a.endswith(".ttl") else f"tests/inputs/{a}" for a in mode]
+    run = _chmgraph("validate", f"tests/inputs/{data}", *args)
+    assert run.returncode == 1
+    assert f"CHM-V007   tests/inputs/{data} holds no statement" in run.stdout
+    assert "Conforms." not in run.stdout.replace("Does not conform.", "")
+
+
+def test_shapes_that_apply_to_no_node_are_not_a_conforming_result():
+    run = _chmgraph(
+        "validate",
+        "tests/inputs/ill-typed.ttl",
+        "--shapes",
+        "tests/inputs/other-targets-shapes.ttl",
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: tests/inputs/ill-typed.ttl: no shape applied to any node")
+
+
+def test_data_and_shapes_swapped_are_not_a_conforming_result():
+    run = _chmgraph(
+        "validate", "tests/inputs/labelled-shapes.ttl", "--shapes", "tests/inputs/ill-typed.ttl"
+    )
+    assert run.returncode == 2
+    assert "no SHACL shape to validate with" in run.stderr

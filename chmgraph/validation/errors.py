@@ -12,3 +12,7 @@ class ShapesError(InputError):
 
 class EngineError(ChmgraphError):
     """pySHACL failed while validating, or gave a report that contradicts itself."""
+
+
+class NothingChecked(InputError):
+    """No shape has a focus node in the data: SHACL would conform without checking anything."""

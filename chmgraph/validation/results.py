@@ -21,6 +21,7 @@ from chmgraph.validation.context import LABEL_PREDICATES
 from chmgraph.validation.facts import SUBMISSION
 from chmgraph.validation.messages import CHMSH, LANGUAGES, SUGGESTION, Templates
 from chmgraph.validation.report import ValidationResult
+from chmgraph.validation.shapes import CHM_SHAPES, shapes_graph
 from chmgraph.validation.sources import ReadSource
 from chmgraph.vocabulary import Vocabulary, curie
 
@@ -69,6 +70,8 @@ _PARAMETER = {
 # The rule SHACL cannot state: a national submission is one graph (its code and messages are on
 # this node of shapes/chm.ttl, with the shapes').
 ONE_GRAPH = rdflib.URIRef(CHMSH + "OneGraph")
+# A file with no statement conforms to any shape; it is reported rather than accepted.
+NOT_EMPTY = rdflib.URIRef(CHMSH + "NotEmpty")
 # The rule no shape states for all data: a literal's text is a value of its datatype.
 WELL_TYPED = rdflib.URIRef(CHMSH + "WellTypedLiterals")
 _XSD = iris.PREFIXES["xsd"]
@@ -139,12 +142,40 @@ class ResultBuilder:
                 results.append(self._named_graph_result(read, to_rdflib_term(name)))
         return results
 
+    def empty_source_results(self) -> list[ValidationResult]:
+        """One per source holding no statement (an empty file, or one of only prefixes and
+        comments): validating it would say "Conforms." of nothing."""
+        results = []
+        for read in self.read:
+            if read.quads:
+                continue
+            detail = {"value": read.source.name, "focus": read.source.name}
+            messages = {
+                lang: self.templates.render(str(NOT_EMPTY), lang, detail) or ""
+                for lang in LANGUAGES
+            }
+            results.append(
+                ValidationResult(
+                    severity=_engine_rule_severity(NOT_EMPTY),
+                    code=_engine_rule_code(NOT_EMPTY),
+                    focus=_name(_SUBMISSION),
+                    label=None,
+                    path=None,
+                    value=read.source.name,
+                    message=messages[self.lang],
+                    source=read.source.name,
+                    line=None,
+                    shape=str(NOT_EMPTY),
+                    messages=messages,
+                )
+            )
+        return results
+
     def ill_typed_results(
-        self, triples: Iterable[ox.Triple], rules: rdflib.Graph, reported: list[ValidationResult]
+        self, triples: Iterable[ox.Triple], reported: list[ValidationResult]
     ) -> list[ValidationResult]:
         """One per submitted literal of an XSD datatype whose text is no value of it (rdflib
-        knows the lexical spaces), unless a ``sh:datatype`` result already names it. ``rules``
-        holds the rule's code and severity (``shapes/chm.ttl``)."""
+        knows the lexical spaces), unless a ``sh:datatype`` result already names it."""
         already = {
             (r.focus, r.path, r.value)
             for r in reported
@@ -174,8 +205,8 @@ class ResultBuilder:
             source, line = self._place(focus)
             results.append(
                 ValidationResult(
-                    severity=_SEVERITY.get(rules.value(WELL_TYPED, SH.severity), "Violation"),
-                    code=str(rules.value(WELL_TYPED, _DCT_IDENTIFIER)),
+                    severity=_engine_rule_severity(WELL_TYPED),
+                    code=_engine_rule_code(WELL_TYPED),
                     focus=_name(focus),
                     label=self._label(focus),
                     path=detail["path"],
@@ -376,6 +407,17 @@ class ResultBuilder:
                 frontier.extend(self.data.subjects(None, term))
         described_in = [r.source.name for r in self.read if _describes(r, focus)]
         return (described_in[0] if described_in else None), None
+
+
+def _engine_rule_code(rule: rdflib.URIRef) -> str | None:
+    """The code ``shapes/chm.ttl`` gives a rule the engine checks itself, whatever the shapes
+    in use."""
+    code = shapes_graph(CHM_SHAPES).value(rule, _DCT_IDENTIFIER)
+    return str(code) if code is not None else None
+
+
+def _engine_rule_severity(rule: rdflib.URIRef) -> str:
+    return _SEVERITY.get(shapes_graph(CHM_SHAPES).value(rule, SH.severity), "Violation")
 
 
 def _describes(read: ReadSource, focus) -> bool:

@@ -24,6 +24,7 @@ from chmgraph.errors import InputError
 from chmgraph.validation.bridge import from_rdflib, to_rdflib
 from chmgraph.validation.context import Context
 from chmgraph.validation.engine import run_pyshacl
+from chmgraph.validation.errors import NothingChecked
 from chmgraph.validation.facts import SUBMISSION, engine_facts
 from chmgraph.validation.inference import Hierarchy, entailed
 from chmgraph.validation.messages import LANGUAGES, MESSAGE_FILE, Templates, summary
@@ -31,6 +32,7 @@ from chmgraph.validation.report import ValidationReport
 from chmgraph.validation.results import ResultBuilder, ordered
 from chmgraph.validation.shapes import CHM_SHAPES, shapes_graph
 from chmgraph.validation.sources import Source, read_sources
+from chmgraph.validation.targets import any_shape_applies
 
 MESSAGE_FILES = (MESSAGE_FILE,)
 
@@ -74,6 +76,12 @@ def validate(
     for r in read:
         for prefix, namespace in r.sourcemap.prefixes.items():
             data_graph.bind(prefix, namespace, override=False)
+    if data_quads and not any_shape_applies(shapes_in_use, data_graph):
+        raise NothingChecked(
+            f"{_names(read)}: no shape applied to any node, so nothing was checked: no node of "
+            f"the data is of a class the shapes target, nor uses a property they target "
+            f"(shapes: {', '.join(str(p) for p in shape_paths)})"
+        )
     engine_graph = run_pyshacl(data_graph, shapes_in_use)
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
@@ -85,7 +93,8 @@ def validate(
     results = [
         b.result for b in builder.results() if not chm_mode or from_rdflib(b.node_focus) in reported
     ]
-    results += builder.ill_typed_results(submitted, shapes_graph(CHM_SHAPES), results)
+    results += builder.empty_source_results()
+    results += builder.ill_typed_results(submitted, results)
     if chm_mode and country is not None:
         results += builder.named_graph_results()
     return ValidationReport(
@@ -95,6 +104,10 @@ def validate(
         engine_graph=engine_graph,
         summary_text=lambda lang_, counts, ok: summary(templates, lang_, counts, ok),
     )
+
+
+def _names(read: list) -> str:
+    return ", ".join(r.source.name for r in read)
 
 
 def _seen_by_shapes(
