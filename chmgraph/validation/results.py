@@ -126,6 +126,7 @@ class ResultBuilder:
         self.data, self.shapes, self.report = data, shapes, report
         self.templates, self.read, self.lang = templates, read, lang
         self.vocabulary = vocabulary
+        self._subject_sets: list[tuple[ReadSource, set]] | None = None
 
     def results(self) -> list[BuiltResult]:
         """One per ``sh:result`` of pySHACL's report."""
@@ -349,12 +350,24 @@ class ResultBuilder:
             detail = {**detail, "suggestion": self._suggestion(detail["suggestion"], lang)}
         if shape is not None and self.templates.has(str(shape)):
             text = self.templates.render(str(shape), lang, detail)
+        elif self._authored(node, shape):
+            text = _authors_message(self.report.objects(node, SH.resultMessage), lang, detail)
         elif component is not None and self.templates.has(str(component)):
             text = self.templates.render(str(component), lang, detail)
         else:
             text = None
         engine_message = self.report.value(node, SH.resultMessage)
         return text or (str(engine_message) if engine_message is not None else "")
+
+    def _authored(self, node, shape) -> bool:
+        """Whether the shape's author wrote the message (``sh:message`` on the shape or on its
+        SPARQL constraint): then it is the one shown, as pySHACL filled it in."""
+        constraint = self.report.value(node, SH.sourceConstraint)
+        return any(
+            self.shapes.value(holder, SH.message) is not None
+            for holder in (shape, constraint)
+            if holder is not None
+        )
 
     def _suggestion(self, nearest: object, lang: str) -> str:
         if not nearest:
@@ -405,8 +418,16 @@ class ResultBuilder:
                     return r.source.name, line
             if isinstance(term, rdflib.BNode):
                 frontier.extend(self.data.subjects(None, term))
-        described_in = [r.source.name for r in self.read if _describes(r, focus)]
+        term = from_rdflib(focus)
+        described_in = [r.source.name for r, subjects in self._subjects() if term in subjects]
         return (described_in[0] if described_in else None), None
+
+    def _subjects(self) -> list[tuple[ReadSource, set]]:
+        """Each source's subjects, gathered once: scanning every statement for each result
+        made reports grow with results times triples."""
+        if self._subject_sets is None:
+            self._subject_sets = [(r, {q.subject for q in r.quads}) for r in self.read]
+        return self._subject_sets
 
 
 def _engine_rule_code(rule: rdflib.URIRef) -> str | None:
@@ -420,9 +441,24 @@ def _engine_rule_severity(rule: rdflib.URIRef) -> str:
     return _SEVERITY.get(shapes_graph(CHM_SHAPES).value(rule, SH.severity), "Violation")
 
 
-def _describes(read: ReadSource, focus) -> bool:
-    term = from_rdflib(focus)
-    return term is not None and any(q.subject == term for q in read.quads)
+def _authors_message(messages: Iterable, lang: str, detail: dict[str, object]) -> str | None:
+    """The author's message in ``lang``, else in English, else untagged, else the first by
+    language tag; with the value found when the message does not show it."""
+    by_lang: dict[str, str] = {}
+    for message in sorted(messages, key=lambda m: (getattr(m, "language", None) or "", str(m))):
+        by_lang.setdefault(getattr(message, "language", None) or "", str(message))
+    if not by_lang:
+        return None
+    for wanted in (lang, "en", ""):
+        if wanted in by_lang:
+            text = by_lang[wanted]
+            break
+    else:
+        text = next(iter(by_lang.values()))
+    value = detail.get("value")
+    if value and str(value) not in text and str(value).strip('"') not in text:
+        text = f"{text} ({value})"
+    return text
 
 
 def _name(term) -> str:
