@@ -148,3 +148,23 @@ def test_data_and_shapes_swapped_are_not_a_conforming_result():
     )
     assert run.returncode == 2
     assert "no SHACL shape to validate with" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "Participants are counted with a whole number."),
+        ("fr", "Les participants se comptent en nombre entier."),
+        ("es", "Los participantes se cuentan con un número entero."),
+        ("ru", "Participants are counted with a whole number."),  # no Russian: English
+    ],
+)
+def test_the_authors_message_is_shown_in_the_language_asked(lang, message):
+    report = validate(
+        [INPUTS / "ill-typed.ttl"], shapes=[INPUTS / "authored-messages-shapes.ttl"], lang=lang
+    )
+    participants = [r for r in report.results if r.path and r.path.endswith("participants")]
+    (result,) = participants
+    assert result.message == f'{message} ("twelve"^^xsd:nonNegativeInteger)'
+    untagged = [r.message for r in report.results if r.path and r.path.endswith("start")]
+    assert "No start date here." in untagged
