@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from cachetools import LRUCache
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 from chmgraph.errors import InputError, SyntaxGateError
 
@@ -90,8 +91,12 @@ def parse_jsonld(
     def loader(url: str, _options: dict) -> dict:
         return _load(url, catalogue, refused)
 
+    # PyLD relabels every blank node; the written labels are put back (the source map finds a
+    # node's lines by them), and the unlabelled ones get labels no file is likely to write.
+    issuer = IdentifierIssuer("_:jsonld-b")
     options = {
         "base": base_iri or _NO_BASE,
+        "identifierIssuer": issuer,
         "documentLoader": loader,
         # A resolver of its own: PyLD's shared cache would keep a context file's old content.
         "contextResolver": ContextResolver(LRUCache(maxsize=64), loader),
@@ -117,7 +122,8 @@ def parse_jsonld(
         raise SyntaxGateError(
             name, None, None, f"the JSON-LD processor cannot read this document ({exc!r})"
         ) from None
-    return list(_quads(dataset, name))
+    written = {new: old for old, new in issuer.existing.items()}
+    return list(_quads(dataset, name, written))
 
 
 def _json(data: bytes, name: str) -> object:
@@ -220,29 +226,32 @@ def _absolute(iri: object, name: str, *, property: bool = False) -> None:
     raise SyntaxGateError(name, None, None, f"{reason}; its statement would be lost")
 
 
-def _quads(dataset: dict, name: str) -> Iterable[ox.Quad]:
+def _quads(dataset: dict, name: str, written: dict[str, str]) -> Iterable[ox.Quad]:
     for graph_name, triples in dataset.items():
-        graph = ox.DefaultGraph() if graph_name == "@default" else _node(graph_name, name)
+        graph = ox.DefaultGraph() if graph_name == "@default" else _node(graph_name, name, written)
         for t in triples:
             yield ox.Quad(
-                _term(t["subject"], name),
-                _term(t["predicate"], name),
-                _term(t["object"], name),
+                _term(t["subject"], name, written),
+                _term(t["predicate"], name, written),
+                _term(t["object"], name, written),
                 graph,
             )
 
 
-def _node(value: str, name: str) -> ox.NamedNode | ox.BlankNode:
-    return _term({"type": "blank node" if value.startswith("_:") else "IRI", "value": value}, name)
+def _node(value: str, name: str, written: dict[str, str]) -> ox.NamedNode | ox.BlankNode:
+    kind = "blank node" if value.startswith("_:") else "IRI"
+    return _term({"type": kind, "value": value}, name, written)
 
 
-def _term(term: dict, name: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def _term(
+    term: dict, name: str, written: dict[str, str]
+) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """A pyoxigraph term from PyLD's; a malformed IRI or language tag is a syntax error rather
     than a statement dropped."""
     value = term["value"]
     try:
         if term["type"] == "blank node":
-            return ox.BlankNode(value[2:])
+            return ox.BlankNode(written.get(value, value)[2:])
         if term["type"] == "IRI":
             return ox.NamedNode(value)
         if term.get("language"):

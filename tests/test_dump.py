@@ -426,8 +426,16 @@ def _store_ntriples(store: OxigraphStore, graph: str) -> bytes:
 
 
 def _rdflib_graph(store: OxigraphStore, graph: str) -> rdflib.Graph:
-    """The store's graph built term by term in rdflib (no parser in between)."""
-    return to_rdflib(quad.triple for quad in store.quads(graph))
+    """The store's graph built term by term in rdflib (no parser in between), its literals in
+    the canonical form rdflib's parsers give them (``"1E0"^^xsd:double`` as ``"1.0E0"``):
+    validation keeps them as written, and the dump read back by rdflib does not."""
+    built = to_rdflib(quad.triple for quad in store.quads(graph))
+    canonical = rdflib.Graph()
+    for s, p, o in built:
+        if isinstance(o, rdflib.Literal) and o.datatype is not None:
+            o = rdflib.Literal(str(o), datatype=o.datatype)
+        canonical.add((s, p, o))
+    return canonical
 
 
 def _canonical(quads) -> set[ox.Quad]:

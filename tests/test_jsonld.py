@@ -9,7 +9,7 @@ from chmgraph.errors import InputError, SyntaxGateError
 from chmgraph.jsonld import ContextCatalogue, parse_jsonld
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import PROJECT_ROOT
-from chmgraph.validation import validate
+from chmgraph.validation import Source, validate
 
 INPUTS = PROJECT_ROOT / "tests" / "inputs"
 DCAT_AP = PROJECT_ROOT.parent / "shared" / "peer" / "dcat-ap-2.0.1"
@@ -89,3 +89,18 @@ def test_invalid_json_names_line_and_column():
 def test_byte_order_mark_is_accepted():
     (quad,) = parse_jsonld(b'\xef\xbb\xbf{"@id": "http://e/a", "http://e/p": "x"}', name="a")
     assert quad.subject == ox.NamedNode("http://e/a")
+
+
+def test_written_blank_node_labels_are_kept_for_their_lines():
+    """PyLD relabels blank nodes; the written label is put back, so the source map finds the
+    node's line (the first "@id" naming it: a reference written before the node's own
+    description would be found instead, a limit of the source map)."""
+    doc = (
+        b'{"@graph": [\n  {"@id": "_:org", "http://e/q": "x"},\n'
+        b'  {"@id": "http://e/a", "http://e/p": {"@id": "_:org"}}\n]}'
+    )
+    quads = parse_jsonld(doc, name="a.jsonld")
+    assert {q.subject for q in quads} == {ox.NamedNode("http://e/a"), ox.BlankNode("org")}
+    report = validate([Source("a.jsonld", doc)], shapes=[INPUTS / "q-shapes.ttl"])
+    (result,) = report.results
+    assert (result.focus, result.line) == ("_:org", 2)
