@@ -10,8 +10,9 @@ import click
 import pyoxigraph as ox
 from rich.table import Table
 
-from chmgraph.cli.console import add_row, console, err_console, escape
-from chmgraph.cli.store import store_option
+from chmgraph import iris
+from chmgraph.cli.console import add_row, console, err_console, escape, show, table
+from chmgraph.cli.store import store_option, wide_option
 from chmgraph.entailment import materialize
 from chmgraph.errors import InputError
 from chmgraph.network import Network
@@ -23,11 +24,10 @@ from chmgraph.query import (
     self_contained,
     serialize,
 )
-from chmgraph.query.library import NamedQuery, QueryLibrary
+from chmgraph.query.library import NamedQuery, Parameter, QueryLibrary
 from chmgraph.query.remote import run_remote
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
-from chmgraph.vocabulary import curie
 
 
 def register(group: click.Group) -> None:
@@ -44,17 +44,20 @@ def register(group: click.Group) -> None:
     default="table",
     help="table (default), or the library described as RDF.",
 )
-def queries(format_: str) -> None:
+@wide_option
+def queries(format_: str, wide: bool) -> None:
     """List the query library: name, title and parameters of each query."""
 
     library = QueryLibrary.load()
     if format_ != "table":
         sys.stdout.write(library.serialize(FORMAT_NAMES[format_]).decode("utf-8"))
         return
-    table = Table("name", "title", "parameters (type = default)", caption=_caption(library))
+    found = table(
+        "name", "title", "parameters (type = default)", whole=("name",), caption=_caption(library)
+    )
     for named in library:
-        add_row(table, named.name, named.title, _parameters(named))
-    console.print(table)
+        add_row(found, named.name, named.title, _parameters(named))
+    show(found, wide=wide)
 
 
 @click.command()
@@ -93,6 +96,7 @@ def queries(format_: str) -> None:
     help="Print the self-contained query (prefixes, parameters bound, its graphs in FROM "
     "clauses) to run on any SPARQL engine holding the dump, instead of running it.",
 )
+@wide_option
 def query(
     store_path: Path | None,
     name: str | None,
@@ -105,6 +109,7 @@ def query(
     endpoint: str | None,
     no_entailment: bool,
     print_: bool,
+    wide: bool,
 ) -> None:
     """Run a query of the library (NAME), a FILE.rq, or -e TEXT, and print its answer."""
 
@@ -127,7 +132,7 @@ def query(
             result = network.query(
                 named, params=values, graphs=graphs, entailment=not no_entailment, limit=limit
             )
-    _print(result, format_)
+    _print(result, format_, wide=wide)
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
@@ -159,28 +164,35 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def _print(result: QueryResult, format_: str) -> None:
-    if format_ == "table":
-        console.print(_table(result))
-    else:
+def _print(result: QueryResult, format_: str, *, wide: bool = False) -> None:
+    if format_ != "table":
         sys.stdout.write(serialize(result, format_))
+    elif result.form == "ASK":
+        console.print("yes" if result.boolean else "no")
+    else:
+        show(_table(result), wide=wide)
 
 
-def _table(result: QueryResult) -> Table | str:
-    if result.form == "ASK":
-        return "yes" if result.boolean else "no"
+def _table(result: QueryResult) -> Table:
     rows = as_rows(result)
     count = len(rows.rows)
     caption = f"{count:,} row{'' if count == 1 else 's'} in {result.elapsed_s * 1000:.0f} ms"
-    table = Table(*rows.variables, caption=caption)
+    # A column of IRIs is what a reader copies back into a query: it never wraps.
+    whole = tuple(v for i, v in enumerate(rows.variables) if any(_is_iri(r[i]) for r in rows.rows))
+    found = table(*rows.variables, whole=whole, caption=caption)
     for row in rows.rows:
-        add_row(table, *("" if t is None else _short(t) for t in row))
-    return table
+        add_row(found, *("" if t is None else _short(t) for t in row))
+    return found
+
+
+def _is_iri(term: object) -> bool:
+    return isinstance(term, ox.NamedNode)
 
 
 def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as a table shows it: an IRI in a form SPARQL reads back, a literal's text."""
     if isinstance(term, ox.NamedNode):
-        return curie(term.value)
+        return iris.compact(term.value)
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
@@ -188,9 +200,16 @@ def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
 
 def _parameters(named: NamedQuery) -> str:
     return ", ".join(
-        f"{p.name}: {p.type}" + (f" = {p.default}" if p.default is not None else "")
+        f"{p.name}: {p.type}" + (f" = {_default(p)}" if p.default is not None else "")
         for p in named.parameters
     )
+
+
+def _default(parameter: Parameter) -> str:
+    """A parameter's default as ``-p`` and query text both read it (IRIs compacted)."""
+    if parameter.type == "iri" and parameter.default is not None:
+        return iris.compact(parameter.term(parameter.default).value)
+    return parameter.default or ""
 
 
 def _caption(library: QueryLibrary) -> str:

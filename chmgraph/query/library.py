@@ -347,9 +347,7 @@ def _parse_parameter(name: str, spec: str, where: str, line: int) -> Parameter:
 
 
 def _iri(name: str, value: str) -> ox.NamedNode:
-    prefix, sep, local = value.partition(":")
-    if sep and prefix in iris.PREFIXES and not local.startswith("//"):
-        value = iris.PREFIXES[prefix] + local
+    value = iris.expand(value)
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     try:
