@@ -108,18 +108,26 @@ def _widths(found: Table) -> tuple[list[int], list[int]]:
 
 
 def _fit(lowest: list[int], natural: list[int], room: int) -> list[int]:
-    """Column widths within ``room``: each at least its lowest, the space left shared in
-    proportion to what each column lacks of its natural width.
+    """Column widths within ``room``: the widest columns give way first (each column at most a
+    common cap, never below its lowest), and what is left of ``room`` goes to them in turn.
 
     >>> _fit([10, 5, 5], [10, 40, 20], 30)
+    [10, 10, 10]
+    >>> _fit([10, 5, 5], [10, 40, 8], 30)
     [10, 12, 8]
     """
     if sum(natural) <= room:
         return list(natural)
-    spare = room - sum(lowest)
-    wants = [n - low for low, n in zip(lowest, natural, strict=True)]
-    shares = [low + spare * want // sum(wants) for low, want in zip(lowest, wants, strict=True)]
-    return shares
+
+    def capped(cap: int) -> list[int]:
+        return [min(n, max(low, cap)) for low, n in zip(lowest, natural, strict=True)]
+
+    cap = max(c for c in range(max(natural) + 1) if sum(capped(c)) <= room)
+    widths = capped(cap)
+    for i in sorted(range(len(widths)), key=lambda i: -natural[i]):
+        if sum(widths) < room and widths[i] < natural[i]:
+            widths[i] += 1
+    return widths
 
 
 def records(found: Table, width: int) -> Text:
@@ -140,14 +148,15 @@ def records(found: Table, width: int) -> Text:
     cells = [list(c.cells) for c in found.columns]
     out = Text()
     for row in range(found.row_count):
+        if row:
+            out.append("\n")
         for header, column in zip(headers, cells, strict=True):
             value = column[row]
             text = value.plain if isinstance(value, Text) else str(value)
             out.append(f"{header:<{indent}}", style="bold")
             out.append(_wrapped(text, width - indent, indent) + "\n")
-        out.append("\n")
     if found.caption:
-        out.append(str(found.caption))
+        out.append("\n" + str(found.caption))
     return out
 
 
