@@ -44,18 +44,30 @@ def register(group: click.Group) -> None:
     default="table",
     help="table (default), or the library described as RDF.",
 )
+@click.option(
+    "--search",
+    metavar="WORD",
+    help="Only the queries that mention WORD (name, title, description, keywords, parameters).",
+)
 @wide_option
-def queries(format_: str, wide: bool) -> None:
+def queries(format_: str, search: str | None, wide: bool) -> None:
     """List the query library: name, title and parameters of each query."""
 
     library = QueryLibrary.load()
     if format_ != "table":
         sys.stdout.write(library.serialize(FORMAT_NAMES[format_]).decode("utf-8"))
         return
+    chosen = library.search(search) if search else list(library)
+    if search and not chosen:
+        raise InputError(f"no query mentions {search!r}; `chmgraph queries` lists them all")
     found = table(
-        "name", "title", "parameters (type = default)", whole=("name",), caption=_caption(library)
+        "name",
+        "title",
+        "parameters (type = default)",
+        whole=("name",),
+        caption=_caption(len(chosen), len(library)),
     )
-    for named in library:
+    for named in chosen:
         add_row(found, named.name, named.title, _parameters(named))
     show(found, wide=wide)
 
@@ -83,12 +95,21 @@ def queries(format_: str, wide: bool) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many rows.")
 @click.option(
+    "--offset", type=click.IntRange(min=0), default=0, help="Skip this many rows first (paging)."
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds (default: setting query_timeout_s).",
 )
 @click.option("--endpoint", metavar="URL", help="Run at a remote SPARQL 1.1 endpoint instead.")
 @click.option("--no-entailment", is_flag=True, help="Only asserted triples, no inferred ones.")
+@click.option(
+    "--show",
+    "describe",
+    is_flag=True,
+    help="Describe the query (title, parameters, text); run nothing.",
+)
 @click.option(
     "--print",
     "print_",
@@ -105,9 +126,11 @@ def query(
     graphs: tuple[str, ...],
     format_: str,
     limit: int | None,
+    offset: int,
     timeout: float | None,
     endpoint: str | None,
     no_entailment: bool,
+    describe: bool,
     print_: bool,
     wide: bool,
 ) -> None:
@@ -115,6 +138,9 @@ def query(
 
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
+    if describe:
+        _describe(named)
+        return
     settings = Settings.from_env(query_timeout_s=timeout)
     if print_:
         with Network.open(store_path, settings=settings) as network:
@@ -125,12 +151,23 @@ def query(
         return
     if endpoint:
         result = run_remote(
-            endpoint, named, params=values, graphs=graphs, limit=limit, settings=settings
+            endpoint,
+            named,
+            params=values,
+            graphs=graphs,
+            limit=limit,
+            offset=offset,
+            settings=settings,
         )
     else:
         with Network.open(store_path, settings=settings) as network:
             result = network.query(
-                named, params=values, graphs=graphs, entailment=not no_entailment, limit=limit
+                named,
+                params=values,
+                graphs=graphs,
+                entailment=not no_entailment,
+                limit=limit,
+                offset=offset,
             )
     _print(result, format_, wide=wide)
     for warning in result.warnings:
@@ -147,6 +184,24 @@ def entail(store_path: Path | None, graphs: tuple[str, ...]) -> None:
         chosen = [resolve_graph(g) for g in graphs] or None
         written = materialize(network, chosen)
     console.print(f"{written:,} inferred triples written", highlight=False)
+
+
+def _describe(named: NamedQuery) -> None:
+    """A query's header and text, as a reader choosing a query wants them."""
+    lines = [f"{named.name}: {named.title}" if named.title else named.name]
+    for label, value in (("question", named.question), ("description", named.description)):
+        if value:
+            lines.append(f"{label}: {value}")
+    if named.keywords:
+        lines.append("keywords: " + ", ".join(named.keywords))
+    for parameter in named.parameters:
+        default = f"default {_default(parameter)}" if parameter.default is not None else "optional"
+        about = f": {parameter.description}" if parameter.description else ""
+        lines.append(f"  -p {parameter.name}={parameter.type.upper()} ({default}){about}")
+    if not named.parameters:
+        lines.append("no parameters")
+    lines += ["", named.text.rstrip("\n")]
+    console.print(escape("\n".join(lines)), highlight=False, soft_wrap=True)
 
 
 def _chosen_query(name: str | None, expression: str | None) -> NamedQuery:
@@ -212,5 +267,6 @@ def _default(parameter: Parameter) -> str:
     return parameter.default or ""
 
 
-def _caption(library: QueryLibrary) -> str:
-    return f"{len(library)} queries; run one with: chmgraph query NAME -p name=value"
+def _caption(shown: int, total: int) -> str:
+    count = f"{total} queries" if shown == total else f"{shown} of {total} queries"
+    return f"{count}; run one with: chmgraph query NAME -p name=value"

@@ -4,9 +4,13 @@ SELECT and ASK answers, RDF syntaxes for CONSTRUCT and DESCRIBE answers."""
 from __future__ import annotations
 
 import csv
+import datetime
+import importlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
@@ -42,6 +46,88 @@ class QueryResult:
     def values(self, name: str) -> list[str | None]:
         """The lexical values (``term.value``) of variable ``name`` in every row."""
         return [None if t is None else t.value for t in self.column(name)]  # type: ignore[union-attr]
+
+    def records(self) -> list[dict[str, object]]:
+        """The rows as dicts by variable, each value a Python value (``python_value``); an
+        unbound variable is None. A CONSTRUCT answer gives subject, predicate, object.
+
+        >>> answer = QueryResult("SELECT", ["n", "l"], [(ox.Literal("3", datatype=INTEGER), None)])
+        >>> answer.records()
+        [{'n': 3, 'l': None}]
+        """
+        rows = as_rows(self)
+        return [
+            {v: python_value(t) for v, t in zip(rows.variables, row, strict=True)}
+            for row in rows.rows
+        ]
+
+    def to_dataframe(self) -> object:
+        """The rows as a pandas ``DataFrame``, one column per variable (``records``' values).
+
+        pandas is an optional extra: ``pip install 'chmgraph[pandas]'``.
+        """
+        try:
+            # Imported here, not at the top: pandas is optional and slow to import, and every
+            # command of the CLI imports this module.
+            pandas = importlib.import_module("pandas")
+        except ImportError:
+            raise InputError(
+                "QueryResult.to_dataframe needs pandas: pip install 'chmgraph[pandas]'"
+            ) from None
+        return pandas.DataFrame.from_records(self.records(), columns=as_rows(self).variables)
+
+
+INTEGER = ox.NamedNode(iris.PREFIXES["xsd"] + "integer")
+_XSD = iris.PREFIXES["xsd"]
+# The XSD datatypes with a Python value of their own; any other literal is its lexical form.
+_PYTHON: dict[str, Callable[[str], object]] = {
+    **{
+        _XSD + name: int
+        for name in (
+            "integer",
+            "int",
+            "long",
+            "short",
+            "byte",
+            "nonNegativeInteger",
+            "positiveInteger",
+            "unsignedInt",
+        )
+    },
+    _XSD + "decimal": Decimal,
+    _XSD + "double": float,
+    _XSD + "float": float,
+    _XSD + "boolean": lambda v: v in ("true", "1"),
+    _XSD + "date": datetime.date.fromisoformat,
+    _XSD + "dateTime": datetime.datetime.fromisoformat,
+}
+
+
+def python_value(term: Term | None) -> object:
+    """``term`` as a Python value: an IRI its string, a blank node ``_:id``, a numeric,
+    boolean, date or dateTime literal a Python number, bool, date or datetime, any other literal
+    its text (language and other datatypes dropped; the term itself is in ``rows``).
+
+    >>> python_value(ox.Literal("2013-03-11", datatype=ox.NamedNode(_XSD + "date")))
+    datetime.date(2013, 3, 11)
+    >>> python_value(ox.NamedNode("https://w3id.org/chmgraph/id/m49/002"))
+    'https://w3id.org/chmgraph/id/m49/002'
+    """
+    if term is None:
+        return None
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        convert = _PYTHON.get(term.datatype.value)
+        if convert is not None:
+            try:
+                return convert(term.value)
+            except ValueError:
+                return term.value
+        return term.value
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
 
 
 # CONSTRUCT and DESCRIBE answers (whose triples read as subject/predicate/object rows in CSV/TSV).
@@ -124,15 +210,19 @@ def _tsv(result: QueryResult) -> str:
 
 
 def _json(result: QueryResult) -> str:
+    # Text output ends with a newline, as files and terminals expect.
     if result.form == "ASK":
-        return json.dumps({"head": {}, "boolean": bool(result.boolean)})
+        return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
     bindings = [
         {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
         for row in result.rows
     ]
-    return json.dumps(
-        {"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-        ensure_ascii=False,
+    return (
+        json.dumps(
+            {"head": {"vars": result.variables}, "results": {"bindings": bindings}},
+            ensure_ascii=False,
+        )
+        + "\n"
     )
 
 
