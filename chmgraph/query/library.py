@@ -25,6 +25,7 @@ free and matches anything. Types: see ``PARAMETER_TYPES``.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ RDFS = iris.PREFIXES["rdfs"]
 RDF_TYPE = iris.PREFIXES["rdf"] + "type"
 
 LIBRARY_IRI = iris.ID + "query-library"
+CONTEXT_SUFFIX = ".context.jsonld"
 QUERY_BASE = iris.ID + "query/"
 PARAMETER_BASE = iris.ID + "query-parameter/"
 
@@ -130,6 +132,21 @@ class NamedQuery:
             if token.lastgroup == "word" and token.group().upper() in _FORMS:
                 return token.group().upper()
         return "SELECT"
+
+    @cached_property
+    def context(self) -> dict | None:
+        """The JSON-LD context its CONSTRUCT answers are compacted with: the file
+        ``NAME.context.jsonld`` beside the query, if there is one."""
+        if self.path is None:
+            return None
+        beside = self.path.with_name(self.path.stem + CONTEXT_SUFFIX)
+        if not beside.is_file():
+            return None
+        try:
+            found = json.loads(beside.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{beside}: cannot read the JSON-LD context: {exc}") from None
+        return found.get("@context", found) if isinstance(found, dict) else None
 
     @property
     def iri(self) -> str:

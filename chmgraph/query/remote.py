@@ -48,9 +48,11 @@ def run_remote(
     check_services(prepared.text, settings.service_allowlist)
     request = _request(url, prepared, graphs, settings)
     data = _send(url, request, settings)
-    return read_within(
+    result = read_within(
         lambda: _parse(data, prepared), prepared, limit=limit, settings=settings, offset=offset
     )
+    result.context = query.context
+    return result
 
 
 def _request(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
+import rdflib
 
 from chmgraph import iris
 from chmgraph.errors import InputError
@@ -34,6 +35,8 @@ class QueryResult:
     elapsed_s: float = 0.0
     #: What the answer may lack, for any face to show (graphs without entailment, rows cut).
     warnings: list[str] = field(default_factory=list)
+    #: The JSON-LD context of the query (``NamedQuery.context``); None: the default context.
+    context: dict | None = None
 
     def __len__(self) -> int:
         return len(self.rows) if self.form == "SELECT" else len(self.triples)
@@ -163,6 +166,8 @@ def serialize(result: QueryResult, format: str) -> str:
     'n\\r\\n3\\r\\n'
     """
     graph = result.form in ("CONSTRUCT", "DESCRIBE")
+    if graph and format == "jsonld":
+        return _jsonld(result.triples, result.context or DEFAULT_CONTEXT)
     if graph and format in _RDF_FORMATS:
         prefixes = dict(iris.PREFIXES)
         data = ox.serialize(result.triples, format=_RDF_FORMATS[format], prefixes=prefixes)
@@ -172,6 +177,19 @@ def serialize(result: QueryResult, format: str) -> str:
         fits = "turtle, jsonld, ntriples, xml, csv or tsv" if graph else "csv, tsv, json or xml"
         raise InputError(f"format {format!r} does not fit a {result.form} answer; use {fits}")
     return writers[format](as_rows(result))
+
+
+# The context of a CONSTRUCT answer's JSON-LD when its query has none: chmgraph's prefixes.
+DEFAULT_CONTEXT: dict = dict(iris.PREFIXES)
+
+
+def _jsonld(triples: list[ox.Triple], context: dict) -> str:
+    """``triples`` as JSON-LD compacted with ``context`` (given inline, never fetched)."""
+    # pyoxigraph writes expanded JSON-LD only; rdflib compacts, from the N-Triples of the answer.
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
+    text = graph.serialize(format="json-ld", context=context, indent=2, sort_keys=True)
+    return text.rstrip("\n") + "\n"
 
 
 def as_rows(result: QueryResult) -> QueryResult:

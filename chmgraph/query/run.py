@@ -212,6 +212,7 @@ def run_query(
         )
 
     result = read_within(evaluate, prepared, limit=limit, settings=settings, offset=offset)
+    result.context = query.context
     if entailment:
         lacking = unentailed(network, graphs)
         if lacking:

@@ -1,0 +1,152 @@
+"""Exploring the library and taking answers away: --search, --show, --print, did you mean,
+--offset, records() and DataFrames, JSON and JSON-LD as files want them."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner, Result
+
+import chmgraph
+from chmgraph.cli import cli
+from chmgraph.entailment import materialize
+from chmgraph.errors import InputError
+from chmgraph.query import QueryLibrary, QueryResult
+from chmgraph.query.results import python_value
+
+LIBRARY = QueryLibrary.load()
+
+
+def run(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("explore") / "store"
+    with chmgraph.Network.open(path, create=True) as network:
+        network.init(include_example=True)
+        materialize(network)
+    return path
+
+
+@pytest.fixture(scope="module")
+def network():
+    # In memory: a store on disk is held by one process at a time, and the CLI tests open it.
+    found = chmgraph.Network.in_memory()
+    found.init()
+    materialize(found)
+    return found
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_search_finds_the_queries_that_mention_a_word_and_only_those():
+    result = run("queries", "--search", "sponsor", "--wide")
+    assert result.exit_code == 0
+    expected = {q.name for q in LIBRARY if q.matches("sponsor")}
+    assert expected and all(name in result.stdout for name in expected)
+    assert all(q.name not in result.stdout.split() for q in LIBRARY if q.name not in expected)
+    assert f"{len(expected)} of {len(LIBRARY)} queries" in result.stdout
+    assert run("queries", "--search", "no-such-word-anywhere").exit_code == 2
+
+
+def test_a_mistyped_name_or_parameter_gets_a_suggestion(store):
+    named = run("query", "workshop-in-year", "--store", store)
+    assert named.exit_code == 2 and "did you mean 'workshops-in-year'" in named.stderr
+    parameter = run("query", "workshops-in-year", "-p", "yaer=2013", "--store", store)
+    assert parameter.exit_code == 2 and "did you mean 'year'" in parameter.stderr
+
+
+def test_show_describes_a_query_without_running_it():
+    query = LIBRARY["workshops-by-supporter"]
+    result = run("query", query.name, "--show")
+    assert result.exit_code == 0
+    for part in (query.title, query.question, query.description, "-p supporter=IRI"):
+        assert part in result.stdout
+    assert query.text.strip().splitlines()[-1] in result.stdout
+
+
+def test_print_gives_text_that_runs_anywhere_with_the_same_answer(network):
+    printed = run("query", "workshops-in-year", "-p", "year=2014", "--print").stdout
+    assert "VALUES" in printed and '"2014"' in printed
+    # Declared and bound: the engine itself, with no prefixes of chmgraph's, runs it.
+    plain = {s["workshop"].value for s in network.store.query(printed, union=True)}
+    named = network.query("workshops-in-year", params={"year": "2014"})
+    assert plain and plain == set(named.values("workshop"))
+
+
+def test_print_declares_the_prefixes_of_text_given_with_e():
+    printed = run("query", "-e", "SELECT ?w WHERE { ?w a chm:Workshop }", "--print").stdout
+    assert printed.startswith("PREFIX chm: <https://w3id.org/chmgraph/vocab#>\n")
+    ox.Store().query(printed)
+
+
+def test_offset_pages_through_an_answer(store):
+    everything = csv_rows(run("query", "workshops", "--format", "csv", "--store", store).stdout)
+    page = run(
+        "query", "workshops", "--offset", "2", "--limit", "3", "--format", "csv",
+        "--store", store,
+    )  # fmt: skip
+    assert len(everything) > 5
+    assert csv_rows(page.stdout) == everything[2:5]
+
+
+def test_records_are_dicts_of_python_values(network):
+    result = network.query("workshops-in-year", params={"year": "2013"})
+    records = result.records()
+    assert len(records) == len(result.rows)
+    for record, row in zip(records, result.rows, strict=True):
+        assert list(record) == result.variables
+        assert list(record.values()) == [python_value(t) for t in row]
+    assert all(r["start"].year == 2013 for r in records)
+
+
+def test_a_dataframe_has_a_column_per_variable(network):
+    pandas = pytest.importorskip("pandas")
+    result = network.query("supporters-ranked")
+    frame = result.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame.columns) == result.variables and len(frame) == len(result.rows)
+
+
+def test_without_pandas_a_dataframe_is_refused_with_the_extra_to_install(monkeypatch):
+    real = importlib.import_module
+
+    def without_pandas(name: str, *args: object) -> object:
+        if name == "pandas":
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", without_pandas)
+    with pytest.raises(InputError, match=r"chmgraph\[pandas\]"):
+        QueryResult("SELECT", ["x"], []).to_dataframe()
+
+
+@pytest.mark.parametrize("name", ["supporters-ranked", "has-national-chm"])
+def test_json_ends_with_a_newline(store, name):
+    result = run("query", name, "--format", "json", "--store", store)
+    assert result.exit_code == 0 and result.stdout.endswith("}\n")
+    json.loads(result.stdout)
+
+
+def test_json_ld_is_compacted_with_the_querys_context_and_keeps_every_triple(store):
+    query = LIBRARY["events-as-schema-org"]
+    assert query.context is not None and query.context["@vocab"] == "https://schema.org/"
+    compact = run("query", query.name, "--format", "jsonld", "--store", store).stdout
+    document = json.loads(compact)
+    assert document["@context"] == query.context and compact.endswith("\n")
+    assert all(node.get("@type") == "Event" for node in document["@graph"] if "@type" in node)
+    ntriples = run("query", query.name, "--format", "ntriples", "--store", store).stdout
+    expected = set(ox.parse(ntriples.encode(), format=ox.RdfFormat.N_TRIPLES))
+    assert set(ox.parse(compact.encode(), format=ox.RdfFormat.JSON_LD)) == expected
