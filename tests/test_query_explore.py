@@ -150,3 +150,44 @@ def test_json_ld_is_compacted_with_the_querys_context_and_keeps_every_triple(sto
     ntriples = run("query", query.name, "--format", "ntriples", "--store", store).stdout
     expected = set(ox.parse(ntriples.encode(), format=ox.RdfFormat.N_TRIPLES))
     assert set(ox.parse(compact.encode(), format=ox.RdfFormat.JSON_LD)) == expected
+
+
+def test_labels_come_in_the_language_asked_and_in_english_where_there_is_none(network):
+    english = network.query("workshops-in-year", params={"year": "2013"})
+    french = network.query("workshops-in-year", params={"year": "2013", "lang": "fr"})
+    assert french.values("workshop") == english.values("workshop")
+    # The seed page names workshops in English only: those labels fall back to English.
+    assert french.values("label") == english.values("label")
+    names = network.query(
+        "SELECT ?w ?name WHERE { ?w chm:hostCountry/skos:prefLabel ?name "
+        'FILTER(lang(?name) = "fr") }'
+    )
+    by_workshop = dict(zip(names.values("w"), names.values("name"), strict=True))
+    assert french.values("country") == [by_workshop[w] for w in french.values("workshop")]
+    assert french.values("country") != english.values("country")
+
+
+def test_lang_on_the_command_line_is_the_querys_lang_parameter(store):
+    asked = run("query", "workshops-in-year", "--lang", "es", "--format", "csv", "--store", store)
+    given = run(
+        "query", "workshops-in-year", "-p", "lang=es", "--format", "csv", "--store", store
+    )  # fmt: skip
+    assert asked.exit_code == 0 and asked.stdout == given.stdout
+    ignored = run("query", "workshops-per-year", "--lang", "es", "--store", store)
+    assert ignored.exit_code == 0 and "picks no labels" in ignored.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "variable", "separator"),
+    [
+        ("workshops-by-region", "years", ", "),
+        ("joint-sessions", "eventTitles", " | "),
+        ("workshops-by-host-country", "titles", " | "),
+    ],
+)
+def test_lists_in_one_cell_are_sorted(network, name, variable, separator):
+    cells = [c for c in network.query(name).values(variable) if c]
+    assert cells
+    for cell in cells:
+        items = cell.split(separator)
+        assert items == sorted(items), cell

@@ -29,6 +29,9 @@ from chmgraph.query.remote import run_remote
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
 
+# The six languages of the United Nations, in which the vocabulary and reference data are labelled.
+LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+
 
 def register(group: click.Group) -> None:
     group.add_command(queries)
@@ -105,6 +108,11 @@ def queries(format_: str, search: str | None, wide: bool) -> None:
 @click.option("--endpoint", metavar="URL", help="Run at a remote SPARQL 1.1 endpoint instead.")
 @click.option("--no-entailment", is_flag=True, help="Only asserted triples, no inferred ones.")
 @click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    help="The language of labels, English where a label has none in it (the query's `lang`).",
+)
+@click.option(
     "--show",
     "describe",
     is_flag=True,
@@ -130,6 +138,7 @@ def query(
     timeout: float | None,
     endpoint: str | None,
     no_entailment: bool,
+    lang: str | None,
     describe: bool,
     print_: bool,
     wide: bool,
@@ -138,6 +147,13 @@ def query(
 
     named = _chosen_query(name, expression)
     values = dict(_pair(p) for p in params)
+    if lang and any(p.name == "lang" for p in named.parameters):
+        values.setdefault("lang", lang)
+    elif lang:
+        err_console.print(
+            f"[yellow]warning:[/] {escape(named.name)} picks no labels; --lang changes nothing",
+            highlight=False,
+        )
     if describe:
         _describe(named)
         return
