@@ -117,7 +117,8 @@ def status(store_path: Path | None, wide: bool) -> None:
     for label, value in (
         ("graphs", summary.graphs),
         ("triples", summary.triples),
-        ("workshops", summary.workshops),
+        ("capacity-building workshops", summary.capacity_building_workshops),
+        ("workshops of any kind (parallel ones too)", summary.workshops),
         ("countries", summary.countries),
         ("national graphs with data", summary.national_graphs),
     ):
