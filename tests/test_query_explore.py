@@ -191,3 +191,16 @@ def test_lists_in_one_cell_are_sorted(network, name, variable, separator):
     for cell in cells:
         items = cell.split(separator)
         assert items == sorted(items), cell
+
+
+def test_language_codes_compare_as_documented(network):
+    """docs/queries.md: typed xsd:language, so a plain string matches nothing, STR() does."""
+
+    def count(pattern: str) -> int:
+        result = network.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        return int(result.values("n")[0] or 0)
+
+    plain = count('?s dcterms:language ?l FILTER(?l = "en")')
+    text = count('?s dcterms:language ?l FILTER(STR(?l) = "en")')
+    typed = count('?s dcterms:language "en"^^xsd:language')
+    assert plain == 0 and text > 0 and typed == text
