@@ -1,4 +1,4 @@
-"""Exploring the library and taking answers away: --search, --show, --print, did you mean,
+"""Exploring the library and taking answers away: --search, --show, did you mean, --lang,
 --offset, records() and DataFrames, JSON and JSON-LD as files want them."""
 
 from __future__ import annotations
@@ -77,19 +77,11 @@ def test_show_describes_a_query_without_running_it():
     assert query.text.strip().splitlines()[-1] in result.stdout
 
 
-def test_print_gives_text_that_runs_anywhere_with_the_same_answer(network):
-    printed = run("query", "workshops-in-year", "-p", "year=2014", "--print").stdout
-    assert "VALUES" in printed and '"2014"' in printed
-    # Declared and bound: the engine itself, with no prefixes of chmgraph's, runs it.
-    plain = {s["workshop"].value for s in network.store.query(printed, union=True)}
-    named = network.query("workshops-in-year", params={"year": "2014"})
-    assert plain and plain == set(named.values("workshop"))
-
-
-def test_print_declares_the_prefixes_of_text_given_with_e():
-    printed = run("query", "-e", "SELECT ?w WHERE { ?w a chm:Workshop }", "--print").stdout
-    assert printed.startswith("PREFIX chm: <https://w3id.org/chmgraph/vocab#>\n")
-    ox.Store().query(printed)
+def test_print_binds_the_readers_language(store):
+    printed = run(
+        "query", "workshops-in-year", "--lang", "fr", "--print", "--store", store
+    ).stdout  # fmt: skip
+    assert 'VALUES (?lang ?year) { ("fr" ' in printed
 
 
 def test_offset_pages_through_an_answer(store):
