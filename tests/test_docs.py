@@ -4,11 +4,14 @@ in order, in a fresh directory with a store of its own, and prints what the docu
 
 from __future__ import annotations
 
+import doctest
+import re
 import shlex
 
 import click
 import console_session as session
 import pytest
+from click.testing import CliRunner
 
 from chmgraph.cli import cli
 from chmgraph.settings import PROJECT_ROOT
@@ -28,9 +31,34 @@ CHMGRAPH_LINES = [
 ]
 
 
+# ```pycon blocks: Python sessions (a notebook's cells), run as doctests.
+PYCON = re.compile(r"^```pycon\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+PYTHON_SESSIONS = [
+    (doc.relative_to(PROJECT_ROOT).as_posix(), index, match.group("body"))
+    for doc in DOCUMENTS
+    for index, match in enumerate(PYCON.finditer(doc.read_text(encoding="utf-8")))
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "index", "body"), PYTHON_SESSIONS, ids=[f"{n}#{i}" for n, i, _ in PYTHON_SESSIONS]
+)
+def test_a_python_session_prints_what_it_shows(name, index, body, tmp_path, monkeypatch):
+    """In a fresh directory with the store `chmgraph init` builds, as a researcher starts."""
+    store = tmp_path / "store"
+    assert CliRunner().invoke(cli, ["init", "--store", str(store)]).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHMGRAPH_STORE", str(store))
+    test = doctest.DocTestParser().get_doctest(body, {}, f"{name}#{index}", name, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0, f"{name}: python session {index} printed otherwise"
+
+
 def test_the_docs_have_sessions_that_run():
     assert sum(len(b) for b in RUN.values()) >= 10
     assert RUN["README.md"]
+    assert any(name == "docs/queries.md" for name, _, _ in PYTHON_SESSIONS)
 
 
 @pytest.mark.parametrize("name", [n for n, found in RUN.items() if found])

@@ -41,6 +41,7 @@ def shipped_files() -> dict[str, Path]:
         "ontology/*.ttl",
         "shapes/*.ttl",
         "queries/*.rq",
+        "queries/*.context.jsonld",
         "data/cbd/*.ttl",
         "data/reference/*.ttl",
         "data/reference/synthetic-network-countries.csv",

@@ -126,6 +126,8 @@ def test_status_counts_workshops_and_countries_of_the_sources(network: Network) 
     # The seed page names four CBD workshops, one partner workshop and two workshops held in
     # parallel with them (Fifth National Report, NBSAPs).
     assert status.workshops == 7
+    # The page lists five capacity-building workshops; two more were held in parallel.
+    assert status.capacity_building_workshops == 5
     assert status.national_graphs == 0
     assert status.triples == network.store.count()
 

@@ -52,3 +52,11 @@ def test_every_synthetic_national_graph_is_seen(networks):
         synthetic, LIBRARY["countries-with-national-chm"], params={"area": "chmid:m49/001"}
     )
     assert {iri.rsplit("/", 1)[1] for iri in world.values("country")} == national
+
+
+def test_the_countries_launched_in_a_year_are_listed_in_order(networks):
+    _, synthetic = networks
+    cells = run_query(synthetic, LIBRARY["national-chms-by-launch-year"]).values("countries")
+    lists = [cell.split(" ") for cell in cells if cell]
+    assert any(len(codes) > 1 for codes in lists)
+    assert all(codes == sorted(codes) for codes in lists)

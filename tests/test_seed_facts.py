@@ -295,6 +295,20 @@ def test_the_marrakech_workshop_focused_on_the_partnership_programme(store: ox.S
     ]
 
 
+def test_the_plans_period_is_the_one_its_name_on_the_page_states(
+    store: ox.Store, seed_text: str
+) -> None:
+    rows = select(
+        store,
+        """SELECT ?name ?start ?end WHERE { ?plan a chm:StrategicPlan ; rdfs:label ?name ;
+             schema:startDate ?start ; schema:endDate ?end }""",
+    )
+    assert len(rows) == 1
+    name, start, end = rows[0]
+    stated = re.search(re.escape(name.rsplit(" ", 1)[0]) + r" (\d{4})-(\d{4})", seed_text)
+    assert stated and (start, end) == stated.groups()
+
+
 def test_workshop_regions_match_m49_areas_where_plain(store: ox.Store) -> None:
     rows = select(
         store,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from chmgraph.cli.console import console, err_console
+from chmgraph.cli.console import console, err_console, escape
 from chmgraph.cli.store import store_option
 from chmgraph.errors import EXIT_INVALID, EXIT_USAGE
 from chmgraph.harvest import Harvester, HarvestResult, parse_interval
@@ -137,18 +137,20 @@ def _report(result: object) -> bool:
             f"harvested {result.source} into {result.graph}: version {result.version}, "
             f"{result.triples} triples",
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
     elif result.status == "unchanged":
         console.print(
             f"{result.source}: unchanged, {result.graph} kept ({result.reason or 'same content'})",
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
     else:
         err_console.print(
-            f"[bold red]harvest failed:[/] {result.reason}\n{result.graph} keeps its previous "
-            "version",
+            f"[bold red]harvest failed:[/] {escape(result.reason or '')}\n"
+            f"{escape(result.graph)} keeps its previous version",
             highlight=False,
             soft_wrap=True,
         )

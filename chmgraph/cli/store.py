@@ -13,7 +13,7 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chmgraph.cli.console import add_row, console, err_console
+from chmgraph.cli.console import add_row, console, err_console, show, table
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
 from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult
@@ -40,6 +40,13 @@ def store_option(command: F) -> F:
         metavar="PATH|URL",
         help="The store directory, or a remote engine (oxigraph+http://HOST:PORT) "
         "(default: $CHMGRAPH_STORE, else ~/.local/share/chmgraph/store).",
+    )(command)
+
+
+def wide_option(command: F) -> F:
+    """``--wide``: tables at their full width, one line per row."""
+    return click.option(
+        "--wide", is_flag=True, help="Print tables at their full width, one line per row."
     )(command)
 
 
@@ -88,28 +95,30 @@ def init(
 
 @click.command()
 @store_option
-def status(store_path: Path | None) -> None:
+@wide_option
+def status(store_path: Path | None, wide: bool) -> None:
     """What the network holds: graphs, triples, workshops, countries, national graphs."""
 
     with _network(store_path) as network:
         summary = network.status()
-    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}; every graph: chmgraph graphs")
+    found = _graph_table(f"graphs under {GRAPH}; every graph: chmgraph graphs")
     grouped = ("national", "inferred")  # one row each: there may be hundreds
     for info in summary.graph_list:
         if info.kind not in grouped:
-            add_row(table, *_graph_row(info))
+            add_row(found, *_graph_row(info))
     for kind in grouped:
         infos = [g for g in summary.graph_list if g.kind == kind]
         if infos:
             latest = max((g.modified for g in infos if g.modified), default=None)
             total = sum(g.triples for g in infos)
-            add_row(table, f"{kind}/* ({len(infos)})", kind, "", f"{total:,}", "", _when(latest))
-    console.print(table)
+            add_row(found, f"{kind}/* ({len(infos)})", kind, "", f"{total:,}", "", _when(latest))
+    show(found, wide=wide)
     facts = Table(show_header=False, title=f"store at {summary.location}")
     for label, value in (
         ("graphs", summary.graphs),
         ("triples", summary.triples),
-        ("workshops", summary.workshops),
+        ("capacity-building workshops", summary.capacity_building_workshops),
+        ("workshops of any kind (parallel ones too)", summary.workshops),
         ("countries", summary.countries),
         ("national graphs with data", summary.national_graphs),
     ):
@@ -156,7 +165,8 @@ def submit(
 @click.command()
 @store_option
 @click.argument("country")
-def history(store_path: Path | None, country: str) -> None:
+@wide_option
+def history(store_path: Path | None, country: str, wide: bool) -> None:
     """Every accepted version of COUNTRY's national graph."""
 
     with _network(store_path) as network:
@@ -164,13 +174,22 @@ def history(store_path: Path | None, country: str) -> None:
     if not records:
         console.print(f"{country.upper()} has no accepted version yet")
         return
-    table = Table("version", "when", "by", "triples", "sha256", "validation", "message")
+    found = table(
+        "version",
+        "when",
+        "by",
+        "triples",
+        "sha256",
+        "validation",
+        "message",
+        whole=("version", "when", "triples", "sha256"),
+    )
     for r in records:
         note = r.message or ""
         if r.restored_from is not None:
             note = f"rollback to {r.restored_from}" + (f": {note}" if note else "")
         add_row(
-            table,
+            found,
             str(r.number),
             _when(r.when),
             r.by or "",
@@ -179,7 +198,7 @@ def history(store_path: Path | None, country: str) -> None:
             r.validation or "",
             note,
         )
-    console.print(table)
+    show(found, wide=wide)
 
 
 @click.command()
@@ -218,15 +237,20 @@ def rollback(
 
 @click.command()
 @store_option
-def graphs(store_path: Path | None) -> None:
+@wide_option
+def graphs(store_path: Path | None, wide: bool) -> None:
     """Every graph of the store: kind, country, triples, version, last modified."""
 
     with _network(store_path) as network:
         infos = network.graphs()
-    table = Table(*_GRAPH_COLUMNS, caption=f"graphs under {GRAPH}")
+    found = _graph_table(f"graphs under {GRAPH}")
     for info in infos:
-        add_row(table, *_graph_row(info))
-    console.print(table)
+        add_row(found, *_graph_row(info))
+    show(found, wide=wide)
+
+
+def _graph_table(caption: str) -> Table:
+    return table(*_GRAPH_COLUMNS, whole=("graph", "modified (UTC)"), caption=caption)
 
 
 def _graph_row(info: GraphInfo) -> list[str]:

@@ -41,10 +41,13 @@ class NetworkStatus:
     location: str
     graphs: int
     triples: int
+    #: Workshops of any kind (``chm:Workshop``), those held in parallel included.
     workshops: int
     countries: int
     national_graphs: int
     graph_list: list[GraphInfo] = field(default_factory=list)
+    #: The capacity-building workshops (``chm:CapacityBuildingWorkshop``) among ``workshops``.
+    capacity_building_workshops: int = 0
 
 
 def graph_kind(iri: str) -> tuple[str, str | None, int | None]:
@@ -107,6 +110,7 @@ def status(store: GraphStore) -> NetworkStatus:
         graphs=len(graph_list),
         triples=store.count(),
         workshops=_count(store, "count-workshops"),
+        capacity_building_workshops=_count(store, "count-capacity-building-workshops"),
         countries=_count(store, "count-countries"),
         national_graphs=sum(1 for g in graph_list if g.kind == "national"),
         graph_list=graph_list,

@@ -24,6 +24,8 @@ free and matches anything. Types: see ``PARAMETER_TYPES``.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ RDFS = iris.PREFIXES["rdfs"]
 RDF_TYPE = iris.PREFIXES["rdf"] + "type"
 
 LIBRARY_IRI = iris.ID + "query-library"
+CONTEXT_SUFFIX = ".context.jsonld"
 QUERY_BASE = iris.ID + "query/"
 PARAMETER_BASE = iris.ID + "query-parameter/"
 
@@ -130,6 +133,21 @@ class NamedQuery:
                 return token.group().upper()
         return "SELECT"
 
+    @cached_property
+    def context(self) -> dict | None:
+        """The JSON-LD context its CONSTRUCT answers are compacted with: the file
+        ``NAME.context.jsonld`` beside the query, if there is one."""
+        if self.path is None:
+            return None
+        beside = self.path.with_name(self.path.stem + CONTEXT_SUFFIX)
+        if not beside.is_file():
+            return None
+        try:
+            found = json.loads(beside.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{beside}: cannot read the JSON-LD context: {exc}") from None
+        return found.get("@context", found) if isinstance(found, dict) else None
+
     @property
     def iri(self) -> str:
         """The query's IRI in the network, for its RDF description."""
@@ -140,8 +158,20 @@ class NamedQuery:
         for parameter in self.parameters:
             if parameter.name == name:
                 return parameter
-        known = ", ".join(p.name for p in self.parameters) or "none"
-        raise InputError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
+        names = [p.name for p in self.parameters]
+        known = ", ".join(names) or "none"
+        raise InputError(
+            f"query {self.name} has no parameter {name!r}{did_you_mean(name, names)} "
+            f"(parameters: {known})"
+        )
+
+    def matches(self, word: str) -> bool:
+        """Whether ``word`` (any case) is in the query's name, title, description, question,
+        keywords or parameters' names and descriptions."""
+        needle = word.casefold()
+        parameters = [f"{p.name} {p.description}" for p in self.parameters]
+        fields = [self.name, self.title, self.description, self.question, *self.keywords]
+        return any(needle in text.casefold() for text in [*fields, *parameters])
 
     def bindings(self, values: Mapping[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
         """The terms to bind: ``values`` given by the user, then the parameters' defaults."""
@@ -222,7 +252,18 @@ class QueryLibrary:
         try:
             return self._queries[name]
         except KeyError:
-            raise InputError(f"no query named {name!r}; `chmgraph queries` lists them") from None
+            raise InputError(
+                f"no query named {name!r}{did_you_mean(name, self.names)}; "
+                "`chmgraph queries` lists them, `chmgraph queries --search WORD` finds them"
+            ) from None
+
+    def search(self, word: str) -> list[NamedQuery]:
+        """The queries that mention ``word`` (``NamedQuery.matches``).
+
+        >>> "workshops-by-supporter" in [q.name for q in QueryLibrary.load().search("Sponsor")]
+        True
+        """
+        return [query for query in self if query.matches(word)]
 
     def resolve(self, name_or_path: str) -> NamedQuery:
         """A library query by name, else the ``.rq`` file at that path."""
@@ -248,6 +289,16 @@ class QueryLibrary:
         """The RDF description of the library in ``format``."""
         prefixes = {k: iris.PREFIXES[k] for k in ("sh", "schema", "rdfs", "xsd", "dcterms")}
         return ox.serialize(self.triples(), format=format, prefixes=prefixes) or b""
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known names closest to a mistyped one, else nothing.
+
+    >>> did_you_mean("workshop-in-year", ["workshops-in-year", "toolkits"])
+    " (did you mean 'workshops-in-year'?)"
+    """
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def _describe(query: NamedQuery, library: ox.NamedNode) -> list[ox.Triple]:
@@ -347,9 +398,7 @@ def _parse_parameter(name: str, spec: str, where: str, line: int) -> Parameter:
 
 
 def _iri(name: str, value: str) -> ox.NamedNode:
-    prefix, sep, local = value.partition(":")
-    if sep and prefix in iris.PREFIXES and not local.startswith("//"):
-        value = iris.PREFIXES[prefix] + local
+    value = iris.expand(value)
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     try:

@@ -158,8 +158,10 @@ def read_within(
     *,
     limit: int | None,
     settings: Settings,
+    offset: int = 0,
 ) -> QueryResult:
-    """Call ``evaluate`` and read its results in a worker thread, waiting at most the timeout.
+    """Call ``evaluate`` and read its results in a worker thread, waiting at most the timeout;
+    the first ``offset`` rows (or triples) are skipped, for paging.
 
     pyoxigraph cannot cancel a query. Evaluation is lazy, so the worker reads row by row and
     stops at the first row after the deadline; the caller gets ``QueryTimeout`` on time either
@@ -173,7 +175,7 @@ def read_within(
 
     def work() -> None:
         try:
-            outcome["result"] = _read(evaluate(), prepared.form, cap, deadline)
+            outcome["result"] = _read(evaluate(), prepared.form, cap, deadline, offset)
         except BaseException as exc:  # handed over to the caller's thread
             # without its frames: pyoxigraph's result objects must be dropped in this thread
             outcome["error"] = exc.with_traceback(None)
@@ -209,19 +211,23 @@ class _Late(Exception):
     """The worker passed the deadline while reading rows."""
 
 
-def _read(answer: object, form: str, cap: int, deadline: float) -> QueryResult:
+def _read(answer: object, form: str, cap: int, deadline: float, offset: int) -> QueryResult:
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(form="ASK", boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
-        rows, truncated = _take((tuple(solution) for solution in answer), cap, deadline)
+        solutions = (tuple(solution) for solution in answer)
+        rows, truncated = _take(solutions, cap, deadline, offset)
         return QueryResult(form="SELECT", variables=variables, rows=rows, truncated=truncated)
-    triples, truncated = _take(iter(answer), cap, deadline)  # type: ignore[call-overload]
+    triples, truncated = _take(iter(answer), cap, deadline, offset)  # type: ignore[call-overload]
     return QueryResult(form=form, triples=triples, truncated=truncated)
 
 
-def _take(items: Iterable, cap: int, deadline: float) -> tuple[list, bool]:
+def _take(items: Iterable, cap: int, deadline: float, offset: int) -> tuple[list, bool]:
     taken = []
+    for _ in zip(range(offset), items, strict=False):
+        if time.monotonic() > deadline:
+            raise _Late
     for item in items:
         if len(taken) == cap:
             return taken, True

@@ -33,6 +33,7 @@ def run_remote(
     params: Mapping[str, str] | None = None,
     graphs: Sequence[str] | None = None,
     limit: int | None = None,
+    offset: int = 0,
     settings: Settings | None = None,
 ) -> QueryResult:
     """Run ``query`` (a library query, or SPARQL text) at the endpoint ``url``.
@@ -47,7 +48,11 @@ def run_remote(
     check_services(prepared.text, settings.service_allowlist)
     request = _request(url, prepared, graphs, settings)
     data = _send(url, request, settings)
-    return read_within(lambda: _parse(data, prepared), prepared, limit=limit, settings=settings)
+    result = read_within(
+        lambda: _parse(data, prepared), prepared, limit=limit, settings=settings, offset=offset
+    )
+    result.context = query.context
+    return result
 
 
 def _request(

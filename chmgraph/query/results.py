@@ -4,12 +4,17 @@ SELECT and ASK answers, RDF syntaxes for CONSTRUCT and DESCRIBE answers."""
 from __future__ import annotations
 
 import csv
+import datetime
+import importlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
+import rdflib
 
 from chmgraph import iris
 from chmgraph.errors import InputError
@@ -30,6 +35,8 @@ class QueryResult:
     elapsed_s: float = 0.0
     #: What the answer may lack, for any face to show (graphs without entailment, rows cut).
     warnings: list[str] = field(default_factory=list)
+    #: The JSON-LD context of the query (``NamedQuery.context``); None: the default context.
+    context: dict | None = None
 
     def __len__(self) -> int:
         return len(self.rows) if self.form == "SELECT" else len(self.triples)
@@ -42,6 +49,88 @@ class QueryResult:
     def values(self, name: str) -> list[str | None]:
         """The lexical values (``term.value``) of variable ``name`` in every row."""
         return [None if t is None else t.value for t in self.column(name)]  # type: ignore[union-attr]
+
+    def records(self) -> list[dict[str, object]]:
+        """The rows as dicts by variable, each value a Python value (``python_value``); an
+        unbound variable is None. A CONSTRUCT answer gives subject, predicate, object.
+
+        >>> answer = QueryResult("SELECT", ["n", "l"], [(ox.Literal("3", datatype=INTEGER), None)])
+        >>> answer.records()
+        [{'n': 3, 'l': None}]
+        """
+        rows = as_rows(self)
+        return [
+            {v: python_value(t) for v, t in zip(rows.variables, row, strict=True)}
+            for row in rows.rows
+        ]
+
+    def to_dataframe(self) -> object:
+        """The rows as a pandas ``DataFrame``, one column per variable (``records``' values).
+
+        pandas is an optional extra: ``pip install 'chmgraph[pandas]'``.
+        """
+        try:
+            # Imported here, not at the top: pandas is optional and slow to import, and every
+            # command of the CLI imports this module.
+            pandas = importlib.import_module("pandas")
+        except ImportError:
+            raise InputError(
+                "QueryResult.to_dataframe needs pandas: pip install 'chmgraph[pandas]'"
+            ) from None
+        return pandas.DataFrame.from_records(self.records(), columns=as_rows(self).variables)
+
+
+INTEGER = ox.NamedNode(iris.PREFIXES["xsd"] + "integer")
+_XSD = iris.PREFIXES["xsd"]
+# The XSD datatypes with a Python value of their own; any other literal is its lexical form.
+_PYTHON: dict[str, Callable[[str], object]] = {
+    **{
+        _XSD + name: int
+        for name in (
+            "integer",
+            "int",
+            "long",
+            "short",
+            "byte",
+            "nonNegativeInteger",
+            "positiveInteger",
+            "unsignedInt",
+        )
+    },
+    _XSD + "decimal": Decimal,
+    _XSD + "double": float,
+    _XSD + "float": float,
+    _XSD + "boolean": lambda v: v in ("true", "1"),
+    _XSD + "date": datetime.date.fromisoformat,
+    _XSD + "dateTime": datetime.datetime.fromisoformat,
+}
+
+
+def python_value(term: Term | None) -> object:
+    """``term`` as a Python value: an IRI its string, a blank node ``_:id``, a numeric,
+    boolean, date or dateTime literal a Python number, bool, date or datetime, any other literal
+    its text (language and other datatypes dropped; the term itself is in ``rows``).
+
+    >>> python_value(ox.Literal("2013-03-11", datatype=ox.NamedNode(_XSD + "date")))
+    datetime.date(2013, 3, 11)
+    >>> python_value(ox.NamedNode("https://w3id.org/chmgraph/id/m49/002"))
+    'https://w3id.org/chmgraph/id/m49/002'
+    """
+    if term is None:
+        return None
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        convert = _PYTHON.get(term.datatype.value)
+        if convert is not None:
+            try:
+                return convert(term.value)
+            except ValueError:
+                return term.value
+        return term.value
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
 
 
 # CONSTRUCT and DESCRIBE answers (whose triples read as subject/predicate/object rows in CSV/TSV).
@@ -77,6 +166,8 @@ def serialize(result: QueryResult, format: str) -> str:
     'n\\r\\n3\\r\\n'
     """
     graph = result.form in ("CONSTRUCT", "DESCRIBE")
+    if graph and format == "jsonld":
+        return _jsonld(result.triples, result.context or DEFAULT_CONTEXT)
     if graph and format in _RDF_FORMATS:
         prefixes = dict(iris.PREFIXES)
         data = ox.serialize(result.triples, format=_RDF_FORMATS[format], prefixes=prefixes)
@@ -86,6 +177,19 @@ def serialize(result: QueryResult, format: str) -> str:
         fits = "turtle, jsonld, ntriples, xml, csv or tsv" if graph else "csv, tsv, json or xml"
         raise InputError(f"format {format!r} does not fit a {result.form} answer; use {fits}")
     return writers[format](as_rows(result))
+
+
+# The context of a CONSTRUCT answer's JSON-LD when its query has none: chmgraph's prefixes.
+DEFAULT_CONTEXT: dict = dict(iris.PREFIXES)
+
+
+def _jsonld(triples: list[ox.Triple], context: dict) -> str:
+    """``triples`` as JSON-LD compacted with ``context`` (given inline, never fetched)."""
+    # pyoxigraph writes expanded JSON-LD only; rdflib compacts, from the N-Triples of the answer.
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
+    text = graph.serialize(format="json-ld", context=context, indent=2, sort_keys=True)
+    return text.rstrip("\n") + "\n"
 
 
 def as_rows(result: QueryResult) -> QueryResult:
@@ -124,15 +228,19 @@ def _tsv(result: QueryResult) -> str:
 
 
 def _json(result: QueryResult) -> str:
+    # Text output ends with a newline, as files and terminals expect.
     if result.form == "ASK":
-        return json.dumps({"head": {}, "boolean": bool(result.boolean)})
+        return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
     bindings = [
         {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
         for row in result.rows
     ]
-    return json.dumps(
-        {"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-        ensure_ascii=False,
+    return (
+        json.dumps(
+            {"head": {"vars": result.variables}, "results": {"bindings": bindings}},
+            ensure_ascii=False,
+        )
+        + "\n"
     )
 
 

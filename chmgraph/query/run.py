@@ -169,6 +169,7 @@ def run_query(
     graphs: Sequence[str] | None = None,
     entailment: bool = True,
     limit: int | None = None,
+    offset: int = 0,
     settings: Settings | None = None,
     protocol_dataset: ProtocolDataset | None = None,
     base_iri: str | None = None,
@@ -184,8 +185,9 @@ def run_query(
     ``query`` given as a string is a library query's name or SPARQL text.
     ``params`` are the user's values by parameter name (as typed: ``2013``, ``chmid:...``);
     ``limit`` caps the rows wanted (at most the ``max_rows`` setting, beyond which the result
-    is cut and marked ``truncated``). Raises ``SyntaxGateError`` (with line and column),
-    ``ServiceRefused``, ``QueryTimeout`` or ``InputError`` for a bad parameter. The result's
+    is cut and marked ``truncated``); ``offset`` skips the first rows, for paging. Raises
+    ``SyntaxGateError`` (with line and column), ``ServiceRefused``, ``QueryTimeout`` or
+    ``InputError`` for a bad parameter. The result's
     ``warnings`` say what the answer may lack (graphs without entailment, rows cut).
     """
     settings = settings or Settings.from_env()
@@ -209,7 +211,8 @@ def run_query(
             prepared.text, default_graph=default, union=union, named_graphs=named
         )
 
-    result = read_within(evaluate, prepared, limit=limit, settings=settings)
+    result = read_within(evaluate, prepared, limit=limit, settings=settings, offset=offset)
+    result.context = query.context
     if entailment:
         lacking = unentailed(network, graphs)
         if lacking:

@@ -15,6 +15,7 @@ from chmgraph.query.tokens import is_keyword, tokens
 from chmgraph.store.base import Term
 
 _ERROR_PLACE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+_PREFIX_NOT_FOUND = "Prefix not found"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class PreparedQuery:
     where: str
     # (line, column, length) of each insertion, to report errors at the user's own columns.
     insertions: tuple[tuple[int, int, int], ...]
+    #: Prefixes the text uses but neither declares nor finds in ``chmgraph.iris.PREFIXES``.
+    unknown_prefixes: tuple[str, ...] = ()
 
     def syntax_error(self, message: str) -> SyntaxGateError:
         """The engine's error message as an error at the line and column of the user's text."""
@@ -36,7 +39,23 @@ class PreparedQuery:
         for at_line, at_column, length in reversed(self.insertions):  # last made, first undone
             if at_line == line and at_column <= column:
                 column -= length
-        return SyntaxGateError(self.where, line, max(column, 1), match.group(3))
+        reason = match.group(3)
+        if self.unknown_prefixes and _PREFIX_NOT_FOUND in reason:
+            # The engine lists every character a name may hold: a screenful that hides the cause.
+            reason = unknown_prefix_message(self.unknown_prefixes)
+        return SyntaxGateError(self.where, line, max(column, 1), reason)
+
+
+def unknown_prefix_message(prefixes: tuple[str, ...]) -> str:
+    """What to do about prefixes nobody declared.
+
+    >>> unknown_prefix_message(("foo",))[:60]
+    'unknown prefix foo: (declare it: PREFIX foo: <...>); known w'
+    """
+    names = ", ".join(f"{p}:" for p in prefixes)
+    first = prefixes[0]
+    known = " ".join(f"{p}:" for p in iris.PREFIXES)
+    return f"unknown prefix {names} (declare it: PREFIX {first}: <...>); known without one: {known}"
 
 
 def prepare(
@@ -56,7 +75,7 @@ def prepare(
     """
     where = str(query.path) if query.path else "<query>"
     text = query.text
-    prologue, brace = _shape(text)
+    prologue, brace, unknown = _shape(text)
     insertions = []
     if bindings:
         if brace is None:
@@ -72,12 +91,13 @@ def prepare(
     if prologue:
         insertions.append((1, 1, len(prologue)))
         text = prologue + text
-    return PreparedQuery(text, query.form, where, tuple(insertions))
+    return PreparedQuery(text, query.form, where, tuple(insertions), unknown)
 
 
 @lru_cache(maxsize=256)
-def _shape(text: str) -> tuple[str, int | None]:
-    """The prefix declarations ``text`` lacks, and where its outermost WHERE group opens."""
+def _shape(text: str) -> tuple[str, int | None, tuple[str, ...]]:
+    """The prefix declarations ``text`` lacks, where its outermost WHERE group opens, and the
+    prefixes it uses that nobody knows."""
     found = [t for t in tokens(text) if t.lastgroup != "comment"]
     declared = {
         t.group().lower()
@@ -85,8 +105,11 @@ def _shape(text: str) -> tuple[str, int | None]:
         if is_keyword(prev, "PREFIX")
     }
     used = {t.group().split(":")[0] for t in found if t.lastgroup == "word" and ":" in t.group()}
-    missing = sorted(p for p in used if p in iris.PREFIXES and f"{p}:" not in declared)
-    return "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing), _where_brace(found)
+    undeclared = sorted(p for p in used if f"{p}:" not in declared)
+    missing = [p for p in undeclared if p in iris.PREFIXES]
+    unknown = tuple(p for p in undeclared if p not in iris.PREFIXES)
+    prologue = "".join(f"PREFIX {p}: <{iris.PREFIXES[p]}> " for p in missing)
+    return prologue, _where_brace(found), unknown
 
 
 @lru_cache(maxsize=256)
