@@ -5,21 +5,15 @@ subprocess, reached over real HTTP."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from servers import free_port
 
 CHMGRAPH = Path(sys.executable).parent / "chmgraph"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Served:

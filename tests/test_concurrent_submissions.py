@@ -4,13 +4,11 @@ submitters (threads, processes) produce consecutive versions and none is lost or
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from stewards import submit_at_once
 
 from chmgraph import iris
 from chmgraph.network import Network
@@ -77,31 +75,8 @@ def test_processes_submitting_one_country_make_consecutive_versions(tmp_path: Pa
         network.init()
     files = variants(tmp_path, range(2001, 2007))
     # Two stewards' terminals, each submitting three versions as fast as it can.
-    script = (
-        "import sys\n"
-        "from chmgraph.cli import main\n"
-        "for path in sys.argv[1:]:\n"
-        "    sys.argv = ['chmgraph', 'submit', path, '--country', 'CM', '--store', STORE]\n"
-        "    try:\n"
-        "        main()\n"
-        "    except SystemExit as exit:\n"
-        "        assert exit.code == 0, exit.code\n"
-    ).replace("STORE", repr(str(store)))
-    env = {**os.environ, "CHMGRAPH_STORE_WAIT_S": "120"}
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, *map(str, half)],
-            env=env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for half in (files[0::2], files[1::2])
-    ]
-    for run in runs:
-        out, err = run.communicate(timeout=300)
-        assert run.returncode == 0, err
-        assert out.count("accepted: CM version") == 3, out
+    for printed in submit_at_once(store, "CM", [files[0::2], files[1::2]]):
+        assert printed.count("accepted: CM version") == 3, printed
     with Network.open(store, read_only=True) as network:
         history = versions(network.store, "CM")
     assert [v.number for v in history] == list(range(1, len(files) + 1))

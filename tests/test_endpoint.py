@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from servers import OXIGRAPH, free_port, oxigraph_server
 
 from chmgraph import iris
 from chmgraph.cli import cli
@@ -23,28 +21,8 @@ from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.remote import run_remote
 
 LIBRARY = QueryLibrary.load()
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 # These two range over GRAPH ?g, which at the endpoint also reaches the inferred graphs.
 NAMED_GRAPH_QUERIES = {"graph-statistics", "fact-provenance"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph serve exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("oxigraph serve did not start")
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +38,8 @@ def endpoint(network, tmp_path_factory):
     subprocess.run(
         [OXIGRAPH, "load", "--location", location, "--file", dump], check=True, capture_output=True
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [OXIGRAPH, "serve", "--location", location, "--bind", f"127.0.0.1:{port}",
-         "--union-default-graph"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for(port, process)
-        yield f"http://127.0.0.1:{port}/query"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with oxigraph_server(location, "--union-default-graph") as url:
+        yield url + "/query"
 
 
 def answers(result) -> Counter:

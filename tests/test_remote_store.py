@@ -4,9 +4,6 @@ Oxigraph server reached over HTTP, answering as the embedded store does."""
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from servers import oxigraph_server
+from stewards import submit_at_once
 
 from chmgraph.cli import cli
 from chmgraph.network import Network
@@ -109,30 +107,8 @@ def test_processes_submitting_to_one_engine_make_consecutive_versions(tmp_path: 
         store = f"oxigraph+{url}"
         with Network.open(store) as network:
             network.init()
-        script = (
-            "import sys\n"
-            "from chmgraph.cli import main\n"
-            "for path in sys.argv[1:]:\n"
-            "    sys.argv = ['chmgraph', 'submit', path, '--country', 'CM', '--store', STORE]\n"
-            "    try:\n"
-            "        main()\n"
-            "    except SystemExit as exit:\n"
-            "        assert exit.code == 0, exit.code\n"
-        ).replace("STORE", repr(store))
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-c", script, *map(str, files[i::3])],
-                env=dict(os.environ),
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            for i in range(3)
-        ]
-        for process in runs:
-            out, err = process.communicate(timeout=300)
-            assert process.returncode == 0, err
-            assert out.count("accepted: CM version") == 2, out
+        for printed in submit_at_once(store, "CM", [files[i::3] for i in range(3)]):
+            assert printed.count("accepted: CM version") == 2, printed
         with Network.open(store) as network:
             history = versions(network.store, "CM")
     assert [v.number for v in history] == list(range(1, len(files) + 1))
