@@ -152,6 +152,12 @@ class GraphStore(ABC):
         self.close()
 
 
+def check_dataset(default_graph: Sequence[str] | None, union: bool) -> None:
+    """Refuse a query dataset that asks for both named graphs and the union as its default."""
+    if union and default_graph is not None:
+        raise ValueError("give default_graph or union, not both")
+
+
 def replacement_update(
     new_contents: Mapping[str, Iterable[ox.Triple]],
     add: Iterable[ox.Quad] = (),

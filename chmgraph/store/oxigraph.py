@@ -12,7 +12,13 @@ import pyoxigraph as ox
 
 from chmgraph.errors import StoreError, StoreInUse, SyntaxGateError
 from chmgraph.rdfio import detect_format
-from chmgraph.store.base import Capabilities, GraphStore, LoadProgress, QueryResult
+from chmgraph.store.base import (
+    Capabilities,
+    GraphStore,
+    LoadProgress,
+    QueryResult,
+    check_dataset,
+)
 
 
 class OxigraphStore(GraphStore):
@@ -51,8 +57,7 @@ class OxigraphStore(GraphStore):
         union: bool = False,
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
-        if union and default_graph is not None:
-            raise ValueError("give default_graph or union, not both")
+        check_dataset(default_graph, union)
         return self._store.query(
             sparql,
             use_default_graph_as_union=union,

@@ -32,7 +32,13 @@ import pyoxigraph as ox
 
 from chmgraph.errors import ChmgraphError, StoreError, SyntaxGateError
 from chmgraph.rdfio import detect_format
-from chmgraph.store.base import Capabilities, GraphStore, LoadProgress, QueryResult
+from chmgraph.store.base import (
+    Capabilities,
+    GraphStore,
+    LoadProgress,
+    QueryResult,
+    check_dataset,
+)
 
 #: Quads sent per request when loading in chunks: bounded memory whatever the source's size.
 CHUNK_QUADS = 20_000
@@ -151,8 +157,7 @@ class RemoteStore(GraphStore):
         union: bool = False,
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
-        if union and default_graph is not None:
-            raise ValueError("give default_graph or union, not both")
+        check_dataset(default_graph, union)
         if union and not self.capabilities.union_default_graph:
             raise ValueError(f"{self.location} has no union default graph: name the graphs")
         if union and named_graphs is not None:
