@@ -4,8 +4,11 @@ Queries may rely on four kinds of axiom of the ontology: ``rdfs:subClassOf`` (a 
 ``schema:Event``), ``rdfs:subPropertyOf`` (``chm:hostCity`` is a ``schema:location``),
 ``owl:inverseOf`` (``chm:jointSessionOf`` read backwards is ``chm:hasJointSession``) and
 ``owl:SymmetricProperty`` (``chm:heldInParallelWith`` holds both ways), combined to a fixpoint.
+One more rule is chmgraph's own: an event whose ``schema:startDate`` and ``schema:endDate`` are
+both single ``xsd:date`` values, the end not before the start, lasted ``chm:durationDays`` calendar
+days, both ends included (SPARQL 1.1 has no standard date arithmetic, so queries get it stated).
 
-Each of these rules derives a triple from a single triple, so what a graph entails depends on that
+Each of these rules reads the triples of one subject, so what a graph entails depends on that
 graph alone. The entailed triples of each source graph are materialized into their own graph,
 ``inferred_graph(source)``, when the source changes: ``chmgraph init`` recomputes them all (the
 ontology may have changed); a submission or rollback writes its national graph's inferred graph,
@@ -21,9 +24,11 @@ derived from (``prov:wasDerivedFrom``).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -33,6 +38,12 @@ from chmgraph.store import GraphStore
 from chmgraph.vocabulary import RDF_TYPE, Vocabulary
 
 _TYPE = ox.NamedNode(RDF_TYPE)
+_START = ox.NamedNode(iris.PREFIXES["schema"] + "startDate")
+_END = ox.NamedNode(iris.PREFIXES["schema"] + "endDate")
+_DURATION = ox.NamedNode(iris.PREFIXES["chm"] + "durationDays")
+_DATE = ox.NamedNode(iris.PREFIXES["xsd"] + "date")
+_INTEGER = ox.NamedNode(iris.PREFIXES["xsd"] + "integer")
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DERIVED_FROM = ox.NamedNode(iris.PREFIXES["prov"] + "wasDerivedFrom")
 
 
@@ -83,6 +94,7 @@ class Rules:
         derived: set[ox.Triple] = set()
         for triple in given:
             derived.update(self._derive(triple))
+        derived.update(durations(given))
         yield from derived - given
 
     def inferred(self, graph: str, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
@@ -99,6 +111,38 @@ class Rules:
                 yield ox.Triple(subject, ox.NamedNode(implied), obj)
             elif isinstance(obj, (ox.NamedNode, ox.BlankNode)):
                 yield ox.Triple(obj, ox.NamedNode(implied), subject)
+
+
+def durations(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+    """``chm:durationDays`` of each subject with one start and one end date among ``triples``.
+
+    >>> day = lambda d: ox.Literal(d, datatype=_DATE)
+    >>> event = ox.NamedNode("https://w3id.org/chmgraph/id/event/example")
+    >>> start, end = day("2016-04-04"), day("2016-04-08")
+    >>> dates = [ox.Triple(event, _START, start), ox.Triple(event, _END, end)]
+    >>> [t.object.value for t in durations(dates)]
+    ['5']
+    """
+    ends: dict[ox.NamedNode | ox.BlankNode, list[list[ox.Literal]]] = defaultdict(lambda: [[], []])
+    for triple in triples:
+        if triple.predicate in (_START, _END) and isinstance(triple.object, ox.Literal):
+            ends[triple.subject][triple.predicate == _END].append(triple.object)  # type: ignore[index]
+    for subject, (starts, finishes) in ends.items():
+        if len(starts) != 1 or len(finishes) != 1:
+            continue
+        first, last = _day(starts[0]), _day(finishes[0])
+        if first is not None and last is not None and last >= first:
+            days = ox.Literal(str((last - first).days + 1), datatype=_INTEGER)
+            yield ox.Triple(subject, _DURATION, days)
+
+
+def _day(literal: ox.Literal) -> date | None:
+    if literal.datatype != _DATE or not _PLAIN_DATE.fullmatch(literal.value):
+        return None  # not a date, or one with a time zone
+    try:
+        return date.fromisoformat(literal.value)
+    except ValueError:  # ill-typed: CHM-V006 reports it
+        return None
 
 
 def materialize(target: object, graphs: Iterable[str] | None = None) -> int:

@@ -87,7 +87,7 @@ def compact(iri: str) -> str:
 def expand(name: str) -> str:
     """The IRI of a prefixed name of ``PREFIXES``, escapes undone; anything else unchanged.
 
-    >>> expand("chmid:government\\/JP") == expand("chmid:government/JP") == government("JP")
+    >>> expand("chmid:government\\\\/JP") == expand("chmid:government/JP") == government("JP")
     True
     """
     prefix, sep, local = name.partition(":")

@@ -94,6 +94,26 @@ def test_init_publishes_the_query_library_and_what_every_graph_entails(
     assert bool(network.store.query(workshop_is_an_event))
 
 
+def test_each_seed_workshop_states_its_length_in_days_as_derived(network: Network) -> None:
+    # The seed page gives the first and last day of five workshops; each length is derived from
+    # them, both days included, and lives only in the inferred graph, never in the CBD's own facts.
+    lengths = f"""SELECT ?w ?days WHERE {{ GRAPH <{inferred_graph(iris.CBD_GRAPH)}> {{
+        ?w <{iris.vocab("durationDays")}> ?days }} }}"""
+    found = {row["w"].value.rsplit("/", 1)[1]: row["days"] for row in network.store.query(lengths)}
+    assert found["2016-belgrade-chm-workshop"] == ox.Literal(
+        "5", datatype=ox.NamedNode(iris.PREFIXES["xsd"] + "integer")
+    )
+    assert {slug: int(days.value) for slug, days in found.items()} == {
+        "2016-belgrade-chm-workshop": 5,
+        "2014-buea-chm-workshop": 5,
+        "2013-gros-islet-chm-workshop": 5,
+        "2013-villa-de-leyva-chm-workshop": 5,
+        "2013-marrakech-belgian-partnership-workshop": 4,
+    }
+    stated = f"ASK {{ GRAPH <{iris.CBD_GRAPH}> {{ ?w <{iris.vocab('durationDays')}> ?d }} }}"
+    assert not bool(network.store.query(stated))
+
+
 def test_a_submission_and_its_entailments_are_one_update(
     network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
