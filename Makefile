@@ -24,7 +24,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n auto -q
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q
+	@[ -x /usr/bin/chromium ] || echo '*** NOT RUN: the browser tests (tests/test_webui.py) need /usr/bin/chromium (apt-get install chromium) ***'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@
 Each package is fetched with ``npm pack NAME@VERSION`` into a temporary folder, and the files the
 pages use are copied with the package's licence into ``chmgraph/server/static/vendor/NAME/``;
 ``VERSIONS.json`` there records each package's version, licence and integrity. The country
-outlines of ``world-atlas`` (TopoJSON, Natural Earth 1:110m) are turned once into SVG paths
+outlines of ``world-atlas`` (TopoJSON, Natural Earth 1:50m, which has the small island states 1:110m lacks) are turned once into SVG paths
 keyed by ISO 3166 numeric code (the M49 code of a country), in an equirectangular projection, so
 the map needs no script library and no tile server. ``axe-core`` is for the tests only and goes
 to ``tests/vendor/axe-core/``.
@@ -43,6 +43,8 @@ LICENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE")
 # 1000 x 420 box, coordinates rounded to 0.1.
 WIDTH, SOUTH = 1000.0, -60.0
 SCALE = WIDTH / 360.0
+# Points nearer than this (in the frame's units) to the last one kept are left out.
+STEP = 0.8
 
 
 def main() -> int:
@@ -60,7 +62,7 @@ def main() -> int:
                 shutil.copyfile(package / source, target / copied)
             licence = copy_licence(package, target)
             if name == "world-atlas":
-                write_map(package / "countries-110m.json", target / "countries-110m.paths.json")
+                write_map(package / "countries-50m.json", target / "countries-50m.paths.json")
             meta = json.loads((package / "package.json").read_text(encoding="utf-8"))
             versions[name] = {
                 "version": meta["version"],
@@ -150,13 +152,14 @@ def write_map(topojson: Path, target: Path) -> None:
             continue
         polygons = [geometry["arcs"]] if geometry["type"] == "Polygon" else list(geometry["arcs"])
         data = "".join(_ring(arcs, ring) for polygon in polygons for ring in polygon)
+        data = data or _dot(arcs, polygons)
         if data:
             paths[str(code).zfill(3)] = data
     height = round((90.0 - SOUTH) * SCALE)
     target.write_text(
         json.dumps(
             {
-                "source": "world-atlas countries-110m.json (Natural Earth 1:110m)",
+                "source": "world-atlas countries-50m.json (Natural Earth 1:50m)",
                 "projection": "equirectangular",
                 "width": int(WIDTH),
                 "height": height,
@@ -184,18 +187,36 @@ def decode_arcs(topology: dict) -> list[list[tuple[float, float]]]:
 
 
 def _ring(arcs: list[list[tuple[float, float]]], ring: list[int]) -> str:
+    """One ring as SVG path data, points closer than ``STEP`` to the last one kept left out."""
     points: list[tuple[float, float]] = []
     for index in ring:
         arc = arcs[index] if index >= 0 else list(reversed(arcs[~index]))
         points.extend(arc if not points else arc[1:])
-    projected = []
+    projected: list[tuple[float, float]] = []
     for lon, lat in points:
-        point = (round((lon + 180.0) * SCALE, 1), round((90.0 - max(lat, SOUTH)) * SCALE, 1))
-        if not projected or projected[-1] != point:
-            projected.append(point)
+        x, y = (lon + 180.0) * SCALE, (90.0 - max(lat, SOUTH)) * SCALE
+        last = projected[-1] if projected else None
+        if last is None or abs(x - last[0]) + abs(y - last[1]) >= STEP:
+            projected.append((x, y))
     if len(projected) < 3:
         return ""
-    return "M" + "L".join(f"{x:g},{y:g}" for x, y in projected) + "Z"
+    return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in projected) + "Z"
+
+
+def _dot(arcs: list[list[tuple[float, float]]], polygons: list) -> str:
+    """A small diamond where a country too small for the map's scale lies, so it still shows."""
+    points = [
+        p
+        for polygon in polygons
+        for ring in polygon
+        for i in ring
+        for p in arcs[i if i >= 0 else ~i]
+    ]
+    lon = sum(p[0] for p in points) / len(points)
+    lat = sum(p[1] for p in points) / len(points)
+    x, y = (lon + 180.0) * SCALE, (90.0 - lat) * SCALE
+    r = 2.0
+    return f"M{x:.1f},{y - r:.1f}L{x + r:.1f},{y:.1f}L{x:.1f},{y + r:.1f}L{x - r:.1f},{y:.1f}Z"
 
 
 if __name__ == "__main__":

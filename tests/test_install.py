@@ -139,6 +139,26 @@ def outside(tmp_path) -> dict:
     return {"cwd": work, "env": env}
 
 
+def test_the_wheel_carries_the_web_ui_templates_catalogues_and_static_files(built):
+    _, wheel = built
+    server = PROJECT_ROOT / "chmgraph" / "server"
+    expected = [
+        path
+        for folder in ("templates", "locales", "static")
+        for path in (server / folder).rglob("*")
+        if path.is_file()
+    ]
+    assert len(expected) > 20
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for path in expected:
+            name = path.relative_to(PROJECT_ROOT).as_posix()
+            assert name in names, name
+            assert archive.read(name) == path.read_bytes(), name
+    licences = [p for p in expected if p.name == "LICENSE"]
+    assert {p.parent.name for p in licences} == {"yasgui", "chart.js", "world-atlas"}
+
+
 def test_chmgraph_is_imported_from_the_wheel_and_its_folders_are_the_packaged_ones(venv, outside):
     probe = (
         "import json, sys, chmgraph, chmgraph.settings as s\n"

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.entailment import Rules, with_inferences
 from chmgraph.errors import InputError, VersionConflict
-from chmgraph.network import build, catalogue, countries
+from chmgraph.network import build, catalogue, countries, standing
 from chmgraph.network.build import InitProgress
 from chmgraph.network.catalogue import BASE_GRAPHS, GraphInfo, NetworkStatus, graph_kind
 from chmgraph.network.history import (
@@ -366,6 +366,11 @@ class Network:
     def country_code(self, country: str) -> str:
         """``country`` as a code the reference data knows, or an error naming the closest one."""
         return countries.country_code(self.store, country)
+
+    def standings(self, *, lang: str = "en") -> list[standing.CountryStanding]:
+        """Every country with its national graph's current version, last change and validation
+        summary (``chmgraph.network.standing``); labels in ``lang``."""
+        return standing.standings(self.store, lang=lang)
 
 
 def _conflict(code: str) -> VersionConflict:

@@ -16,14 +16,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from chmgraph.network import Network
-from chmgraph.server import dumps, linked_data, sparql, store, submissions
+from chmgraph.server import dumps, linked_data, pages, sparql, store, submissions
 from chmgraph.server.http import EXPECTED_FAILURES, error_response
 from chmgraph.server.limits import Manners
 from chmgraph.server.service import Service
+from chmgraph.server.templating import STATIC_DIR
 from chmgraph.settings import Settings
 
 _READ = ["GET", "HEAD"]
@@ -44,7 +46,16 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
         service.close()
 
     routes = [
-        Route("/", home, methods=_READ),
+        # The web UI's pages (chmgraph.server.pages); the browse pages are the Linked Data ones.
+        Route("/", pages.home, methods=_READ),
+        Route("/query", pages.editor, methods=_READ),
+        Route("/queries/{name}", pages.named_query, methods=_READ),
+        Route("/results", pages.free_query, methods=_READ),
+        Route("/dashboard", pages.dashboard, methods=_READ),
+        Route("/validate", pages.validation, methods=["GET", "HEAD", "POST"]),
+        Route("/rules", pages.rules, methods=_READ),
+        Route("/steward", pages.steward, methods=_READ),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/healthz", healthz, methods=_READ),
         Route("/sparql", sparql.endpoint, methods=["GET", "HEAD", "POST"]),
         Route("/store", store.graph_store, methods=_GSP),
@@ -86,10 +97,6 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
 
 async def _failed(request: Request, exc: Exception) -> Response:
     return error_response(exc)
-
-
-async def home(request: Request) -> Response:
-    return RedirectResponse("/sparql", status_code=303)
 
 
 async def healthz(request: Request) -> Response:

@@ -1,0 +1,91 @@
+"""The web UI's pages over plain HTTP (a real ``chmgraph serve``): languages chosen by
+``?lang=``, the cookie and Accept-Language with English as the fallback, the pages' security
+headers, downloads of answers and reports, and the Linked Data formats beside the HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from serving import Served
+
+from chmgraph.server import i18n
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = Served(tmp_path_factory.mktemp("pages"))
+    yield server
+    server.stop()
+
+
+def lang_of(html: str) -> tuple[str, str]:
+    found = re.search(r'<html lang="([^"]+)" dir="([^"]+)"', html)
+    assert found, html[:200]
+    return found.group(1), found.group(2)
+
+
+def test_every_catalogue_has_every_key_of_the_english_one():
+    english = json.loads((i18n.LOCALES / "en.json").read_text(encoding="utf-8"))
+    for lang in i18n.LANGUAGES:
+        entries = json.loads((i18n.LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+        assert set(entries) == set(english), lang
+        for key, text in entries.items():
+            assert sorted(re.findall(r"\{\w+\}", text)) == sorted(
+                re.findall(r"\{\w+\}", english[key])
+            ), (lang, key)
+
+
+def test_the_language_comes_from_lang_then_the_cookie_then_accept_language(served):
+    http = served.http
+    assert lang_of(http.get("/", headers={"Accept-Language": "de, ru;q=0.5"}).text) == ("ru", "ltr")
+    assert lang_of(http.get("/", headers={"Accept-Language": "de"}).text) == ("en", "ltr")
+    chosen = http.get("/dashboard?lang=ar")
+    assert lang_of(chosen.text) == ("ar", "rtl")
+    assert "lang=ar" in chosen.headers["set-cookie"]
+    again = http.get("/dashboard", headers={"Accept-Language": "zh", "Cookie": "lang=ar"})
+    assert lang_of(again.text) == ("ar", "rtl")
+    http.cookies.clear()
+    assert lang_of(http.get("/?lang=xx", headers={"Accept-Language": "es"}).text)[0] == "es"
+
+
+def test_pages_carry_a_policy_that_admits_the_server_only(served):
+    answer = served.http.get("/query")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<script>" not in answer.text.replace('<script type="application/json"', "")
+
+
+def test_a_browse_page_is_html_for_browsers_and_turtle_for_others(served):
+    html = served.http.get("/id/country/CM", headers={"Accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "喀麦隆" in html.text and "الكاميرون" in html.text
+    turtle = served.http.get("/id/country/CM")
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    assert "skos:prefLabel" in turtle.text
+
+
+def test_a_named_query_downloads_in_its_formats(served):
+    csv = served.http.get("/queries/workshops-in-year", params={"year": "2013", "format": "csv"})
+    assert csv.status_code == 200
+    assert "attachment" in csv.headers["content-disposition"]
+    assert len(csv.text.strip().splitlines()) == 1 + 3
+    bad = served.http.get("/queries/workshops-in-year", params={"year": "soon"})
+    assert bad.status_code == 400
+    assert "soon" in bad.text
+    assert served.http.get("/queries/no-such-query").status_code == 404
+
+
+def test_the_validation_report_downloads_as_json_sarif_and_turtle(served):
+    found = served.http.get("/validate", params={"pick": "seed", "format": "json"}).json()
+    w001 = [r for r in found["results"] if r["code"] == "CHM-W001"]
+    assert [(r["source"], r["line"]) for r in w001] == [("data/cbd/toolkits.ttl", 36)]
+    sarif = served.http.get("/validate", params={"pick": "seed", "format": "sarif"}).json()
+    assert sarif["version"] == "2.1.0"
+    turtle = served.http.get("/validate", params={"pick": "seed", "format": "turtle"})
+    assert "sh:ValidationReport" in turtle.text
+    french = served.http.get("/validate", params={"pick": "seed", "format": "json", "lang": "fr"})
+    assert french.json()["lang"] == "fr"
+    assert served.http.get("/validate", params={"pick": "../etc"}).status_code == 400
