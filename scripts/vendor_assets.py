@@ -2,11 +2,11 @@
 
 Each package is fetched with ``npm pack NAME@VERSION`` into a temporary folder, and the files the
 pages use are copied with the package's licence into ``chmgraph/server/static/vendor/NAME/``;
-``VERSIONS.json`` there records each package's version, licence and integrity. The country
-outlines of ``world-atlas`` (TopoJSON, Natural Earth 1:50m, which has the small island states 1:110m lacks) are turned once into SVG paths
-keyed by ISO 3166 numeric code (the M49 code of a country), in an equirectangular projection, so
-the map needs no script library and no tile server. ``axe-core`` is for the tests only and goes
-to ``tests/vendor/axe-core/``.
+``VERSIONS.json`` there records each package's version, licence and checksums. The country
+outlines of ``world-atlas`` (TopoJSON, Natural Earth 1:50m, which has the small island states
+1:110m lacks) are turned once into SVG paths keyed by ISO 3166 numeric code (the M49 code of a
+country), in an equirectangular projection, so the map needs no script library and no tile
+server. ``axe-core`` is for the tests only and goes to ``tests/vendor/axe-core/``.
 
     python scripts/vendor_assets.py            # npm must be on PATH
 """

@@ -273,10 +273,21 @@ def test_an_uploaded_file_is_validated_in_the_readers_language(browser, served, 
         page.fill("#country", "CM")
         page.click("form.upload button[type=submit]")
         page.wait_for_load_state("networkidle")
-        findings = page.locator(".finding")
-        assert findings.count() >= 1
+        report = served.http.post(
+            "/api/validate",
+            params={"country": "CM", "lang": "fr", "name": "cm.ttl"},
+            content=broken.read_bytes(),
+            headers={"Content-Type": "text/turtle"},
+        ).json()
+        assert report["results"]
         assert page.locator("html").get_attribute("lang") == "fr"
-        assert page.locator(".summary").inner_text() != ""
+        shown = page.locator(".finding .message").all_inner_texts()
+        assert shown == [r["message"] for r in report["results"] if r["line"]]
+        assert page.locator(".finding").first.locator(".severity").inner_text() in (
+            "Violation",
+            "Avertissement",
+            "Information",
+        )
         opened.shot("validation-upload-fr")
         opened.clean()
     finally:
@@ -303,6 +314,34 @@ def test_a_steward_submits_with_a_token_and_sees_the_new_version(visit, served, 
     row = dashboard.locator("tr[data-country='CM']")
     assert row.locator("td").nth(3).inner_text() == str(version)
     visit.shot("steward-submitted")
+    visit.clean()
+
+
+def test_a_steward_sees_the_changes_between_versions_and_rolls_back(visit, served, tmp_path):
+    edited = tmp_path / "cm.ttl"
+    edited.write_text(EXAMPLE.read_text().replace('"2012"^^xsd:gYear', '"2013"^^xsd:gYear'))
+    page = visit.open("/steward")
+    page.fill("#s-token", served.cm)
+    for source in (EXAMPLE, edited):
+        page.set_input_files("#s-file", str(source))
+        with page.expect_response(re.compile(r"/api/submissions/CM$")):
+            page.click("#s-submit")
+    versions = served.http.get("/api/submissions/CM").json()
+    newest = versions[-1]["version"]
+    latest = page.locator(f"#s-versions tbody tr[data-version='{newest}']")
+    latest.locator("button").first.click()
+    page.wait_for_selector("#s-diff:not([hidden])")
+    shown = page.locator("#s-diff").inner_text()
+    assert "+ <https://example.org/chmgraph/example/chm/CM>" in shown and '"2013"' in shown
+    assert "- <https://example.org/chmgraph/example/chm/CM>" in shown and '"2012"' in shown
+    previous = page.locator(f"#s-versions tbody tr[data-version='{newest - 1}']")
+    with page.expect_response(re.compile(r"/api/submissions/CM$")):
+        previous.locator("button", has_text=str(newest - 1)).last.click()
+    page.wait_for_selector(f"#s-versions tbody tr[data-version='{newest + 1}']")
+    after = served.http.get("/api/submissions/CM").json()
+    assert after[-1]["version"] == newest + 1
+    assert after[-1]["restored_from"] == newest - 1
+    visit.shot("steward-rollback")
     visit.clean()
 
 

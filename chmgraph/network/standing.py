@@ -23,7 +23,6 @@ import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.network.catalogue import graph_infos
-from chmgraph.network.history import versions
 from chmgraph.query.text import bind
 from chmgraph.sparql import load
 from chmgraph.store import GraphStore
@@ -72,12 +71,12 @@ def standings(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
     national = {
         g.country: g for g in graph_infos(store) if g.kind == "national" and g.country is not None
     }
+    summaries = _summaries(store)
     text = bind(load("country-directory"), {"lang": ox.Literal(lang)})
     found = []
     for row in store.query(text, default_graph=[iris.REFERENCE_GRAPH]):
         code = row["code"].value
         graph = national.get(code)
-        record = versions(store, code)[-1] if graph is not None else None
         found.append(
             CountryStanding(
                 code=code,
@@ -88,10 +87,10 @@ def standings(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
                 group_name=_value(row["groupName"]),
                 region=_value(row["region"]),
                 region_name=_value(row["regionName"]),
-                version=record.number if record else None,
-                modified=record.when if record else None,
+                version=graph.version if graph else None,
+                modified=graph.modified if graph else None,
                 triples=graph.triples if graph else None,
-                validation=record.validation if record else None,
+                validation=summaries.get((code, graph.version)) if graph else None,
             )
         )
     return found
@@ -114,6 +113,16 @@ def coverage(found: Iterable[CountryStanding]) -> list[Coverage]:
         (Coverage(kind, iri, name, n, s) for (kind, iri), (name, n, s) in tally.items()),
         key=lambda c: (c.kind != "un-group", c.name),
     )
+
+
+def _summaries(store: GraphStore) -> dict[tuple[str, int], str]:
+    """The validation summary of each version, by (country, version number)."""
+    found = {}
+    for row in store.query(load("validation-summaries"), default_graph=[iris.SUBMISSIONS_GRAPH]):
+        country = iris.country_of_graph(row["graph"].value)
+        if country and row["summary"] is not None:
+            found[(country, int(row["number"].value))] = row["summary"].value
+    return found
 
 
 def _value(term: object) -> str | None:
