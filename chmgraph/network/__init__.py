@@ -372,6 +372,10 @@ class Network:
         summary (``chmgraph.network.standing``); labels in ``lang``."""
         return standing.standings(self.store, lang=lang)
 
+    def country_directory(self, *, lang: str = "en") -> list[standing.CountryStanding]:
+        """Every country with its codes, UN regional group and M49 region, labels in ``lang``."""
+        return standing.directory(self.store, lang=lang)
+
 
 def _conflict(code: str) -> VersionConflict:
     return VersionConflict(

@@ -102,6 +102,19 @@ def graph_infos(store: GraphStore) -> list[GraphInfo]:
     return infos
 
 
+def national_versions(store: GraphStore) -> dict[str, tuple[int, datetime]]:
+    """Each country with a national graph in the store: its current version and when it was
+    made (one query of the submissions graph; no graph is counted)."""
+    stamps = _stamps(store)
+    found = {}
+    for iri in store.graphs():
+        kind, country, _ = graph_kind(iri)
+        latest = stamps.get(("latest", country or ""))
+        if kind == "national" and country and latest is not None:
+            found[country] = latest
+    return found
+
+
 def status(store: GraphStore) -> NetworkStatus:
     """How many graphs, triples, workshops, countries and national graphs the network has."""
     graph_list = graph_infos(store)

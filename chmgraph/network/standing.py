@@ -16,13 +16,13 @@ network per UN regional group and M49 region.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pyoxigraph as ox
 
 from chmgraph import iris
-from chmgraph.network.catalogue import graph_infos
+from chmgraph.network.catalogue import national_versions
 from chmgraph.query.text import bind
 from chmgraph.sparql import load
 from chmgraph.store import GraphStore
@@ -40,10 +40,9 @@ class CountryStanding:
     group_name: str | None
     region: str | None  # the M49 region's IRI
     region_name: str | None
-    version: int | None  # the current version of its national graph; None: never submitted
-    modified: datetime | None
-    triples: int | None
-    validation: str | None  # the summary validation gave for the current version
+    version: int | None = None  # its national graph's current version; None: never submitted
+    modified: datetime | None = None
+    validation: str | None = None  # the summary validation gave for the current version
 
     @property
     def submitted(self) -> bool:
@@ -65,34 +64,37 @@ class Coverage:
         return round(100 * self.submitted / self.countries) if self.countries else 0
 
 
-def standings(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
-    """Every country, by code, with its national graph's current version (labels in ``lang``,
-    English where a label has none in it)."""
-    national = {
-        g.country: g for g in graph_infos(store) if g.kind == "national" and g.country is not None
-    }
-    summaries = _summaries(store)
+def directory(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
+    """Every country of the reference graph with its codes, group and region, by code, labels
+    in ``lang`` (English where a label has none in it); nothing about submissions."""
     text = bind(load("country-directory"), {"lang": ox.Literal(lang)})
-    found = []
-    for row in store.query(text, default_graph=[iris.REFERENCE_GRAPH]):
-        code = row["code"].value
-        graph = national.get(code)
-        found.append(
-            CountryStanding(
-                code=code,
-                iri=row["country"].value,
-                name=_value(row["name"]) or code,
-                m49=_value(row["m49"]),
-                group=_value(row["group"]),
-                group_name=_value(row["groupName"]),
-                region=_value(row["region"]),
-                region_name=_value(row["regionName"]),
-                version=graph.version if graph else None,
-                modified=graph.modified if graph else None,
-                triples=graph.triples if graph else None,
-                validation=summaries.get((code, graph.version)) if graph else None,
-            )
+    return [
+        CountryStanding(
+            code=row["code"].value,
+            iri=row["country"].value,
+            name=_value(row["name"]) or row["code"].value,
+            m49=_value(row["m49"]),
+            group=_value(row["group"]),
+            group_name=_value(row["groupName"]),
+            region=_value(row["region"]),
+            region_name=_value(row["regionName"]),
         )
+        for row in store.query(text, default_graph=[iris.REFERENCE_GRAPH])
+    ]
+
+
+def standings(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
+    """Every country, by code, with its national graph's current version, when it was made and
+    the validation summary recorded with it."""
+    current = national_versions(store)
+    summaries = _summaries(store)
+    found = []
+    for country in directory(store, lang=lang):
+        if country.code in current:
+            version, when = current[country.code]
+            summary = summaries.get((country.code, version))
+            country = replace(country, version=version, modified=when, validation=summary)
+        found.append(country)
     return found
 
 
