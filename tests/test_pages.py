@@ -89,3 +89,30 @@ def test_the_validation_report_downloads_as_json_sarif_and_turtle(served):
     french = served.http.get("/validate", params={"pick": "seed", "format": "json", "lang": "fr"})
     assert french.json()["lang"] == "fr"
     assert served.http.get("/validate", params={"pick": "../etc"}).status_code == 400
+
+
+def test_an_upload_past_the_limit_is_refused_with_a_4xx_not_a_traceback(served):
+    limit = 8 * 1024 * 1024
+    big = b"# " + b"x" * limit + b"\n"
+    answer = served.http.post(
+        "/validate", files={"file": ("big.ttl", big, "text/turtle")}, data={"country": "CM"}
+    )
+    assert answer.status_code == 413
+    assert "limit" in answer.text and "Traceback" not in answer.text
+    broken = served.http.post(
+        "/validate",
+        content=b"--x\r\nbroken",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code < 500
+    assert "Traceback" not in broken.text
+
+
+def test_a_hostile_query_text_is_escaped_in_the_page(served):
+    hostile = "SELECT * WHERE { ?s ?p '</textarea><script>alert(1)</script>' }"
+    page = served.http.get("/query", params={"query": hostile})
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;/textarea&gt;&lt;script&gt;" in page.text
+    answer = served.http.get("/results", params={"query": hostile})
+    assert answer.status_code == 200
+    assert "<script>alert(1)</script>" not in answer.text

@@ -9,12 +9,14 @@ browse pages are the Linked Data pages of ``chmgraph.server.linked_data``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -73,11 +75,13 @@ class Theme:
 
 
 def themes(library: QueryLibrary) -> list[Theme]:
-    """The library's queries grouped by theme (their first keyword), themes by name."""
+    """The library's queries grouped by theme: of a query's keywords, the one most queries
+    share (the first of those on a tie); themes by name."""
+    counts = Counter(k for query in library for k in set(query.keywords))
     grouped: dict[str, list[NamedQuery]] = {}
     for query in library:
-        theme = query.keywords[0] if query.keywords else "other"
-        grouped.setdefault(theme, []).append(query)
+        ranked = sorted(query.keywords, key=lambda k: -counts[k])
+        grouped.setdefault(ranked[0] if ranked else "other", []).append(query)
     return [Theme(name, sorted(qs, key=lambda q: q.title)) for name, qs in sorted(grouped.items())]
 
 
@@ -305,7 +309,14 @@ async def validation(request: Request) -> Response:
     upload (``file``) or pasted text (``text``). ``?format=json|sarif|turtle`` downloads."""
     service = _service(request)
     lang = i18n.language(request)
-    fields = await request.form(max_part_size=service.settings.server_validate_max_bytes)
+    limit = service.settings.server_validate_max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"the upload is {int(declared):,} bytes; the limit is {limit:,}")
+    try:
+        fields = await request.form(max_part_size=limit)
+    except HTTPException as exc:  # the form cannot be read: a part too large, a broken body
+        raise HttpError(400, f"the form cannot be read: {exc.detail}") from None
     picked = request.query_params.get("pick") or fields.get("pick")
     country = (fields.get("country") or request.query_params.get("country") or "").strip()
     chosen = fields.get("format") or request.query_params.get("format")
