@@ -1,10 +1,10 @@
 """The web UI in a real browser: Debian's Chromium driven by Playwright against a real
 ``chmgraph serve`` on loopback (tests/serving.py), one browser and one server for the module.
 
-Every page is loaded in English and in Arabic with every request recorded: no console error, no
-failed request, no request to any host but the server; a screenshot of each goes to
-``var/artifacts/``. Without Chromium the module is skipped with a loud reason (pytest's summary
-lists it as not run, never as passed).
+Every page is loaded in English, and the main ones in Arabic, with every request recorded: no
+console error, no failed request, no request to any host but the server; a screenshot of each
+goes to ``var/artifacts/``. Without Chromium the module is skipped with a loud reason
+(pytest's summary lists it as not run, never as passed).
 """
 
 from __future__ import annotations
@@ -153,9 +153,15 @@ def sparql_rows(served: Served, query: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(answer.text)))
 
 
+# Arabic (right to left) on the pages the issue names; every page in English.
+IN_ARABIC = ("home", "query", "country", "dashboard", "validation", "steward")
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_every_page_loads_clean_asking_only_the_server(browser, served, lang):
     for name, path in PAGES.items():
+        if lang == "ar" and name not in IN_ARABIC:
+            continue
         opened = Visit(browser, served, locale=lang, extra_http_headers={"Accept-Language": lang})
         try:
             page = opened.open(path)
