@@ -86,6 +86,12 @@ async def history(request: Request) -> Response:
                 "validation": r.validation,
                 "replaces": r.replaces,
                 "restored_from": r.restored_from,
+                "source": r.source,
+                "upstream": {
+                    "version": r.upstream_version,
+                    "when": r.upstream_when.isoformat() if r.upstream_when else None,
+                    "steward": r.upstream_steward,
+                },
             }
             for r in records
         ]
