@@ -87,6 +87,7 @@ class Settings:
     dump_license: str = "https://creativecommons.org/licenses/by/4.0/"
     dump_publisher: str = "https://w3id.org/chmgraph/id/org/network-operator"
     dump_publisher_name: str = "Operator of this chmgraph network"
+    dump_contact_email: str = ""
     default_lang: str = "en"
     # The write credentials (chmgraph.credentials); empty: a file beside the store.
     credentials_path: str = ""

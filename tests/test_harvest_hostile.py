@@ -135,7 +135,7 @@ def test_a_redirect_on_the_same_host_is_followed_and_the_url_read_is_recorded(si
 def void_linking(url: str, dataset: str = iris.national_graph("CM")) -> bytes:
     return (
         f"<{dataset}> <http://rdfs.org/ns/void#dataDump> <{url}> .\n"
-        f"<{dataset}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://rdfs.org/ns/void#Dataset> .\n"
+        f"<{dataset}> <{iris.PREFIXES['rdf']}type> <http://rdfs.org/ns/void#Dataset> .\n"
     ).encode()
 
 

@@ -160,14 +160,11 @@ def _harvest_network(harvester: Harvester, void_url: str) -> NetworkHarvest:
 
 
 def _plain_progress() -> Callable[[str, int, int], None]:
-    last = [""]
-
     def progress(what: str, done: int, total: int) -> None:
-        # One line per kind of step, and its end: a log, not a stream of counters.
-        step = what.split(" ", 1)[0]
-        if step != last[0] or done == total:
-            err_console.print(f"{what} {done}/{total}", highlight=False, markup=False)
-            last[0] = step
+        # One line as each step ends: a log, not a stream of counters.
+        if total and done == total:
+            step = what.split(" ", 1)[0]
+            err_console.print(f"{step} {done}/{total}", highlight=False, markup=False)
 
     return progress
 
