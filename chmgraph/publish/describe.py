@@ -64,12 +64,12 @@ _W3C_FORMATS = {
 # The six UN languages of the network's labels, in the EU language authority.
 _LANGUAGES = ("ARA", "ENG", "FRA", "RUS", "SPA", "ZHO")
 _THEME = _EU + "data-theme/ENVI"
-# The names of the licences a deployment is likely to choose, as their stewards write them.
+# The licences a deployment is likely to choose, by family name and version: catalogues such as
+# CKAN's licence register match a licence by that name.
 _LICENCE_TITLES = {
-    "creativecommons.org/licenses/by/4.0": "Creative Commons Attribution 4.0 International",
-    "creativecommons.org/publicdomain/zero/1.0": "CC0 1.0 Universal",
-    "creativecommons.org/licenses/by-sa/4.0": "Creative Commons Attribution-ShareAlike 4.0 "
-    "International",
+    "creativecommons.org/licenses/by/4.0": ("Creative Commons Attribution", "4.0"),
+    "creativecommons.org/licenses/by-sa/4.0": ("Creative Commons Attribution Share-Alike", "4.0"),
+    "creativecommons.org/publicdomain/zero/1.0": ("CC0", "1.0"),
 }
 _KEYWORDS = ("biodiversity", "clearing-house mechanism", "Convention on Biological Diversity")
 
@@ -437,9 +437,10 @@ def _license(out: _Triples, settings: Settings) -> None:
     licences by title (CKAN) finds it too."""
     license_iri = settings.dump_license
     out.add(license_iri, RDF + "type", ox.NamedNode(DCT + "LicenseDocument"))
-    title = _LICENCE_TITLES.get(license_iri.rstrip("/").removeprefix("https://"))
-    if title:
-        out.text(license_iri, DCT + "title", title)
+    known = _LICENCE_TITLES.get(license_iri.rstrip("/").removeprefix("https://"))
+    if known:
+        out.text(license_iri, DCT + "title", known[0])
+        out.add(license_iri, DCT + "hasVersion", ox.Literal(known[1]))
 
 
 def _title(dataset: str) -> tuple[str, str]:
