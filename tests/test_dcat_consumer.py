@@ -2,9 +2,12 @@
 run in a venv of its own that `make test` builds) and the DCAT-AP SHACL shapes.
 
 The DCAT-AP 3 shapes are not in the shared peer folder nor in any package of the registries
-this project uses; the DCAT-AP 2.0.1 shapes are, and DCAT-AP 3 differs from them on what these
-files use only in one place: the range of ``dcat:byteSize`` (``xsd:decimal`` in 2.0.1,
-``xsd:nonNegativeInteger`` in 3). That difference is asserted as the only result.
+this project uses; the DCAT-AP 2.0.1 shapes are. Their core file is run here. DCAT-AP 3 differs
+from it on what void.ttl uses in two places, asserted as the only results: the range of
+``dcat:byteSize`` (``xsd:decimal`` in 2.0.1, ``xsd:nonNegativeInteger`` in 3) and the checksum
+algorithm (SHA-1 only in 2.0.1; void.ttl gives SHA-256). The two other files (the EU controlled
+vocabularies, deprecated URIs) check values against the EU vocabularies' own data, which is not
+available here and which void.ttl does not copy.
 """
 
 from __future__ import annotations
@@ -110,15 +113,19 @@ def test_national_titles_and_descriptions_come_in_the_six_languages(void):
     assert "Cameroun" in values["fr"] and "Камерун" in values["ru"] and "喀麦隆" in values["zh"]
 
 
-def test_the_dcat_ap_shapes_find_nothing_but_the_byte_size_range_dcat_ap_3_changed(void):
-    shapes = rdflib.Graph()
-    for path in sorted(PEER.glob("*.ttl")):
-        shapes.parse(path)
+def test_the_dcat_ap_shapes_find_nothing_but_what_dcat_ap_3_changed(void):
+    shapes = rdflib.Graph().parse(PEER / "dcat-ap_2.0.1_shacl_shapes.ttl")
     data = rdflib.Graph().parse(void)
     _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    paths = {report.value(r, sh.resultPath) for r in report.subjects(sh.focusNode, None)}
-    assert paths == {rdflib.URIRef(iris.PREFIXES["dcat"] + "byteSize")}
-    for result in report.subjects(sh.focusNode, None):
-        value = report.value(result, sh.value)
-        assert value.datatype == rdflib.XSD.nonNegativeInteger  # DCAT-AP 3's range
+    spdx = rdflib.Namespace("http://spdx.org/rdf/terms#")
+    byte_size = rdflib.URIRef(iris.PREFIXES["dcat"] + "byteSize")
+    results = list(report.subjects(sh.focusNode, None))
+    paths = {report.value(r, sh.resultPath) for r in results}
+    assert paths <= {byte_size, spdx.algorithm}, paths
+    for result in results:
+        focus, path = report.value(result, sh.focusNode), report.value(result, sh.resultPath)
+        if path == byte_size:
+            assert data.value(focus, byte_size).datatype == rdflib.XSD.nonNegativeInteger
+        else:
+            assert data.value(focus, spdx.algorithm) == spdx.checksumAlgorithm_sha256

@@ -319,8 +319,11 @@ def _catalog(out: _Triples, network: str, last: datetime | None, settings: Setti
     out.link(catalog, DCT + "license", settings.dump_license)
     _license(out, settings)
     out.link(catalog, DCAT + "themeTaxonomy", _EU + "data-theme")
+    # The EU data themes and the one used, named as the EU vocabulary names them.
     out.add(_EU + "data-theme", RDF + "type", ox.NamedNode(SKOS + "ConceptScheme"))
+    out.text(_EU + "data-theme", DCT + "title", "Data theme")
     out.add(_THEME, RDF + "type", ox.NamedNode(SKOS + "Concept"))
+    out.text(_THEME, SKOS + "prefLabel", "Environment")
     out.link(_THEME, SKOS + "inScheme", _EU + "data-theme")
     for code in _LANGUAGES:
         out.link(catalog, DCT + "language", _EU + "language/" + code)
