@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from serving import Served
 from sites import Site
 
 from chmgraph import iris
@@ -211,3 +212,31 @@ def test_every_releases_the_store_between_runs(upstream, store):
         process.wait()
     assert process.returncode == 0
     assert "3 unchanged" in rest
+
+
+def test_the_server_harvests_in_the_background_and_answers_queries_meanwhile(upstream, tmp_path):
+    served = Served(tmp_path / "served")
+    try:
+        void = upstream.site.url + "void.ttl"
+        post = served.http.post(f"/api/harvest?source={void}")
+        assert post.status_code == 401  # an admin credential is needed
+        post = served.http.post(f"/api/harvest?source={void}", headers=served.bearer(served.admin))
+        assert post.status_code == 202, post.text
+        deadline = time.monotonic() + 120
+        while (status := served.http.get("/api/harvest").json())["running"]:
+            # Queries are answered while the harvest runs.
+            answer = served.http.get("/sparql", params={"query": "ASK {}"})
+            assert answer.status_code == 200
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        last = status["last"]
+        assert last["ok"] and last["counts"]["added"] == 3, last
+        history = served.http.get("/api/submissions/AD").json()
+        assert history[-1]["upstream"]["steward"] == STEWARD
+        assert history[-1]["source"] == upstream.site.url + "national/AD.ttl.gz"
+        # The server's own dump holds the harvested graph once it is refreshed (in a thread).
+        while served.http.get("/dump/national/AD.ttl").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        served.stop()

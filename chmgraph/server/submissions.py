@@ -224,6 +224,19 @@ OPENAPI = {
                 "parameters": [{"name": "to", "in": "query", "required": True}],
             }
         },
+        "/api/harvest": {
+            "get": {"summary": "Whether a harvest is running, and how the last one went"},
+            "post": {
+                "summary": "Harvest every national graph of a VoID description, in the "
+                "background (an admin credential)",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "source", "in": "query", "required": True}],
+                "responses": {
+                    "202": {"description": "started"},
+                    "409": {"description": "a harvest is running already"},
+                },
+            },
+        },
     },
 }
 
