@@ -183,10 +183,9 @@ def _report_network(outcome: NetworkHarvest) -> int:
                 soft_wrap=True,
             )
         elif result.action in ("rejected", "failed"):
-            first = (result.reason or "").strip().splitlines()[:1]
             err_console.print(
                 f"[bold red]{result.action}:[/] {escape(result.graph or result.source)}: "
-                f"{escape(first[0] if first else '')} (the previous version is kept)",
+                f"{escape(_why(result.reason))} (the previous version is kept)",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -194,6 +193,13 @@ def _report_network(outcome: NetworkHarvest) -> int:
     if outcome.count("failed"):
         return EXIT_USAGE
     return EXIT_INVALID if outcome.count("rejected") else 0
+
+
+def _why(reason: str) -> str:
+    """The first line of why, and for a rejected graph its first violation too."""
+    lines = [line.strip() for line in reason.strip().splitlines() if line.strip()]
+    first = next((line for line in lines[1:] if line.startswith("Violation")), None)
+    return "; ".join(line for line in (lines[:1] + [first] if first else lines[:1]))
 
 
 def _report(result: object) -> int:
