@@ -199,7 +199,7 @@ def _why(reason: str) -> str:
     """The first line of why, and for a rejected graph its first violation too."""
     lines = [line.strip() for line in reason.strip().splitlines() if line.strip()]
     first = next((line for line in lines[1:] if line.startswith("Violation")), None)
-    return "; ".join(line for line in (lines[:1] + [first] if first else lines[:1]))
+    return "; ".join([*lines[:1], first] if first else lines[:1])
 
 
 def _report(result: object) -> int:
