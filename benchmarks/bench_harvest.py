@@ -26,7 +26,7 @@ from typing import Any
 
 import harness
 
-from chmgraph.harvest import Harvester
+from chmgraph.harvest import Harvester, HarvestState
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
 from chmgraph.settings import Settings
@@ -102,7 +102,7 @@ def _cold(empty: Path, base: Path, void: str, repeats: int) -> tuple[list[float]
         store.with_name(store.name + ".harvest.json").unlink(missing_ok=True)
         shutil.copytree(empty, store)
         marks.clear()
-        harvester = Harvester(lambda: Network.open(store))  # its state beside the store
+        harvester = Harvester(lambda: Network.open(store), state=HarvestState.at(store))
         started = time.perf_counter()
         outcome = harvester.harvest_network(void, progress=progress)
         seconds.append(time.perf_counter() - started)
@@ -116,7 +116,7 @@ def _warm(store: Path, void: str, repeats: int) -> tuple[list[float], int]:
     seconds: list[float] = []
     requests = 0
     for _ in range(repeats):
-        harvester = Harvester(lambda: Network.open(store))
+        harvester = Harvester(lambda: Network.open(store), state=HarvestState.at(store))
         started = time.perf_counter()
         outcome = harvester.harvest_network(void)
         seconds.append(time.perf_counter() - started)

@@ -16,7 +16,7 @@ from chmgraph.errors import EXIT_INVALID, EXIT_USAGE, InputError
 from chmgraph.harvest import Harvester, HarvestResult, HarvestState, NetworkHarvest, parse_interval
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
-from chmgraph.settings import Settings
+from chmgraph.settings import Settings, default_store_path, store_location
 
 
 def register(group: click.Group) -> None:
@@ -117,14 +117,15 @@ def harvest(
     interval = parse_interval(every) if every else None
     rounds = times if interval is not None else 1
     settings = Settings.from_env()
-    state: list[HarvestState] = []  # read once, when the store is first opened
+    # Read once, without opening the store: an unchanged network is one request, no more.
+    state = HarvestState.at(store_location(store_path) if store_path else default_store_path())
 
     def opened() -> Network:
         return Network.open(store_path)
 
     done = 0
     while True:
-        harvester = Harvester(opened, settings=settings, state=state[0] if state else None)
+        harvester = Harvester(opened, settings=settings, state=state)
         if graph is None:
             code = _report_network(_harvest_network(harvester, source))
         else:
@@ -135,8 +136,6 @@ def harvest(
                 remote_graph=remote_graph,
             )
             code = _report(result)
-        if harvester.state is not None and not state:
-            state.append(harvester.state)
         done += 1
         if interval is None or (rounds is not None and done >= rounds):
             break

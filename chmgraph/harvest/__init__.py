@@ -249,9 +249,9 @@ class Harvester:
         unchanged description (a ``304``) ends the run after one request.
         """
         report = progress or (lambda *_: None)
-        with self._store() as network:
-            context = network.validation_context()
-            countries = set(network.countries())
+        if self.state is None:  # where the state is kept is learnt from the store
+            with self._store():
+                pass
         state = self._state_now()
         outcome = NetworkHarvest(void_url)
         before = state.network(void_url)
@@ -265,8 +265,8 @@ class Harvester:
         )
         report("reading the VoID description", 0, 1)
         try:
-            description, candidates, upstream, change_sets = run(
-                self._download_network(request, previous_graphs, countries, outcome, report)
+            description, candidates, upstream, change_sets, context = run(
+                self._download_network(request, previous_graphs, outcome, report)
             )
         except InputError as exc:
             outcome.results.append(
@@ -282,7 +282,7 @@ class Harvester:
         listed = {c.graph: c.request.url for c in candidates}
         for done, candidate in enumerate(candidates, 1):
             report(f"checking {candidate.country}", done, len(candidates))
-            if candidate.result is None:
+            if candidate.result is None and context is not None:
                 try:
                     self._check(candidate, context)
                 except InputError as exc:
@@ -308,18 +308,27 @@ class Harvester:
         self,
         request: Request,
         previous: dict[str, str],
-        countries: set[str],
         outcome: NetworkHarvest,
         report: Progress,
-    ) -> tuple[Fetched | None, list[_Candidate], dict[str, UpstreamVersion], dict[str, str]]:
+    ) -> tuple[
+        Fetched | None,
+        list[_Candidate],
+        dict[str, UpstreamVersion],
+        dict[str, str],
+        Context | None,
+    ]:
         hosts = allowed_hosts(self.settings, request.url)
         async with Downloader(self.settings, hosts) as downloader:
             outcome.requests += 1
             void = await self._get(downloader, request)
             known = self.state_network_sha(request.url)
             if void.data is None or (known and void.sha256 == known):
-                return None, [], {}, {}
+                return None, [], {}, {}, None  # the store is not even opened
             listing = Listing.of(_parse(void, self.settings.harvest_max_bytes), void.url)
+            # Something changed: what submissions are checked against, read now (briefly).
+            with self._store() as network:
+                context = network.validation_context()
+                countries = set(network.countries())
             candidates = [
                 self._candidate(graph, dump, void, hosts, countries)
                 for graph, dump in sorted(listing.national.items())
@@ -362,7 +371,7 @@ class Harvester:
                     change_sets = listed_deletions(quads)
                 else:
                     upstream = latest_versions(quads)
-        return void, candidates, upstream, change_sets
+        return void, candidates, upstream, change_sets, context
 
     def state_network_sha(self, void_url: str) -> str | None:
         entry = self._state_now().network(void_url)

@@ -35,10 +35,16 @@ class HarvestState:
     @classmethod
     def beside(cls, store: GraphStore) -> HarvestState:
         """The state file next to ``store`` (in memory for an in-memory store)."""
-        location = store.location
-        if location == "memory" or "://" in location:
+        return cls.at(store.location)
+
+    @classmethod
+    def at(cls, location: Path | str) -> HarvestState:
+        """The state file next to the store at ``location`` (a directory; in memory for an
+        in-memory or remote store), read without opening the store."""
+        text = str(location)
+        if text == "memory" or "://" in text:
             return cls(None)
-        path = Path(location)
+        path = Path(text)
         return cls(path.with_name(path.name + ".harvest.json"))
 
     def get(self, graph: str, url: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chmgraph.harvest import Harvester, NetworkHarvest
+from chmgraph.harvest import Harvester, HarvestState, NetworkHarvest
 from chmgraph.server import auth
 from chmgraph.server.http import HttpError
 from chmgraph.server.service import Service
@@ -27,7 +27,8 @@ class HarvestRuns:
         self._lock = threading.Lock()
         self.running: str | None = None
         self.last: dict[str, object] | None = None
-        self.harvester = Harvester(service.writing, settings=service.settings)
+        state = HarvestState.at(service.network.store.location)
+        self.harvester = Harvester(service.writing, settings=service.settings, state=state)
 
     def start(self, source: str) -> bool:
         """Start harvesting ``source`` in a thread; False if a harvest is running already."""
