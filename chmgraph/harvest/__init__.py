@@ -172,7 +172,6 @@ class Harvester:
         (default: the same national graph IRI)."""
         with self._store() as network:
             country = network.country_code(iris.country_of_graph(graph) or graph)
-            context = network.validation_context()
         local = iris.national_graph(country)
         wanted = remote_graph or local
         url = _request_url(source, protocol, wanted)
@@ -185,6 +184,10 @@ class Harvester:
         )
         try:
             run(self._fetch_one(candidate, protocol))
+            context = None
+            if candidate.fetched is not None and candidate.fetched.data is not None:
+                with self._store() as network:  # something came: what to check it against
+                    context = network.validation_context()
             self._check(candidate, context)
         except InputError as exc:  # unreachable, too large, too slow, malformed...
             candidate.result = _failed(candidate, str(exc))
@@ -418,10 +421,10 @@ class Harvester:
 
     # Checking and committing
 
-    def _check(self, candidate: _Candidate, context: Context) -> None:
+    def _check(self, candidate: _Candidate, context: Context | None) -> None:
         """Parse and validate what came, with the store released."""
         fetched = candidate.fetched
-        if fetched is None or fetched.data is None:
+        if fetched is None or fetched.data is None or context is None:
             source = fetched.url if fetched else candidate.request.url
             candidate.result = HarvestResult(
                 source, candidate.graph, "unchanged", reason="source not modified"
