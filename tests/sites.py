@@ -19,6 +19,8 @@ import pyoxigraph as ox
 TRIPLE = b"<http://e/s> <http://e/p> <http://e/o> .\n"
 # How long a misbehaving path keeps misbehaving: far longer than any deadline under test.
 HOSTILE_S = 20.0
+# How long slow/ paths wait before answering.
+SLOW_S = 10.0
 
 
 class Site:
@@ -74,7 +76,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if path.startswith("hostile/"):
                 return self._hostile(path.removeprefix("hostile/"))
             if path == "slow/national/CM.ttl":
-                time.sleep(2)
+                time.sleep(SLOW_S)
                 return self._send(200, site.body("national/CM.ttl") or b"")
             if path == "huge-announced.ttl":
                 self.send_response(200)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from sites import Site
+from sites import SLOW_S, Site
 
 from chmgraph import iris
 from chmgraph.cli import cli
@@ -147,7 +147,7 @@ def test_timeout_fails_and_keeps_the_previous_version(site, harvested):
     before = national(harvested)
     started = time.monotonic()
     result = harvester(harvested).harvest(site.url + "slow/national/CM.ttl", "CM")
-    assert time.monotonic() - started < 1.9
+    assert time.monotonic() - started < SLOW_S / 2  # the harvest did not wait for the answer
     assert result.status == "failed" and "no complete answer within 0.5 s" in result.reason
     assert _kept(harvested, before)
 

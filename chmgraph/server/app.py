@@ -4,7 +4,7 @@
 >>> from chmgraph.settings import Settings
 >>> app = create_app(Network.in_memory(), Settings(), base_url="http://127.0.0.1:8000")
 >>> sorted({r.path for r in app.routes})[:3]
-['/', '/.well-known/void', '/api/openapi.json']
+['/', '/.well-known/void', '/api/harvest']
 """
 
 from __future__ import annotations
