@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ckanext-dcat's parser, the DCAT consumer tests/test_dcat_consumer.py reads void.ttl with: a venv
+# of its own, since CKAN pins versions of its own (tests/dcat_consumer/requirements.txt).
+DCAT_VENV := $(VENV)/dcat-consumer
+DCAT_STAMP := $(DCAT_VENV)/.installed
 
 .PHONY: run test lint format docs reference bench clean
 
@@ -16,12 +20,17 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(DCAT_STAMP): tests/dcat_consumer/requirements.txt
+	$(PYTHON) -m venv $(DCAT_VENV)
+	$(DCAT_VENV)/bin/python -m pip install --quiet --no-deps -r tests/dcat_consumer/requirements.txt
+	touch $(DCAT_STAMP)
+
 run: $(STAMP)
 	$(BIN)/chmgraph init --force
 	$(BIN)/chmgraph validate data/cbd/*.ttl
 	$(BIN)/chmgraph status
 
-test: $(STAMP)
+test: $(STAMP) $(DCAT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n auto --dist loadgroup -q

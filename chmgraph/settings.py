@@ -74,7 +74,12 @@ class Settings:
     # Blank nodes linked to one another in one input; their canonical labelling grows steeply.
     max_linked_blank_nodes: int = 128
     harvest_max_bytes: int = 512 * 1024 * 1024
+    # The whole of one download (connection, headers, body), not one socket read.
     harvest_timeout_s: float = 60.0
+    # Hosts a harvest may read from; empty: the host of the source named (a VoID's own host).
+    harvest_allowed_hosts: tuple[str, ...] = ()
+    harvest_max_redirects: int = field(default=5, metadata={"zero": True})
+    harvest_parallel: int = 4
     # Where a deployment serves its dumps, and who publishes them under which licence (void.ttl).
     # No default URL: void.ttl's download links start with it, and a guessed one would send the
     # next harvester to files that are not there.
@@ -82,6 +87,7 @@ class Settings:
     dump_license: str = "https://creativecommons.org/licenses/by/4.0/"
     dump_publisher: str = "https://w3id.org/chmgraph/id/org/network-operator"
     dump_publisher_name: str = "Operator of this chmgraph network"
+    dump_contact_email: str = ""
     default_lang: str = "en"
     # The write credentials (chmgraph.credentials); empty: a file beside the store.
     credentials_path: str = ""

@@ -16,7 +16,7 @@ from rich.table import Table
 from chmgraph.cli.console import add_row, console, err_console, show, table
 from chmgraph.errors import EXIT_INVALID
 from chmgraph.iris import GRAPH
-from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult
+from chmgraph.network import BASE_GRAPHS, GraphInfo, Network, SubmissionResult, VersionRecord
 from chmgraph.network.submission import STDIN_NAME
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.synth import parse_size
@@ -188,6 +188,9 @@ def history(store_path: Path | None, country: str, wide: bool) -> None:
         note = r.message or ""
         if r.restored_from is not None:
             note = f"rollback to {r.restored_from}" + (f": {note}" if note else "")
+        upstream = _upstream(r)
+        if upstream:
+            note += f" (upstream: {upstream})"
         add_row(
             found,
             str(r.number),
@@ -247,6 +250,18 @@ def graphs(store_path: Path | None, wide: bool) -> None:
     for info in infos:
         add_row(found, *_graph_row(info))
     show(found, wide=wide)
+
+
+def _upstream(record: VersionRecord) -> str:
+    """What a harvested version's upstream network stated about it: version, time, steward."""
+    parts = []
+    if record.upstream_version is not None:
+        parts.append(f"version {record.upstream_version}")
+    if record.upstream_when is not None:
+        parts.append(_when(record.upstream_when))
+    if record.upstream_steward:
+        parts.append(f"by {record.upstream_steward}")
+    return ", ".join(parts)
 
 
 def _graph_table(caption: str) -> Table:

@@ -22,21 +22,21 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from chmgraph import iris
-from chmgraph.entailment import Rules, with_inferences
+from chmgraph import iris  # noqa: F401 (the module docstring's example uses it)
 from chmgraph.errors import InputError, VersionConflict
 from chmgraph.network import build, catalogue, countries, standing
 from chmgraph.network.build import InitProgress
 from chmgraph.network.catalogue import BASE_GRAPHS, GraphInfo, NetworkStatus, graph_kind
 from chmgraph.network.history import (
+    Upstream,
     VersionRecord,
-    activity_iri,
     archived_triples,
     versions,
 )
@@ -48,12 +48,14 @@ from chmgraph.network.submission import (
     check_submission,
     commit,
     holds,
+    store_context,
 )
 from chmgraph.query.library import NamedQuery
 from chmgraph.query.results import QueryResult
 from chmgraph.query.run import ProtocolDataset, run_query
 from chmgraph.settings import DATA_DIR, Settings, default_store_path, store_location
 from chmgraph.store import Credentials, GraphStore, OxigraphStore, open_store
+from chmgraph.validation import Context
 
 __all__ = [
     "BASE_GRAPHS",
@@ -62,6 +64,7 @@ __all__ = [
     "Network",
     "NetworkStatus",
     "SubmissionResult",
+    "Upstream",
     "VersionRecord",
     "check_submission",
     "graph_kind",
@@ -211,6 +214,21 @@ class Network:
         received = as_source(source, name=name, format=format)
         with self._validating:
             checked = check_submission(received, code, self.store)
+        return self.accept(checked, code, by=by, message=message, sha256=sha256)
+
+    def accept(
+        self,
+        checked: CheckedSubmission,
+        country: str,
+        *,
+        by: str | None = None,
+        message: str | None = None,
+        sha256: str | None = None,
+        upstream: Upstream | None = None,
+    ) -> SubmissionResult:
+        """Commit a submission checked earlier (``check``) if it conforms, as ``submit`` does;
+        ``upstream`` says where a harvested one came from (``chmgraph.network.history``)."""
+        code = self.country_code(country)
         triples = self.store.as_stored(q.triple for q in checked.quads)
         if not checked.conforms:
             return SubmissionResult("rejected", code, None, len(triples), checked)
@@ -228,9 +246,40 @@ class Network:
                 by=by,
                 message=message,
                 validation=checked.summary,
+                upstream=upstream,
             )
             if number is not None:
                 return SubmissionResult("accepted", code, number, len(triples), checked)
+        raise _conflict(code)
+
+    def withdraw(
+        self,
+        country: str,
+        *,
+        by: str | None = None,
+        message: str | None = None,
+        upstream: Upstream | None = None,
+    ) -> SubmissionResult:
+        """Empty ``country``'s graph as a new version (a graph its network withdrew): history
+        keeps every earlier version, and ``diff`` shows what went. Unchanged when it is empty."""
+        code = self.country_code(country)
+        for _ in range(_COMMIT_ATTEMPTS):
+            past = versions(self.store, code)
+            if not past or holds(self.store, code, []):
+                return SubmissionResult("unchanged", code, past[-1].number if past else None, 0)
+            number = commit(
+                self.store,
+                code,
+                [],
+                past,
+                digest=hashlib.sha256(b"").hexdigest(),
+                by=by,
+                message=message,
+                validation="withdrawn: no statements",
+                upstream=upstream,
+            )
+            if number is not None:
+                return SubmissionResult("accepted", code, number, 0)
         raise _conflict(code)
 
     def check(
@@ -240,32 +289,19 @@ class Network:
         *,
         name: str | None = None,
         format: str | ox.RdfFormat | None = None,
+        context: Context | None = None,
     ) -> CheckedSubmission:
-        """Check ``source`` as ``submit`` would, against this network, and store nothing."""
+        """Check ``source`` as ``submit`` would, against this network (or ``context``, read
+        earlier by ``validation_context``), and store nothing."""
         code = self.country_code(country)
         received = as_source(source, name=name, format=format)
         with self._validating:
-            return check_submission(received, code, self.store)
+            return check_submission(received, code, self.store, context=context)
 
-    def record_source(self, country: str, version: int, source: str) -> None:
-        """Say in version ``version``'s PROV-O record that it was harvested from ``source`` (an
-        IRI): ``prov:used`` on its activity, ``dcterms:source`` on the version.
-
-        Used by ``chmgraph.harvest`` right after ``submit`` accepts a harvested version (whose
-        message names the source too, so a crash in between loses no provenance).
-        """
-        code = self.country_code(country)
-        used = ox.NamedNode(source)
-        graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
-        activity = ox.NamedNode(activity_iri(code, version))
-        version_node = ox.NamedNode(iris.graph_version(code, version))
-        prov_used = ox.NamedNode(iris.PREFIXES["prov"] + "used")
-        dcterms_source = ox.NamedNode(iris.PREFIXES["dcterms"] + "source")
-        quads = [
-            ox.Quad(activity, prov_used, used, graph),
-            ox.Quad(version_node, dcterms_source, used, graph),
-        ]
-        self.store.add(with_inferences(Rules.of(self.store), quads))
+    def validation_context(self) -> Context:
+        """What submissions are checked against (vocabulary, reference data, the CBD's facts),
+        read now: checking against it later needs no access to the store."""
+        return store_context(self.store)
 
     def history(self, country: str) -> list[VersionRecord]:
         """Every accepted version of ``country``'s graph, oldest first."""

@@ -49,11 +49,71 @@ class VersionRecord:
     validation: str | None
     replaces: int | None
     restored_from: int | None
+    # Where a harvested version came from, as its upstream network stated it.
+    source: str | None = None
+    upstream_version: int | None = None
+    upstream_when: datetime | None = None
+    upstream_steward: str | None = None
 
     @property
     def kind(self) -> str:
         """``submission`` or ``rollback``."""
         return "rollback" if self.restored_from is not None else "submission"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where a harvested version came from: the URL actually read (after redirects) and, where
+    the upstream network states them, its version of the graph, that version's time and its
+    steward. Recorded as a ``prov:Entity`` the activity used (``<version>#upstream``)."""
+
+    url: str
+    dataset: str | None = None  # the upstream graph (its dataset IRI)
+    version: int | None = None
+    when: datetime | None = None
+    steward: str | None = None
+    listed_in: str | None = None  # the VoID description or change set that led to it
+
+
+def upstream_quads(country: str, number: int, upstream: Upstream) -> list[ox.Quad]:
+    """The PROV-O statements of where version ``number`` was harvested from: ``prov:used`` and
+    ``dcterms:source`` name the URL read; the upstream entity carries its version, time,
+    steward and dataset."""
+    version = ox.NamedNode(iris.graph_version(country, number))
+    activity = ox.NamedNode(activity_iri(country, number))
+    entity = ox.NamedNode(iris.graph_version(country, number) + "#upstream")
+    url = ox.NamedNode(upstream.url)
+    dct, dcat = iris.PREFIXES["dcterms"], iris.PREFIXES["dcat"]
+    statements: list[tuple[ox.NamedNode | ox.BlankNode, str, ox.NamedNode | ox.Literal]] = [
+        (activity, PROV + "used", url),
+        (version, dct + "source", url),
+        (activity, PROV + "used", entity),
+        (version, PROV + "hadPrimarySource", entity),
+        (entity, iris.PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Entity")),
+        (entity, dcat + "downloadURL", url),
+    ]
+    if upstream.dataset:
+        statements.append((entity, dct + "isVersionOf", ox.NamedNode(upstream.dataset)))
+    if upstream.version is not None:
+        statements.append((entity, dcat + "version", ox.Literal(str(upstream.version))))
+    if upstream.when is not None:
+        statements.append((entity, PROV + "generatedAtTime", _stamp(upstream.when)))
+    if upstream.listed_in:
+        statements.append(
+            (entity, iris.PREFIXES["rdfs"] + "seeAlso", ox.NamedNode(upstream.listed_in))
+        )
+    if upstream.steward:
+        if upstream.steward.startswith(("http://", "https://", "urn:")):
+            statements.append((entity, PROV + "wasAttributedTo", ox.NamedNode(upstream.steward)))
+        else:
+            agent = ox.BlankNode()
+            statements += [
+                (entity, PROV + "wasAttributedTo", agent),  # type: ignore[list-item]
+                (agent, iris.PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
+                (agent, iris.PREFIXES["foaf"] + "name", ox.Literal(upstream.steward)),
+            ]
+    graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
+    return [ox.Quad(s, ox.NamedNode(p), o, graph) for s, p, o in statements]
 
 
 def versions(store: GraphStore, country: str) -> list[VersionRecord]:
@@ -104,9 +164,11 @@ def record_quads(
     validation: str | None,
     content: str,
     restored_from: int | None = None,
+    upstream: Upstream | None = None,
 ) -> list[ox.Quad]:
     """The PROV-O description of a new version, with its statements archived (``content``:
-    ``archive``'s text), as quads of the submissions graph."""
+    ``archive``'s text), as quads of the submissions graph; with where it was harvested from
+    (``upstream_quads``) for a harvested version."""
     version = ox.NamedNode(iris.graph_version(country, number))
     activity = ox.NamedNode(activity_iri(country, number))
     stamp = _stamp(when)
@@ -141,7 +203,8 @@ def record_quads(
         statements.append((activity, iris.PREFIXES["rdfs"] + "comment", ox.Literal(message)))
     statements += _agent_statements(activity, by)
     graph = ox.NamedNode(iris.SUBMISSIONS_GRAPH)
-    return [ox.Quad(s, ox.NamedNode(p), o, graph) for s, p, o in statements]
+    quads = [ox.Quad(s, ox.NamedNode(p), o, graph) for s, p, o in statements]
+    return quads + (upstream_quads(country, number, upstream) if upstream else [])
 
 
 def next_version_guard(country: str, number: int, sha256: str, when: datetime) -> Guard:
@@ -227,4 +290,8 @@ def _record(country: str, row: ox.QuerySolution) -> VersionRecord:
         validation=text("summary"),
         replaces=number_of("previous"),
         restored_from=number_of("restored"),
+        source=text("source"),
+        upstream_version=int(up) if (up := text("upstreamVersion")) and up.isdigit() else None,
+        upstream_when=datetime.fromisoformat(t) if (t := text("upstreamWhen")) else None,
+        upstream_steward=text("upstreamName") or text("upstreamAgent"),
     )

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.entailment import Rules, inferred_graph, with_inferences
 from chmgraph.network.history import (
+    Upstream,
     VersionRecord,
     archive,
     next_version_guard,
@@ -91,20 +92,26 @@ def as_source(
 
 
 def check_submission(
-    source: Source | Path | str, country: str, store: GraphStore | None = None
+    source: Source | Path | str,
+    country: str,
+    store: GraphStore | None = None,
+    *,
+    context: Context | None = None,
 ) -> CheckedSubmission:
     """Read and validate a national submission for ``country``: the gate before the store.
 
     The national rules (one graph, describing this country's national CHM) are shapes like the
     others (``shapes/``). The context the submission is checked against (the vocabulary, the
     reference data, the CBD's facts) is that of ``store``, the network it is submitted to; the
-    package's own files without one. Syntax errors raise ``SyntaxGateError``; anything else that
-    keeps the submission out of the network is in the result (``conforms`` False, with the
-    report).
+    package's own files without one, or ``context`` (``store_context``: a store's context read
+    earlier, so that checking needs no store). Syntax errors raise ``SyntaxGateError``; anything
+    else that keeps the submission out of the network is in the result (``conforms`` False,
+    with the report).
     """
     if not isinstance(source, Source):
         source = as_source(source)
-    context = _context(store) if store is not None else None
+    if context is None and store is not None:
+        context = _context(store)
     report = validate([source], country=country, context=context)
     return CheckedSubmission(
         quads=list(report.data_quads),
@@ -112,6 +119,16 @@ def check_submission(
         summary=report.summary(),
         sha256=hashlib.sha256(source.data).hexdigest(),
         report=report,
+    )
+
+
+def store_context(store: GraphStore) -> Context:
+    """The context submissions to ``store`` are checked against, read now: it stays usable
+    after the store is closed."""
+    return Context.of(
+        ontology=[q.triple for q in store.quads(iris.ONTOLOGY_GRAPH)],
+        reference=[q.triple for q in store.quads(iris.REFERENCE_GRAPH)],
+        cbd=[q.triple for q in store.quads(iris.CBD_GRAPH)],
     )
 
 
@@ -139,6 +156,7 @@ def commit(
     message: str | None,
     validation: str | None,
     restored_from: int | None = None,
+    upstream: Upstream | None = None,
 ) -> int | None:
     """Make ``triples`` the national graph, with their entailments and the version's record
     (archiving them), in one conditional SPARQL update: the number of the version written, or
@@ -156,6 +174,7 @@ def commit(
         validation=validation,
         content=archive(triples),
         restored_from=restored_from,
+        upstream=upstream,
     )
     rules = Rules.of(store)
     graph = iris.national_graph(code)

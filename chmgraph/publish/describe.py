@@ -39,6 +39,8 @@ VCARD = "http://www.w3.org/2006/vcard/ns#"
 PREFIXES = {**iris.PREFIXES, "adms": ADMS, "dcatap": DCATAP, "spdx": SPDX, "vcard": VCARD}
 
 RDF = iris.PREFIXES["rdf"]
+_OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = iris.PREFIXES["xsd"]
 DCT = iris.PREFIXES["dcterms"]
 DCAT = iris.PREFIXES["dcat"]
@@ -62,6 +64,13 @@ _W3C_FORMATS = {
 # The six UN languages of the network's labels, in the EU language authority.
 _LANGUAGES = ("ARA", "ENG", "FRA", "RUS", "SPA", "ZHO")
 _THEME = _EU + "data-theme/ENVI"
+# The licences a deployment is likely to choose, by family name and version: catalogues such as
+# CKAN's licence register match a licence by that name.
+_LICENCE_TITLES = {
+    "creativecommons.org/licenses/by/4.0": ("Creative Commons Attribution", "4.0"),
+    "creativecommons.org/licenses/by-sa/4.0": ("Creative Commons Attribution Share-Alike", "4.0"),
+    "creativecommons.org/publicdomain/zero/1.0": ("CC0", "1.0"),
+}
 _KEYWORDS = ("biodiversity", "clearing-house mechanism", "Convention on Biological Diversity")
 
 _TITLES = {
@@ -85,6 +94,31 @@ SELECT ?graph (MAX(?when) AS ?last) WHERE {
 }
 GROUP BY ?graph
 """
+# The names the description is written with, in the network's six languages: each country's
+# preferred name (reference graph), and the vocabulary's own labels (ontology graph).
+_COUNTRY_NAMES = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?code ?name WHERE {
+  ?country a chm:Country ; skos:notation ?code ; skos:prefLabel ?name .
+  FILTER(DATATYPE(?code) = chm:ISO3166Alpha2)
+}
+"""
+_TERM_LABELS = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?term ?label WHERE {
+  VALUES ?term { chm:NationalCHM chm:GraphVersion }
+  ?term rdfs:label ?label
+}
+"""
+_LATEST_VERSIONS = """
+PREFIX chm: <https://w3id.org/chmgraph/vocab#>
+SELECT ?graph (MAX(?number) AS ?latest) WHERE {
+  ?version chm:ofGraph ?graph ; chm:versionNumber ?number
+} GROUP BY ?graph
+"""
+_LANGS = ("ar", "en", "es", "fr", "ru", "zh")
 _ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
 _CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c"
 _PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
@@ -95,6 +129,56 @@ _GRAPH_CLASSES = """SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n)
 WHERE { GRAPH ?g { ?s a ?c FILTER(isIRI(?c)) } } GROUP BY ?g ?c"""
 _GRAPH_PROPERTIES = """SELECT ?g ?p (COUNT(*) AS ?n)
 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"""
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the description names things with: country names and the vocabulary's labels by
+    language, and each graph's latest version number."""
+
+    countries: dict[str, dict[str, str]]  # alpha-2 code -> language -> name
+    labels: dict[str, dict[str, str]]  # term IRI -> language -> label
+    versions: dict[str, int]  # graph IRI -> latest version number
+
+    @classmethod
+    def of(cls, store: GraphStore) -> Names:
+        graphs = set(store.graphs())
+        countries: dict[str, dict[str, str]] = {}
+        if iris.REFERENCE_GRAPH in graphs:
+            for row in store.query(_COUNTRY_NAMES, default_graph=[iris.REFERENCE_GRAPH]):
+                name = row["name"]
+                if isinstance(name, ox.Literal) and name.language in _LANGS:
+                    countries.setdefault(row["code"].value, {})[name.language] = name.value
+        labels: dict[str, dict[str, str]] = {}
+        if iris.ONTOLOGY_GRAPH in graphs:
+            for row in store.query(_TERM_LABELS, default_graph=[iris.ONTOLOGY_GRAPH]):
+                label = row["label"]
+                if isinstance(label, ox.Literal) and label.language in _LANGS:
+                    labels.setdefault(row["term"].value, {})[label.language] = label.value
+        versions: dict[str, int] = {}
+        if iris.SUBMISSIONS_GRAPH in graphs:
+            result = store.query(_LATEST_VERSIONS, default_graph=[iris.SUBMISSIONS_GRAPH])
+            versions = {r["graph"].value: int(r["latest"].value) for r in result}
+        return cls(countries, labels, versions)
+
+    def national_titles(self, code: str) -> dict[str, tuple[str, str]]:
+        """A national graph's title and description in each language that has both the
+        country's name and the vocabulary's labels (English at least, from the code)."""
+        chm = self.labels.get(iris.vocab("NationalCHM"), {})
+        version = self.labels.get(iris.vocab("GraphVersion"), {})
+        number = self.versions.get(iris.national_graph(code))
+        found: dict[str, tuple[str, str]] = {}
+        for lang, name in self.countries.get(code, {}).items():
+            if lang in chm and lang in version:
+                title = f"{chm[lang][:1].upper()}{chm[lang][1:]}: {name}"
+                described = f"{name}: {chm[lang]}, {version[lang]} {number or ''}".rstrip()
+                found[lang] = (title, described)
+        if "en" not in found:
+            found["en"] = (
+                f"National clearing-house mechanism graph {code}",
+                f"The current accepted submission of the national graph of {code}.",
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -189,11 +273,12 @@ def network_iri(settings: Settings) -> str:
 def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[ox.Triple]:
     """The VoID and DCAT-AP description of ``dump`` (written as ``void.ttl``)."""
     out = _Triples()
+    names = Names.of(store)
     modified = last_submissions(store)
     last = max(modified.values(), default=None)
     network = network_iri(settings)
     _catalog(out, network, last, settings)
-    _dataset(out, network, statistics(store, dump.graphs), last, settings)
+    _dataset(out, network, statistics(store, dump.graphs), last, settings, names)
     for item in dump.files:
         if item.path.startswith((NETWORK_TRIG, NETWORK_NQUADS)):
             _distribution(out, network, item, settings)
@@ -202,7 +287,7 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
         # Derived data, described as a dataset of its own: not a subset of the network's.
         out.link(catalog_iri(settings), DCAT + "dataset", iris.INFERRED_GRAPH)
         out.link(iris.INFERRED_GRAPH, PROV + "wasDerivedFrom", network)
-        _dataset(out, iris.INFERRED_GRAPH, statistics(store, inferred), last, settings)
+        _dataset(out, iris.INFERRED_GRAPH, statistics(store, inferred), last, settings, names)
         for item in dump.files:
             if item.path.startswith((INFERRED_TRIG, INFERRED_NQUADS)):
                 _distribution(out, iris.INFERRED_GRAPH, item, settings)
@@ -211,7 +296,7 @@ def describe_dump(store: GraphStore, dump: Dump, *, settings: Settings) -> list[
         out.link(catalog_iri(settings), DCAT + "dataset", graph)
         out.link(network, VOID + "subset", graph)
         stats = per_graph[graph] if graph in per_graph else _file_statistics(dump, graph)
-        _dataset(out, graph, stats, modified.get(graph), settings)
+        _dataset(out, graph, stats, modified.get(graph), settings, names)
         for item in dump.files:
             if item.graph == graph:
                 _distribution(out, graph, item, settings)
@@ -230,10 +315,19 @@ def _catalog(out: _Triples, network: str, last: datetime | None, settings: Setti
         "graphs, in Turtle, TriG and N-Quads.",
     )
     out.link(catalog, FOAF + "homepage", settings.dump_base_url)
+    out.add(settings.dump_base_url, RDF + "type", ox.NamedNode(FOAF + "Document"))
     out.link(catalog, DCT + "license", settings.dump_license)
+    _license(out, settings)
     out.link(catalog, DCAT + "themeTaxonomy", _EU + "data-theme")
+    # The EU data themes and the one used, named as the EU vocabulary names them.
+    out.add(_EU + "data-theme", RDF + "type", ox.NamedNode(SKOS + "ConceptScheme"))
+    out.text(_EU + "data-theme", DCT + "title", "Data theme")
+    out.add(_THEME, RDF + "type", ox.NamedNode(SKOS + "Concept"))
+    out.text(_THEME, SKOS + "prefLabel", "Environment")
+    out.link(_THEME, SKOS + "inScheme", _EU + "data-theme")
     for code in _LANGUAGES:
         out.link(catalog, DCT + "language", _EU + "language/" + code)
+        out.add(_EU + "language/" + code, RDF + "type", ox.NamedNode(DCT + "LinguisticSystem"))
     out.time(catalog, DCT + "modified", last)
     out.link(catalog, iris.PREFIXES["rdfs"] + "seeAlso", settings.dump_base_url + CHANGES_FILE)
     out.link(catalog, DCAT + "dataset", network)
@@ -241,21 +335,38 @@ def _catalog(out: _Triples, network: str, last: datetime | None, settings: Setti
 
 
 def _dataset(
-    out: _Triples, dataset: str, stats: Statistics, when: datetime | None, settings: Settings
+    out: _Triples,
+    dataset: str,
+    stats: Statistics,
+    when: datetime | None,
+    settings: Settings,
+    names: Names,
 ) -> None:
     out.add(dataset, RDF + "type", ox.NamedNode(VOID + "Dataset"))
     out.add(dataset, RDF + "type", ox.NamedNode(DCAT + "Dataset"))
-    title, description = _title(dataset)
-    out.text(dataset, DCT + "title", title)
-    out.text(dataset, DCT + "description", description)
+    country = iris.country_of_graph(dataset)
+    if country:
+        for lang, (title, description) in sorted(names.national_titles(country).items()):
+            out.text(dataset, DCT + "title", title, lang)
+            out.text(dataset, DCT + "description", description, lang)
+    else:
+        title, description = _title(dataset)
+        out.text(dataset, DCT + "title", title)
+        out.text(dataset, DCT + "description", description)
+    version = names.versions.get(dataset)
+    if version is not None:
+        # DCAT 3 names the version dcat:version; DCAT-AP 2 consumers read owl:versionInfo.
+        out.add(dataset, DCAT + "version", ox.Literal(str(version)))
+        out.add(dataset, _OWL + "versionInfo", ox.Literal(str(version)))
+        out.link(dataset, DCAT + "hasCurrentVersion", iris.graph_version(country or "", version))
     out.time(dataset, DCT + "modified", when)
     out.link(dataset, DCT + "license", settings.dump_license)
     out.link(dataset, DCAT + "theme", _THEME)
     for keyword in _KEYWORDS:
         out.text(dataset, DCAT + "keyword", keyword)
-    country = iris.country_of_graph(dataset)
     if country:
         out.link(dataset, DCT + "spatial", iris.country(country))
+        out.add(iris.country(country), RDF + "type", ox.NamedNode(DCT + "Location"))
     _agent(out, dataset, settings)
     _contact(out, dataset, settings)
     out.number(dataset, VOID + "triples", stats.triples)
@@ -288,10 +399,15 @@ def _distribution(out: _Triples, dataset: str, item: DumpFile, settings: Setting
     out.link(node, DCAT + "accessURL", url)
     out.link(node, DCAT + "downloadURL", url)
     out.link(node, DCAT + "mediaType", _IANA + item.media_type)
-    out.link(node, DCT + "format", _EU + "file-type/" + _FILE_TYPES[item.media_type])
+    out.add(_IANA + item.media_type, RDF + "type", ox.NamedNode(DCT + "MediaType"))
+    file_type = _EU + "file-type/" + _FILE_TYPES[item.media_type]
+    out.link(node, DCT + "format", file_type)
+    out.add(file_type, RDF + "type", ox.NamedNode(DCT + "MediaTypeOrExtent"))
     out.link(node, DCT + "conformsTo", _W3C_FORMATS[item.media_type])
+    out.add(_W3C_FORMATS[item.media_type], RDF + "type", ox.NamedNode(DCT + "Standard"))
     if item.compressed:
         out.link(node, DCAT + "compressFormat", _IANA + "application/gzip")
+        out.add(_IANA + "application/gzip", RDF + "type", ox.NamedNode(DCT + "MediaType"))
     out.link(node, DCT + "license", settings.dump_license)
     out.link(node, DCATAP + "availability", _EU + "planned-availability/STABLE")
     out.number(node, DCAT + "byteSize", item.size)
@@ -312,8 +428,22 @@ def _contact(out: _Triples, subject: str, settings: Settings) -> None:
     contact = settings.dump_publisher + "#contact"
     out.link(subject, DCAT + "contactPoint", contact)
     out.add(contact, RDF + "type", ox.NamedNode(VCARD + "Organization"))
+    out.add(contact, RDF + "type", ox.NamedNode(VCARD + "Kind"))  # for readers without RDFS
     out.text(contact, VCARD + "fn", settings.dump_publisher_name)
     out.link(contact, VCARD + "hasURL", settings.dump_base_url)
+    if settings.dump_contact_email:
+        out.link(contact, VCARD + "hasEmail", "mailto:" + settings.dump_contact_email)
+
+
+def _license(out: _Triples, settings: Settings) -> None:
+    """The licence as a ``dcterms:LicenseDocument`` with its name, so a consumer that matches
+    licences by title (CKAN) finds it too."""
+    license_iri = settings.dump_license
+    out.add(license_iri, RDF + "type", ox.NamedNode(DCT + "LicenseDocument"))
+    known = _LICENCE_TITLES.get(license_iri.rstrip("/").removeprefix("https://"))
+    if known:
+        out.text(license_iri, DCT + "title", known[0])
+        out.add(license_iri, DCT + "hasVersion", ox.Literal(known[1]))
 
 
 def _title(dataset: str) -> tuple[str, str]:
@@ -383,8 +513,8 @@ class _Triples:
     def link(self, s: str, p: str, iri: str) -> None:
         self.add(s, p, ox.NamedNode(iri))
 
-    def text(self, s: str, p: str, value: str) -> None:
-        self.add(s, p, ox.Literal(value, language="en"))
+    def text(self, s: str, p: str, value: str, lang: str = "en") -> None:
+        self.add(s, p, ox.Literal(value, language=lang))
 
     def number(self, s: str | ox.BlankNode, p: str, value: int) -> None:
         self.add(s, p, ox.Literal(str(value), datatype=_xsd("nonNegativeInteger")))

@@ -4,7 +4,7 @@
 >>> from chmgraph.settings import Settings
 >>> app = create_app(Network.in_memory(), Settings(), base_url="http://127.0.0.1:8000")
 >>> sorted({r.path for r in app.routes})[:3]
-['/', '/.well-known/void', '/api/openapi.json']
+['/', '/.well-known/void', '/api/harvest']
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from chmgraph.network import Network
-from chmgraph.server import dumps, linked_data, pages, sparql, store, submissions
+from chmgraph.server import dumps, harvests, linked_data, pages, sparql, store, submissions
 from chmgraph.server.http import EXPECTED_FAILURES, error_response
 from chmgraph.server.limits import Manners
 from chmgraph.server.service import Service
@@ -66,6 +66,8 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
         Route("/api/submissions/{country}", submissions.submit, methods=["POST"]),
         Route("/api/submissions/{country}/diff", submissions.diff, methods=_READ),
         Route("/api/submissions/{country}/rollback", submissions.rollback, methods=["POST"]),
+        Route("/api/harvest", harvests.start, methods=["POST"]),
+        Route("/api/harvest", harvests.status, methods=_READ),
         Route("/id/{path:path}", linked_data.resource, methods=_READ),
         Route("/vocab", linked_data.vocabulary, methods=_READ),
         Route("/graph/{path:path}", linked_data.graph, methods=_READ),
@@ -92,6 +94,7 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
         exception_handlers={kind: _failed for kind in (*EXPECTED_FAILURES, Exception)},
     )
     app.state.service = service
+    app.state.harvests = harvests.HarvestRuns(service)
     return app
 
 

@@ -7,8 +7,9 @@ import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import TypeVar
@@ -79,6 +80,19 @@ class Service:
                     self._cache.clear()
                 self._schedule_dump()
             return outcome
+
+    @contextmanager
+    def writing(self) -> Iterator[Network]:
+        """The network, under the write lock, for a writer that commits more than one change
+        (a harvest); afterwards a new state begins and the dump is refreshed."""
+        with self._writing:
+            try:
+                yield self.network
+            finally:
+                self.state += 1
+                with self._cache_lock:
+                    self._cache.clear()
+                self._schedule_dump()
 
     def _schedule_dump(self) -> None:
         if self._dump_pending.is_set():

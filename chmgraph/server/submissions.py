@@ -86,6 +86,12 @@ async def history(request: Request) -> Response:
                 "validation": r.validation,
                 "replaces": r.replaces,
                 "restored_from": r.restored_from,
+                "source": r.source,
+                "upstream": {
+                    "version": r.upstream_version,
+                    "when": r.upstream_when.isoformat() if r.upstream_when else None,
+                    "steward": r.upstream_steward,
+                },
             }
             for r in records
         ]
@@ -217,6 +223,19 @@ OPENAPI = {
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "to", "in": "query", "required": True}],
             }
+        },
+        "/api/harvest": {
+            "get": {"summary": "Whether a harvest is running, and how the last one went"},
+            "post": {
+                "summary": "Harvest every national graph of a VoID description, in the "
+                "background (an admin credential)",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "source", "in": "query", "required": True}],
+                "responses": {
+                    "202": {"description": "started"},
+                    "409": {"description": "a harvest is running already"},
+                },
+            },
         },
     },
 }

@@ -198,7 +198,8 @@ def replacement_update(
             f"WHERE {{ {guard.pattern} GRAPH <{iri}> {{ ?s ?p ?o }} }} ;"
             for iri in new_contents
         ]
-    blocks = [_graph_block(iri, triples) for iri, triples in new_contents.items()]
+    listed = {iri: list(triples) for iri, triples in new_contents.items()}
+    blocks = [_graph_block(iri, triples) for iri, triples in listed.items() if triples]
     extra: dict[str, list[ox.Triple]] = {}
     for quad in add:
         if not isinstance(quad.graph_name, ox.NamedNode):

@@ -97,7 +97,14 @@ class OxigraphStore(GraphStore):
         self._store.flush()
 
     def graphs(self) -> list[str]:
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        # A graph emptied by a guarded update (a withdrawn national graph) stays named in
+        # Oxigraph; the contract lists graphs that hold a triple.
+        return sorted(
+            g.value
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode)
+            and next(iter(self._store.quads_for_pattern(None, None, None, g)), None) is not None
+        )
 
     def count(self, graph: str | None = None) -> int:
         if graph is None:

@@ -1,0 +1,154 @@
+"""Harvesting a whole network over loopback: ``chmgraph harvest VOID_URL`` of the synthetic
+network (196 national graphs), cold (an empty store: every graph downloaded, validated and
+committed) and warm (nothing changed upstream: one conditional request).
+
+The upstream network is the synthetic network bulk-loaded into a store and dumped (untimed),
+served by ``python -m http.server`` in a process of its own, as docs/dumps.md does. Each cold run
+starts from a copy of the same freshly initialized store; the warm runs harvest again into the
+store the last cold run filled. The notes give the time of each step of a cold run (downloads,
+checks, commits), from the harvest's own progress reports. No baseline: no other tool harvests
+a CHM network; the figures are for following chmgraph's own speed.
+
+Not in the default run (the cold harvest validates every graph): ``make bench BENCH_ARGS="--only
+harvest"``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import harness
+
+from chmgraph.harvest import Harvester, HarvestState
+from chmgraph.network import Network
+from chmgraph.publish.dump import dump_network
+from chmgraph.settings import Settings
+
+IN_DEFAULT_RUN = False
+
+
+def run(size: str, repeats: int) -> list[dict[str, Any]]:
+    workload = harness.network(size)
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/"
+        _upstream(workload.path, base / "dump", url)
+        empty = base / "empty"
+        with Network.open(empty, create=True) as network:
+            network.init()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=base / "dump",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait(port)
+            cold, steps, store = _cold(empty, base, url + "void.ttl", repeats)
+            warm, requests = _warm(store, url + "void.ttl", repeats)
+        finally:
+            server.terminate()
+            server.wait(10)
+    common = {"size": workload.size, "triples": workload.triples}
+    return [
+        harness.complete(
+            common
+            | {
+                "name": "harvest: whole network, cold",
+                "chmgraph_name": f"harvest_network, {workload.graphs} graphs, empty store",
+                "chmgraph_s": cold,
+                "notes": f"{steps}; loopback, python -m http.server",
+            }
+        ),
+        harness.complete(
+            common
+            | {
+                "name": "harvest: whole network, warm",
+                "chmgraph_name": "Harvester.harvest_network again, nothing changed",
+                "chmgraph_s": warm,
+                "goal": "one conditional request",
+                "notes": f"{requests} request(s) per run",
+            }
+        ),
+    ]
+
+
+def _upstream(trig: Path, out: Path, url: str) -> None:
+    with Network.in_memory() as network:
+        network.init()
+        network.load_national_graphs(trig, by="benchmark", message="synthetic network")
+        dump_network(network.store, out, settings=Settings(dump_base_url=url))
+
+
+def _cold(empty: Path, base: Path, void: str, repeats: int) -> tuple[list[float], str, Path]:
+    seconds: list[float] = []
+    steps = ""
+    store = base / "store"
+    marks: dict[str, float] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        marks[what.split(" ", 1)[0]] = time.perf_counter()
+
+    for _ in range(repeats):
+        shutil.rmtree(store, ignore_errors=True)
+        store.with_name(store.name + ".harvest.json").unlink(missing_ok=True)
+        shutil.copytree(empty, store)
+        marks.clear()
+        harvester = Harvester(lambda: Network.open(store), state=HarvestState.at(store))
+        started = time.perf_counter()
+        outcome = harvester.harvest_network(void, progress=progress)
+        seconds.append(time.perf_counter() - started)
+        if not outcome.ok or outcome.count("added") == 0:
+            raise RuntimeError(f"the cold harvest did not add the graphs: {outcome.summary()}")
+        steps = _steps(started, marks, outcome.summary())
+    return seconds, steps, store
+
+
+def _warm(store: Path, void: str, repeats: int) -> tuple[list[float], int]:
+    seconds: list[float] = []
+    requests = 0
+    for _ in range(repeats):
+        harvester = Harvester(lambda: Network.open(store), state=HarvestState.at(store))
+        started = time.perf_counter()
+        outcome = harvester.harvest_network(void)
+        seconds.append(time.perf_counter() - started)
+        requests = outcome.requests
+        if outcome.count("unchanged") == 0:
+            raise RuntimeError(f"the warm harvest changed something: {outcome.summary()}")
+    return seconds, requests
+
+
+def _steps(started: float, marks: dict[str, float], summary: str) -> str:
+    ends = [
+        (step, marks[step]) for step in ("downloading", "checking", "committing") if step in marks
+    ]
+    parts, last = [], started
+    for step, end in ends:
+        parts.append(f"{step} {end - last:.1f} s")
+        last = end
+    return f"{', '.join(parts)} (last cold run; {summary.split(': ', 1)[1]})"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the dump server did not start")
