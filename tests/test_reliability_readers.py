@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from chmgraph import iris
-from chmgraph.entailment import inferred_graph
 from chmgraph.cli import cli
+from chmgraph.entailment import inferred_graph
 from chmgraph.network import Network
 from chmgraph.settings import DATA_DIR
 
