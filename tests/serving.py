@@ -27,17 +27,25 @@ class Served:
         self.admin = self.run("token", "create", "--admin", "--note", "tests").strip()
         self.cm = self.run("token", "create", "CM", "--note", "CM steward").strip()
         self.fr = self.run("token", "create", "FR").strip()
+        self.log = folder / "serve.log"
+        self._start()
+
+    def _start(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "serve.log"
         self.process = subprocess.Popen(
             [CHMGRAPH, "serve", "--port", str(self.port)],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=self.log.open("wb"),
+            stderr=self.log.open("ab"),
         )
         self._wait()
         self.http = httpx.Client(base_url=self.url, timeout=60)
+
+    def restart(self) -> None:
+        """Start the server again on the same store and tokens, after it stopped or was killed."""
+        self.http.close()
+        self._start()
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
