@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import threading
@@ -18,7 +19,28 @@ from chmgraph.query.library import QueryLibrary
 from chmgraph.query.text import prepare
 
 SELECT_JSON = "application/sparql-results+json"
+# scripts/soak.py sets it: where the tests append what they measured, one JSON object a line.
+RESULTS = os.environ.get("SOAK_RESULTS")
 N_TRIPLES = "application/n-triples"
+
+
+def soak_values(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """The trial sizes a test runs: ``default`` in make test, ``$name`` (comma-separated) when
+    make soak sets it."""
+    given = os.environ.get(name)
+    return tuple(int(v) for v in given.split(",")) if given else default
+
+
+def soak_number(name: str, default: float) -> float:
+    given = os.environ.get(name)
+    return float(given) if given else default
+
+
+def record(kind: str, **figures: object) -> None:
+    """Append what a test measured to the soak's results (nothing outside make soak)."""
+    if RESULTS:
+        with open(RESULTS, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"kind": kind, **figures}) + "\n")
 
 
 def library_mix() -> dict[str, str]:

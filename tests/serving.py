@@ -19,11 +19,13 @@ CHMGRAPH = Path(sys.executable).parent / "chmgraph"
 class Served:
     """A running ``chmgraph serve``: its URL, its tokens, its log, and how to stop it."""
 
-    def __init__(self, folder: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, env: dict[str, str] | None = None, synthetic: str = ""
+    ) -> None:
         self.folder = folder
         self.store = folder / "store"
         self.env = {**os.environ, "CHMGRAPH_STORE": str(self.store), **(env or {})}
-        self.run("init")
+        self.run("init", *(("--with-synthetic", synthetic) if synthetic else ()))
         self.admin = self.run("token", "create", "--admin", "--note", "tests").strip()
         self.cm = self.run("token", "create", "CM", "--note", "CM steward").strip()
         self.fr = self.run("token", "create", "FR").strip()

@@ -9,6 +9,7 @@ its store, every accepted version is whole, and resubmitting answers "unchanged"
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import signal
 import threading
@@ -16,7 +17,14 @@ import time
 
 import httpx
 import pytest
-from reliability import check, library_mix, run_clients, single_client_answers
+from reliability import (
+    check,
+    library_mix,
+    record,
+    run_clients,
+    single_client_answers,
+    soak_number,
+)
 from serving import Served
 
 from chmgraph import iris
@@ -25,14 +33,18 @@ from chmgraph.settings import DATA_DIR
 
 EXAMPLE = (DATA_DIR / "examples" / "national-chm-example.ttl").read_bytes()
 EDITED = EXAMPLE.replace(b'"2012"^^xsd:gYear', b'"2013"^^xsd:gYear')
-CLIENTS = 4
-SECONDS = 8
+# make soak: SOAK_CLIENTS clients for SOAK_SECONDS on a SOAK_NETWORK network, SOAK_KILLS kills.
+CLIENTS = int(soak_number("SOAK_CLIENTS", 4))
+SECONDS = soak_number("SOAK_SECONDS", 8)
+SYNTHETIC = os.environ.get("SOAK_NETWORK", "")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     server = Served(
-        tmp_path_factory.mktemp("load"), env={"CHMGRAPH_SERVER_RATE_LIMIT_PER_MINUTE": "100000"}
+        tmp_path_factory.mktemp("load"),
+        env={"CHMGRAPH_SERVER_RATE_LIMIT_PER_MINUTE": "1000000"},
+        synthetic=SYNTHETIC,
     )
     yield server
     server.stop()
@@ -71,9 +83,19 @@ def test_clients_see_whole_versions_while_a_steward_submits_and_rolls_back(serve
     assert summary["requests"] >= 2 * CLIENTS and writes >= 3, (summary, writes)
     states = {at for _, at in seen.by_state}
     assert len(states) >= 2, "no answer came from more than one version"
+    record(
+        "load",
+        clients=CLIENTS,
+        seconds=SECONDS,
+        network=SYNTHETIC or "seed",
+        writes=writes,
+        states=len(states),
+        queries=len(mix),
+        **summary,
+    )
 
 
-SUBMIT_KILLS = 2
+SUBMIT_KILLS = int(soak_number("SOAK_KILLS", 2))
 
 
 def test_the_server_killed_during_submissions_loses_no_accepted_version(served) -> None:
@@ -116,6 +138,12 @@ def test_the_server_killed_during_submissions_loses_no_accepted_version(served) 
         there = bool(history) and history[-1].sha256 == hashlib.sha256(last).hexdigest()
         expected = "unchanged" if there else "accepted"
         assert again.json()["status"] == expected, (again.json(), history)
+        record(
+            "server-killed",
+            trials=len(bodies),
+            accepted_before_kill=len(accepted),
+            versions=len(history),
+        )
     finally:
         if server.process.poll() is not None:
             server.restart()  # the module's fixture stops it

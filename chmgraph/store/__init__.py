@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ __all__ = [
     "open_store",
     "replacement_update",
 ]
+
+_LOG = logging.getLogger(__name__)
 
 # How often a process waiting for another one's lock tries again.
 _LOCK_RETRY_S = 0.05
@@ -110,6 +113,12 @@ def _catch_up(path: Path, wait_s: float) -> None:
     except StoreInUse:
         if not Snapshots(path).numbers():
             raise
+    except StoreError as exc:
+        # The store cannot be opened to write (a full disk): the newest snapshot is a whole,
+        # earlier version, and readers still read it.
+        if not Snapshots(path).numbers():
+            raise
+        _LOG.warning("reading the last published version: %s", exc)
 
 
 def _make_directory(path: Path) -> None:
