@@ -112,7 +112,7 @@ def test_a_disk_that_fills_during_a_submission_loses_nothing(
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 FILLER = "".join(
-    f"<{iris.SYNTHETIC}engine/{i}> <{iris.SYNTHETIC}p> \"{i}\" .\n" for i in range(3000)
+    f'<{iris.SYNTHETIC}engine/{i}> <{iris.SYNTHETIC}p> "{i}" .\n' for i in range(3000)
 ).encode()
 
 
