@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reliability import record
 from serving import Served
 
 from chmgraph import iris
@@ -278,3 +281,111 @@ def test_no_token_reaches_an_answer_or_the_log(served: Served) -> None:
     log = served.log.read_text()
     for token in (served.cm, served.fr, served.admin):
         assert token not in log
+
+
+PRINTABLE = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+FUZZ_ROUTES = [
+    ("GET", "/sparql"),
+    ("POST", "/sparql"),
+    ("POST", "/api/validate"),
+    ("GET", "/store"),
+    ("PUT", "/store"),
+    ("GET", "/api/submissions/CM/diff"),
+    ("GET", "/api/submissions/CM"),
+    ("POST", "/api/submissions/CM"),
+    ("GET", "/id/country/CM"),
+    ("GET", "/graph/cbd"),
+    ("GET", "/dump/void.ttl"),
+    ("GET", "/vocab"),
+]
+PARAMETERS = st.dictionaries(
+    st.sampled_from(
+        [
+            "query",
+            "update",
+            "default-graph-uri",
+            "named-graph-uri",
+            "graph",
+            "default",
+            "format",
+            "country",
+            "lang",
+            "from",
+            "to",
+            "by",
+            "message",
+        ]
+    ),
+    st.one_of(
+        st.text(max_size=80),
+        st.sampled_from(
+            [
+                "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+                "ASK {}",
+                "1",
+                "0",
+                "-1",
+                "99999999999999",
+                "CM",
+                "zz",
+                "json",
+                "html",
+                "https://w3id.org/chmgraph/graph/cbd",
+                "file:///etc/passwd",
+                "http://127.0.0.1:1/",
+                "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
+                "\x00",
+                "%00",
+                "..",
+            ]
+        ),
+    ),
+    max_size=4,
+)
+FUZZED = {"requests": 0, "statuses": set()}
+
+
+@given(
+    route=st.sampled_from(FUZZ_ROUTES),
+    params=PARAMETERS,
+    accept=st.one_of(PRINTABLE, st.sampled_from(["text/csv", "*/*", "text/html;q=0", "a/b, c/d"])),
+    content_type=st.one_of(
+        PRINTABLE,
+        st.sampled_from(
+            [
+                "text/turtle",
+                "application/ld+json",
+                "application/rdf+xml",
+                "multipart/form-data",
+                "application/sparql-query",
+                "application/x-www-form-urlencoded; charset=latin-7",
+            ]
+        ),
+    ),
+    body=st.one_of(st.binary(max_size=300), st.sampled_from([EXAMPLE[:200], b"@prefix x: <"])),
+    token=st.sampled_from(["", "cm", "bogus"]),
+)
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_fuzzed_requests_are_answered_never_crash(
+    served: Served, route, params, accept, content_type, body, token
+) -> None:
+    method, path = route
+    headers = {"Accept": accept, "Content-Type": content_type}
+    if token:
+        headers["Authorization"] = f"Bearer {served.cm if token == 'cm' else 'bogus'}"
+    got = served.http.request(method, path, params=params, headers=headers, content=body)
+    FUZZED["requests"] += 1
+    FUZZED["statuses"].add(got.status_code)
+    assert got.status_code < 500 or got.status_code == 503, (route, params, headers, got.text)
+    assert "Traceback" not in got.text
+    log = served.log.read_text()
+    assert "internal error" not in log and "Traceback" not in log, log[-2000:]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures() -> Iterator[None]:
+    yield
+    if FUZZED["requests"]:
+        record("fuzz-http", requests=FUZZED["requests"], statuses=sorted(FUZZED["statuses"]))
