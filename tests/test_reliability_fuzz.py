@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import record
+from reliability import record, soak_number
 
 from chmgraph.cli import cli
 from chmgraph.errors import ChmgraphError, InputError
@@ -32,7 +32,9 @@ from chmgraph.store import OxigraphStore
 
 EXAMPLE = (DATA_DIR / "examples" / "national-chm-example.ttl").read_bytes()
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(soak_number("SOAK_FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 EMPTY_RESULTS = b'{"head": {"vars": []}, "results": {"bindings": []}}'
 
@@ -250,7 +252,7 @@ def mutants(draw) -> tuple[str, bytes]:
 
 
 @given(mutant=mutants())
-@settings(max_examples=300, deadline=2000)
+@settings(max_examples=2 * int(soak_number("SOAK_FUZZ_EXAMPLES", 150)), deadline=2000)
 def test_a_mutated_file_of_any_format_reads_or_is_refused_in_one_line(mutant) -> None:
     extension, data = mutant
     try:
@@ -276,7 +278,7 @@ SETTING_NAMES = sorted(f.name for f in fields(Settings))
 
 
 @given(name=st.sampled_from(SETTING_NAMES), value=st.text(max_size=40))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=int(soak_number("SOAK_FUZZ_EXAMPLES", 150)), deadline=None)
 def test_any_setting_value_is_taken_or_refused_naming_its_variable(name, value) -> None:
     variable = env_var(name)
     if "\x00" in value:

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import record
+from reliability import record, soak_number
 from serving import Served
 
 from chmgraph import iris
@@ -366,7 +366,9 @@ FUZZED = {"requests": 0, "statuses": set()}
     token=st.sampled_from(["", "cm", "bogus"]),
 )
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(soak_number("SOAK_FUZZ_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_fuzzed_requests_are_answered_never_crash(
     served: Served, route, params, accept, content_type, body, token
