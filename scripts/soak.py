@@ -6,7 +6,7 @@ give them, collects what each test measured, and rewrites the figures section of
 docs/reliability.md between its markers. Exits non-zero, and writes nothing, if a test fails.
 
     python scripts/soak.py              # 32 clients x 5 min on a 1M network, 20 kills each
-    python scripts/soak.py --quick      # 8 clients x 1 min on a 100k network, 20 kills each
+    python scripts/soak.py --quick      # 8 clients x 1 min on the seed network, 20 kills each
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ QUICK = {
     **FULL,
     "SOAK_CLIENTS": "8",
     "SOAK_SECONDS": "60",
-    "SOAK_NETWORK": "100k",
+    "SOAK_NETWORK": "",
     "SOAK_FREE_KIB": "48,96,160,320,480",
-    "SOAK_FUZZ_EXAMPLES": "500",
+    "SOAK_FUZZ_EXAMPLES": "300",
 }
 
 

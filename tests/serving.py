@@ -73,4 +73,4 @@ class Served:
     def stop(self) -> int:
         self.http.close()
         self.process.terminate()
-        return self.process.wait(30)
+        return self.process.wait(120)
