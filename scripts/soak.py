@@ -56,8 +56,16 @@ def main() -> int:
         env = {**os.environ, **sizes, "SOAK_RESULTS": str(results)}
         started = time.monotonic()
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-rs",
-             *sorted(str(p) for p in (ROOT / "tests").glob("test_reliability_*.py"))],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:xdist",
+                "-q",
+                "-rs",
+                *sorted(str(p) for p in (ROOT / "tests").glob("test_reliability_*.py")),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -70,7 +78,9 @@ def main() -> int:
             return run.returncode
         found = [json.loads(line) for line in results.read_text().splitlines()]
     summary = run.stdout.strip().splitlines()[-1]
-    PAGE.write_text(_with_figures(PAGE.read_text(), render(found, sizes, summary, took, args.quick)))
+    PAGE.write_text(
+        _with_figures(PAGE.read_text(), render(found, sizes, summary, took, args.quick))
+    )
     print(f"wrote the figures of {PAGE.relative_to(ROOT)}")
     return 0
 
@@ -109,7 +119,7 @@ def render(found: list[dict], sizes: dict[str, str], summary: str, took: float, 
         lines.append(
             f"| `chmgraph submit` killed (SIGKILL) at a random moment | {killed['trials']} trials "
             f"| killed before its commit {killed['before']}, after it {killed['after']}; every "
-            "version whole; resubmitting answers \"identical to version N\" exactly when N is "
+            'version whole; resubmitting answers "identical to version N" exactly when N is '
             "there |"
         )
     disk = by_kind.get("disk-full", [])
