@@ -69,7 +69,7 @@ def test_clients_see_whole_versions_while_a_steward_submits_and_rolls_back(serve
     seen, threads = run_clients(served.url, mix, CLIENTS, stop)
     writes = 0
     deadline = time.monotonic() + SECONDS
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline or writes < 3:  # a slow machine still sees versions change
         got = served.http.post(
             "/api/submissions/CM/rollback", params={"to": one if writes % 2 else two}, headers=cm
         )
