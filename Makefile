@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 DCAT_VENV := $(VENV)/dcat-consumer
 DCAT_STAMP := $(DCAT_VENV)/.installed
 
-.PHONY: run test lint format docs reference bench clean
+.PHONY: run test lint format docs reference bench soak clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ SIZE ?= 100k
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --size $(SIZE) $(BENCH_ARGS)
+
+# make soak [SOAK=--quick]: the reliability suite at length (32 clients x 5 min on a 1M network,
+# 20 kills of the server and of the CLI...), then the figures of docs/reliability.md.
+SOAK ?=
+soak: $(STAMP)
+	$(BIN)/python scripts/soak.py $(SOAK)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/build_docs.py

@@ -14,6 +14,9 @@ EXIT_USAGE = 2  # unreadable input, syntax error, usage error, unknown country..
 EXIT_STORE = 3  # the store cannot be opened (locked, not writable, missing)
 
 
+_ONE_LINE = {code: f"\\x{code:02x}" for code in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t"}
+
+
 class ChmgraphError(Exception):
     """A failure the user can fix; ``exit_code`` is what the CLI exits with."""
 
@@ -33,6 +36,9 @@ class SyntaxGateError(InputError):
     """A file rejected by the strict parser, with the place of the error."""
 
     def __init__(self, path: str, line: int | None, column: int | None, reason: str) -> None:
+        # A parser quotes the text it stopped at, line breaks included: the message stays one
+        # line, with them written as escapes.
+        reason = reason.translate(_ONE_LINE)
         self.path, self.line, self.column, self.reason = path, line, column, reason
         place = path
         if line is not None:

@@ -100,6 +100,7 @@ class Settings:
     server_rate_limit_per_minute: int = 600
     server_result_cache_entries: int = 512
     server_shutdown_timeout_s: float = 30.0
+    server_body_timeout_s: float = 60.0
     # Bounds on what any RDF input may hold, checked before and right after parsing.
     max_input_bytes: int = 512 * 1024 * 1024
     max_literal_bytes: int = 4 * 1024 * 1024

@@ -19,25 +19,35 @@ CHMGRAPH = Path(sys.executable).parent / "chmgraph"
 class Served:
     """A running ``chmgraph serve``: its URL, its tokens, its log, and how to stop it."""
 
-    def __init__(self, folder: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, env: dict[str, str] | None = None, synthetic: str = ""
+    ) -> None:
         self.folder = folder
         self.store = folder / "store"
         self.env = {**os.environ, "CHMGRAPH_STORE": str(self.store), **(env or {})}
-        self.run("init")
+        self.run("init", *(("--with-synthetic", synthetic) if synthetic else ()))
         self.admin = self.run("token", "create", "--admin", "--note", "tests").strip()
         self.cm = self.run("token", "create", "CM", "--note", "CM steward").strip()
         self.fr = self.run("token", "create", "FR").strip()
+        self.log = folder / "serve.log"
+        self._start()
+
+    def _start(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "serve.log"
         self.process = subprocess.Popen(
             [CHMGRAPH, "serve", "--port", str(self.port)],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=self.log.open("wb"),
+            stderr=self.log.open("ab"),
         )
         self._wait()
         self.http = httpx.Client(base_url=self.url, timeout=60)
+
+    def restart(self) -> None:
+        """Start the server again on the same store and tokens, after it stopped or was killed."""
+        self.http.close()
+        self._start()
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
@@ -63,4 +73,4 @@ class Served:
     def stop(self) -> int:
         self.http.close()
         self.process.terminate()
-        return self.process.wait(30)
+        return self.process.wait(120)

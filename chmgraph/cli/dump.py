@@ -47,7 +47,7 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
     # A bar is for a person at a terminal: in a pipe or a log it would only leave an empty line.
     quiet = not err_console.is_terminal
     with (
-        Network.open(store_path) as network,
+        Network.open(store_path, read_only=True) as network,
         Progress(
             *columns, TimeElapsedColumn(), console=err_console, transient=True, disable=quiet
         ) as bar,

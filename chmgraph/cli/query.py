@@ -159,7 +159,7 @@ def query(
         return
     settings = Settings.from_env(query_timeout_s=timeout)
     if print_:
-        with Network.open(store_path, settings=settings) as network:
+        with Network.open(store_path, read_only=True, settings=settings) as network:
             text = self_contained(
                 network, named, params=values, graphs=graphs, entailment=not no_entailment
             )
@@ -176,7 +176,7 @@ def query(
             settings=settings,
         )
     else:
-        with Network.open(store_path, settings=settings) as network:
+        with Network.open(store_path, read_only=True, settings=settings) as network:
             result = network.query(
                 named,
                 params=values,

@@ -99,7 +99,7 @@ def init(
 def status(store_path: Path | None, wide: bool) -> None:
     """What the network holds: graphs, triples, workshops, countries, national graphs."""
 
-    with _network(store_path) as network:
+    with _network(store_path, read_only=True) as network:
         summary = network.status()
     found = _graph_table(f"graphs under {GRAPH}; every graph: chmgraph graphs")
     grouped = ("national", "inferred")  # one row each: there may be hundreds
@@ -169,7 +169,7 @@ def submit(
 def history(store_path: Path | None, country: str, wide: bool) -> None:
     """Every accepted version of COUNTRY's national graph."""
 
-    with _network(store_path) as network:
+    with _network(store_path, read_only=True) as network:
         records = network.history(country)
     if not records:
         console.print(f"{country.upper()} has no accepted version yet")
@@ -214,7 +214,7 @@ def diff(store_path: Path | None, country: str, v1: int, v2: int) -> None:
 
     Version 0 is the empty graph before the first submission.
     """
-    with _network(store_path) as network:
+    with _network(store_path, read_only=True) as network:
         added, removed = network.diff(country, v1, v2)
     for triple in removed:
         click.echo(f"- {triple} .")
@@ -244,7 +244,7 @@ def rollback(
 def graphs(store_path: Path | None, wide: bool) -> None:
     """Every graph of the store: kind, country, triples, version, last modified."""
 
-    with _network(store_path) as network:
+    with _network(store_path, read_only=True) as network:
         infos = network.graphs()
     found = _graph_table(f"graphs under {GRAPH}")
     for info in infos:

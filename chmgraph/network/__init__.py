@@ -155,11 +155,12 @@ class Network:
         ``synthetic`` a synthetic network of about that many triples (``chmgraph.synth``, from
         ``seed``) fills the national graphs of countries that have none, for demos.
         """
-        build.build(self.store, data_dir=data_dir, progress=progress, force=force)
-        if include_example:
-            self.submit_example(data_dir)
-        if synthetic:
-            self.load_synthetic(synthetic, seed=seed, progress=progress)
+        with self.store.one_change():
+            build.build(self.store, data_dir=data_dir, progress=progress, force=force)
+            if include_example:
+                self.submit_example(data_dir)
+            if synthetic:
+                self.load_synthetic(synthetic, seed=seed, progress=progress)
 
     def submit_example(self, data_dir: Path | None = None) -> SubmissionResult:
         """Submit the example submission (``data/examples/``) as CM's, like a steward would."""
@@ -175,16 +176,18 @@ class Network:
     ) -> list[str]:
         """Fill the national graphs of countries without a version with a synthetic network of
         about ``triples`` triples (``chmgraph.synth``); returns the countries filled."""
-        return build.load_synthetic(self.store, triples, seed=seed, progress=progress)
+        with self.store.one_change():
+            return build.load_synthetic(self.store, triples, seed=seed, progress=progress)
 
     def load_national_graphs(
         self, path: Path, *, by: str, message: str, progress: InitProgress | None = None
     ) -> list[str]:
         """Bulk-load the national graphs of a TriG file as version 1 of each country that has
         none yet, without validation (``chmgraph.network.build.load_national_graphs``)."""
-        return build.load_national_graphs(
-            self.store, path, by=by, message=message, progress=progress
-        )
+        with self.store.one_change():
+            return build.load_national_graphs(
+                self.store, path, by=by, message=message, progress=progress
+            )
 
     # Submissions
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pyoxigraph as ox
@@ -61,10 +62,24 @@ EXPECTED_FAILURES = (HttpError, NotAcceptable, Busy, ChmgraphError)
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, refused with 413 once it passes ``limit`` bytes (before reading it
-    all when Content-Length says so)."""
+    all when Content-Length says so), and with 408 when it has not all arrived within the
+    ``server_body_timeout_s`` setting (a client sending a byte now and then holds nothing)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"the body is {int(declared):,} bytes; the limit is {limit:,}")
+    seconds = request.app.state.service.settings.server_body_timeout_s
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_within(request, limit)
+    except TimeoutError:
+        raise HttpError(
+            408,
+            f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
+            {"Connection": "close"},
+        ) from None
+
+
+async def _read_within(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from chmgraph.errors import StoreError, StoreInUse
 from chmgraph.store.base import Capabilities, GraphStore, Guard, QueryResult, replacement_update
 from chmgraph.store.oxigraph import OxigraphStore
 from chmgraph.store.remote import Credentials, RemoteStore, is_remote
+from chmgraph.store.snapshots import Snapshots
 
 __all__ = [
     "Capabilities",
@@ -29,8 +32,12 @@ __all__ = [
     "replacement_update",
 ]
 
+_LOG = logging.getLogger(__name__)
+
 # How often a process waiting for another one's lock tries again.
 _LOCK_RETRY_S = 0.05
+# How many times a reader lists the snapshots again when a writer replaced the newest meanwhile.
+_READER_ATTEMPTS = 20
 
 
 def open_store(
@@ -46,10 +53,11 @@ def open_store(
     (``oxigraph+http://host:port``: ``chmgraph.store.remote``, with ``credentials``).
 
     Without ``create``, a path that holds no store is an error rather than a new empty store, so a
-    mistyped ``--store`` never silently starts an empty network. ``read_only`` skips the lock and
-    is only safe while no other process writes the store. A store on disk is held by one process
-    at a time: ``wait_s`` is how long to wait for another process to let it go before giving up
-    (``StoreInUse``), so that two stewards' commands run one after the other, not one failing.
+    mistyped ``--store`` never silently starts an empty network. A store on disk is written by one
+    process at a time: ``wait_s`` is how long a writer waits for another one to let it go before
+    giving up (``StoreInUse``), so that two stewards' commands run one after the other, not one
+    failing. ``read_only`` opens a reader, which never waits for a writer: it reads the newest
+    committed state the writers published (``chmgraph.store.snapshots``).
     """
     if path is None:
         return OxigraphStore(None)
@@ -60,10 +68,16 @@ def open_store(
         raise StoreError(f"no store at {path}: create one with `chmgraph init --store {path}`")
     if create:
         _make_directory(path)
+    if read_only:
+        return _open_reader(path, wait_s)
+    return _open_writer(path, wait_s)
+
+
+def _open_writer(path: Path, wait_s: float) -> OxigraphStore:
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return OxigraphStore(path, read_only=read_only)
+            return OxigraphStore(path)
         except StoreInUse as exc:
             if time.monotonic() >= deadline:
                 if not wait_s:
@@ -73,6 +87,38 @@ def open_store(
                     "CHMGRAPH_STORE_WAIT_S)"
                 ) from None
             time.sleep(_LOCK_RETRY_S)
+
+
+def _open_reader(path: Path, wait_s: float) -> OxigraphStore:
+    if not os.access(path, os.W_OK):
+        # No process can write here (a read-only disk, a folder not ours): nothing changes
+        # under a lock-free reader of the store itself.
+        return OxigraphStore(path, read_only=True)
+    shelf = Snapshots(path)
+    for _ in range(_READER_ATTEMPTS):
+        if shelf.pending():
+            _catch_up(path, wait_s if not shelf.numbers() else 0.0)
+        snapshot = shelf.open_newest()
+        if snapshot is not None:
+            return OxigraphStore.reader(path, snapshot)
+    raise StoreError(f"store at {path}: no snapshot could be opened for reading; try again")
+
+
+def _catch_up(path: Path, wait_s: float) -> None:
+    """Publish the store's state when its newest snapshot may be behind, unless a writer holds
+    it (that writer publishes its own commits). With no snapshot at all (a store built before
+    snapshots, or being built), wait for the writer up to ``wait_s``."""
+    try:
+        _open_writer(path, wait_s).close()
+    except StoreInUse:
+        if not Snapshots(path).numbers():
+            raise
+    except StoreError as exc:
+        # The store cannot be opened to write (a full disk): the newest snapshot is a whole,
+        # earlier version, and readers still read it.
+        if not Snapshots(path).numbers():
+            raise
+        _LOG.warning("reading the last published version: %s", exc)
 
 
 def _make_directory(path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -144,6 +145,12 @@ class GraphStore(ABC):
         """
         self.update(replacement_update(new_contents, add, guard=guard))
         return guard is None or bool(self.query(guard.written))
+
+    def one_change(self) -> AbstractContextManager[None]:
+        """Writes inside this block reach other processes' readers as one change: a backend that
+        publishes its state to readers (the embedded store's snapshots) does so once, at the end.
+        Elsewhere every write request is what readers see change at once."""
+        return nullcontext()
 
     def __enter__(self) -> GraphStore:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,13 +20,17 @@ from chmgraph.store.base import (
     QueryResult,
     check_dataset,
 )
+from chmgraph.store.snapshots import Snapshot, Snapshots
 
 
 class OxigraphStore(GraphStore):
     """An Oxigraph store at ``path``, or in memory when ``path`` is None.
 
-    ``read_only`` opens a store on disk without taking its lock; Oxigraph leaves undefined what
-    such a reader sees while another process writes, so use it only when no writer runs.
+    A store on disk opened to write holds its lock, and publishes every change it commits as a
+    snapshot for readers (``chmgraph.store.snapshots``). ``read_only`` opens the newest snapshot
+    instead: a reader takes no lock, never waits for a writer, and sees one committed state, the
+    one before a writer's commit or the one after. A store in a folder this process cannot write
+    (a read-only disk) has no writer: it is opened read-only as it is.
 
     >>> with OxigraphStore(None) as store:
     ...     store.add([ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"),
@@ -39,15 +44,55 @@ class OxigraphStore(GraphStore):
         union_default_graph=True, atomic_update=True, server_timeout=False, bulk_load=True
     )
 
-    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | None, *, read_only: bool = False, snapshot: Snapshot | None = None
+    ) -> None:
         self.path = path
         self.location = str(path) if path is not None else "memory"
-        self._store = _open(path, read_only=read_only)
+        self._snapshot = snapshot
+        if snapshot is not None:
+            self._store = snapshot.store
+        else:
+            self._store = _open(path, read_only=read_only)
         # A guarded update reads its condition and writes in one transaction; serializing this
         # process's updates makes that read-then-write atomic however the engine isolates them
         # (other processes are kept out by the store's own lock).
-        self._updating = threading.Lock()
+        self._updating = threading.RLock()
         self.generation = 0
+        writer = path is not None and snapshot is None and not read_only
+        self._snapshots = Snapshots(path) if writer and path is not None else None
+        self._changing = 0  # depth of one_change() blocks
+        self._unpublished = False
+        if self._snapshots is not None and self._snapshots.pending():
+            # A writer before this one committed and died before publishing (or the store
+            # predates snapshots): readers catch up now.
+            self._snapshots.publish(self._store)
+
+    @classmethod
+    def reader(cls, path: Path, snapshot: Snapshot) -> OxigraphStore:
+        """A reader of the store at ``path`` over its open ``snapshot``."""
+        return cls(path, snapshot=snapshot)
+
+    @contextmanager
+    def one_change(self) -> Iterator[None]:
+        with self._updating:
+            self._changing += 1
+            try:
+                yield
+            finally:
+                self._changing -= 1
+                self._publish_if_done()
+
+    def _writing(self) -> None:
+        self.generation += 1
+        if self._snapshots is not None and not self._unpublished:
+            self._snapshots.mark_pending()
+        self._unpublished = True
+
+    def _publish_if_done(self) -> None:
+        if self._snapshots is not None and self._unpublished and not self._changing:
+            self._snapshots.publish(self._store)
+            self._unpublished = False
 
     def query(
         self,
@@ -67,12 +112,19 @@ class OxigraphStore(GraphStore):
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         with self._updating:
-            self.generation += 1
-            self._store.update(sparql, base_iri=base_iri)
+            self._writing()
+            try:
+                self._store.update(sparql, base_iri=base_iri)
+            finally:
+                self._publish_if_done()
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
-        self.generation += 1
-        self._store.extend(quads)
+        with self._updating:
+            self._writing()
+            try:
+                self._store.extend(quads)
+            finally:
+                self._publish_if_done()
 
     def bulk_load(
         self,
@@ -81,7 +133,19 @@ class OxigraphStore(GraphStore):
         to_graph: str | None = None,
         progress: LoadProgress | None = None,
     ) -> None:
-        self.generation += 1
+        with self._updating:
+            self._writing()
+            try:
+                self._bulk_load(source, to_graph, progress)
+            finally:
+                self._publish_if_done()
+
+    def _bulk_load(
+        self,
+        source: Iterable[ox.Quad] | Path,
+        to_graph: str | None,
+        progress: LoadProgress | None,
+    ) -> None:
         if not isinstance(source, Path):
             self._store.bulk_extend(source)
             return
@@ -130,8 +194,14 @@ class OxigraphStore(GraphStore):
         return [q.triple for q in scratch]
 
     def close(self) -> None:
+        if self._store is None:
+            return
+        with self._updating:
+            self._publish_if_done()
         # pyoxigraph releases the store, and its lock, when the last reference goes away.
         self._store = None  # type: ignore[assignment]
+        if self._snapshot is not None:
+            self._snapshot.release()
 
 
 def _open(path: Path | None, *, read_only: bool) -> ox.Store:
