@@ -132,6 +132,39 @@ def has_dataset_clause(text: str) -> bool:
     return any(is_keyword(t, "FROM") for t in tokens(text))
 
 
+def with_row_cap(text: str, cap: int) -> str:
+    r"""``text``, a SELECT query, answering at most ``cap`` rows: its outermost ``LIMIT``
+    lowered to ``cap``, or one added (before a closing ``VALUES`` block, else at the end). The
+    engine then stops at the cap itself, and its serializer can write the answer.
+
+    >>> with_row_cap("SELECT * { { SELECT * {} LIMIT 99 } } LIMIT 50", 10)
+    'SELECT * { { SELECT * {} LIMIT 99 } } LIMIT 10'
+    >>> with_row_cap("SELECT * {} LIMIT 5", 10)
+    'SELECT * {} LIMIT 5'
+    >>> with_row_cap("SELECT * {} # every row", 10)
+    'SELECT * {} # every row\nLIMIT 10\n'
+    """
+    depth, values_at = 0, None
+    for token in tokens(text):
+        if token.lastgroup == "open":
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and is_keyword(token, "LIMIT"):
+            number = _LIMIT_NUMBER.match(text, token.end())
+            if number is None or int(number.group(1)) <= cap:
+                return text  # already within the cap, or not SPARQL (the engine says why)
+            return text[: number.start(1)] + str(cap) + text[number.end(1) :]
+        elif depth == 0 and values_at is None and is_keyword(token, "VALUES"):
+            values_at = token.start()
+    if values_at is not None:
+        return f"{text[:values_at]}LIMIT {cap}\n{text[values_at:]}"
+    return f"{text}\nLIMIT {cap}\n"
+
+
+_LIMIT_NUMBER = re.compile(r"(?:\s|#[^\n]*)*(\d+)")
+
+
 def _where_brace(found: list[re.Match[str]]) -> int | None:
     """The offset just after the ``{`` opening the outermost WHERE clause, if any."""
     depth, after_where, first_open = 0, False, None

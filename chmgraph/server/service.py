@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,8 @@ from typing import TypeVar
 from chmgraph.credentials import WriteCredentials
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
+from chmgraph.query.policy import QueryTimeout
+from chmgraph.query.stream import Stopped
 from chmgraph.settings import Settings
 from chmgraph.store import OxigraphStore
 
@@ -24,6 +27,53 @@ T = TypeVar("T")
 
 class Busy(Exception):
     """Every query slot is taken: the client should come back shortly."""
+
+
+class AnswerStream:
+    """An answer's chunks on their way from the worker writing it to the response sending it.
+
+    At most ``_CHUNKS_IN_FLIGHT`` chunks wait between the two, so a slow reader slows the
+    writer rather than filling memory; ``cancel`` (the reader has gone) makes the writer's next
+    chunk raise ``Stopped``, which is where a query that cannot be cancelled stops."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._loop = loop
+        self._deadline = deadline
+        self._items: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self._room = threading.Semaphore(_CHUNKS_IN_FLIGHT)
+        self.cancelled = threading.Event()
+
+    # The worker's side.
+
+    def put(self, kind: str, payload: object) -> None:
+        """Hand on ``("chunk", bytes)`` or ``("whole", bytes)``, waiting while the reader is
+        behind (``Stopped`` once it has gone, ``QueryTimeout`` past the deadline), or the last
+        item, ``("end", None)`` or ``("error", exception)``, at once."""
+        if kind in ("chunk", "whole"):
+            while not self._room.acquire(timeout=0.1):
+                if self.cancelled.is_set():
+                    raise Stopped("the client went away")
+                if time.monotonic() > self._deadline:
+                    raise QueryTimeout(
+                        "the client did not take the answer within the query_timeout_s setting"
+                    )
+        if self.cancelled.is_set():
+            raise Stopped("the client went away")
+        self._loop.call_soon_threadsafe(self._items.put_nowait, (kind, payload))
+
+    # The response's side.
+
+    async def get(self) -> tuple[str, object]:
+        kind, payload = await self._items.get()
+        if kind in ("chunk", "whole"):
+            self._room.release()
+        return kind, payload
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+_CHUNKS_IN_FLIGHT = 4
 
 
 class Service:
@@ -67,6 +117,32 @@ class Service:
             return await self.run(function, *args, **kwargs)
         finally:
             self._query_slots.release()
+
+    def stream_query(
+        self, write: Callable[[AnswerStream], None], *, deadline: float
+    ) -> AnswerStream:
+        """Start ``write`` in a worker, in one of the ``server_max_concurrent_queries`` slots
+        (``Busy`` if none is free: the answer is 503 with Retry-After rather than an ever longer
+        queue), and return the stream it writes to. The slot is freed when ``write`` returns,
+        which a cancelled stream makes it do at its next chunk, as does a reader that has not
+        taken the answer by ``deadline`` (``time.monotonic``)."""
+        if not self._query_slots.acquire(blocking=False):
+            raise Busy
+        stream = AnswerStream(asyncio.get_running_loop(), deadline)
+
+        def work() -> None:
+            try:
+                if not stream.cancelled.is_set():  # given up while it waited for a worker
+                    write(stream)
+            finally:
+                self._query_slots.release()
+
+        try:
+            self.pool.submit(work)
+        except BaseException:
+            self._query_slots.release()
+            raise
+        return stream
 
     def write(self, function: Callable[[], T], changed: Callable[[T], bool]) -> T:
         """Run a write (in a worker); when ``changed`` says it changed the network, start a new
@@ -115,7 +191,10 @@ class Service:
             return found
 
     def remember(self, key: str, state: int, body: bytes, media_type: str) -> None:
-        """Keep an answer computed in ``state``, unless a write came in meanwhile."""
+        """Keep an answer computed in ``state``, unless a write came in meanwhile or it is
+        larger than the ``server_result_cache_answer_bytes`` setting."""
+        if len(body) > self.settings.server_result_cache_answer_bytes:
+            return
         with self._cache_lock:
             if state != self.state:
                 return
