@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +25,7 @@ from chmgraph.settings import Settings
 from chmgraph.store import OxigraphStore
 
 T = TypeVar("T")
+log = logging.getLogger("chmgraph.server")
 
 
 class Busy(Exception):
@@ -76,6 +79,31 @@ class AnswerStream:
 _CHUNKS_IN_FLIGHT = 4
 
 
+class QueryWorkers:
+    """The threads that run ``/sparql`` queries, each writing its answer where it ran it.
+
+    Daemon threads, unlike a ``ThreadPoolExecutor``'s: a query the engine cannot cancel, stuck
+    before its first row, finishes in the background after its client got 503, and must not
+    hold up the server's exit."""
+
+    def __init__(self, count: int) -> None:
+        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        for number in range(count):
+            name = f"chmgraph-query-{number}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self._work.put(work)
+
+    def _serve(self) -> None:
+        while True:
+            work = self._work.get()
+            try:
+                work()
+            except Exception:  # a bug: logged, and the thread goes on serving
+                log.exception("a query worker failed")
+
+
 class Service:
     """The network as the server shares it between requests."""
 
@@ -89,6 +117,7 @@ class Service:
         # how many run, and the semaphore how many may wait for it.
         self.pool = ThreadPoolExecutor(settings.server_workers, thread_name_prefix="chmgraph-http")
         self._query_slots = threading.BoundedSemaphore(settings.server_max_concurrent_queries)
+        self.query_workers = QueryWorkers(settings.server_workers)
         # One write at a time, so the state number and the dump follow the writes in order.
         self._writing = threading.Lock()
         # The dump is rewritten by one thread of its own, after the write that changed the
@@ -137,11 +166,7 @@ class Service:
             finally:
                 self._query_slots.release()
 
-        try:
-            self.pool.submit(work)
-        except BaseException:
-            self._query_slots.release()
-            raise
+        self.query_workers.submit(work)
         return stream
 
     def write(self, function: Callable[[], T], changed: Callable[[T], bool]) -> T:
