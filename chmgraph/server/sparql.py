@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from chmgraph.query.policy import QueryTimeout, timeout_message
 from chmgraph.query.run import ProtocolDataset, plan_query
 from chmgraph.query.stream import Chunks, Stopped, write_answer
+from chmgraph.query.text import with_using
 from chmgraph.server import auth
 from chmgraph.server.http import (
     HttpError,
@@ -257,15 +258,13 @@ def _with_charset(media: str) -> str:
 
 async def _update(request: Request, service: Service, asked: ProtocolRequest) -> Response:
     auth.may_write_secretariat(request, service)
-    if asked.graphs("using-graph-uri", "using-named-graph-uri") is not None:
-        raise HttpError(
-            400, "using-graph-uri and using-named-graph-uri are not supported: write USING"
-        )
+    using = asked.graphs("using-graph-uri", "using-named-graph-uri")
+    update = asked.text if using is None else with_using(asked.text, using.default, using.named)
     store = service.network.store
 
     def run() -> None:
         try:
-            store.update(asked.text, base_iri=f"{service.base_url}/sparql")
+            store.update(update, base_iri=f"{service.base_url}/sparql")
         except SyntaxError as exc:
             raise HttpError(400, f"the update is not valid SPARQL: {exc}") from None
 
