@@ -151,7 +151,8 @@ class _server:
 
     def __exit__(self, *exc_info: object) -> None:
         self.process.terminate()
-        self.process.wait(60)
+        # chmgraph serve finishes the dump after an accepted submission before it exits.
+        self.process.wait(600)
 
 
 def _free_port() -> int:

@@ -191,6 +191,11 @@ class Service:
         self._dump_pending.clear()
         self.refresh_dump()
 
+    def start(self) -> None:
+        """Before the first request: the store compacted for reads, and the dump written."""
+        self.network.store.optimize()
+        self.refresh_dump()
+
     def refresh_dump(self) -> None:
         """Write the dump served at ``/dump/`` (only changed files are rewritten)."""
         settings = self.settings
