@@ -26,7 +26,7 @@ from chmgraph.settings import Settings
 ENDLESS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
 JSON = {"Accept": "application/sparql-results+json"}
 NO_ROWS = 100_000_000_000
-TIMEOUT_S = 5
+TIMEOUT_S = 20
 # Loopback, where nothing listens: a SERVICE call that fails while the query is evaluated.
 DEAD_ENDPOINT = f"http://127.0.0.1:{free_port()}/sparql"
 
