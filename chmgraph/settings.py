@@ -99,6 +99,7 @@ class Settings:
     server_validate_max_bytes: int = 8 * 1024 * 1024
     server_rate_limit_per_minute: int = 600
     server_result_cache_entries: int = 512
+    server_result_cache_answer_bytes: int = 1024 * 1024
     server_shutdown_timeout_s: float = 30.0
     server_body_timeout_s: float = 60.0
     # Bounds on what any RDF input may hold, checked before and right after parsing.

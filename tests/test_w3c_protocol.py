@@ -37,14 +37,7 @@ MANIFESTS = {
         SUITES / "graph-store-protocol" / "manifest-direct.ttl",
     ],
 }
-KNOWN_FAILURES = {
-    # pyoxigraph's Store.update takes no dataset: an update request's using-graph-uri and
-    # using-named-graph-uri are refused with 400 rather than ignored.
-    "protocol/update_dataset_default_graph": "using-graph-uri is not supported",
-    "protocol/update_dataset_default_graphs": "using-graph-uri is not supported",
-    "protocol/update_dataset_named_graphs": "using-named-graph-uri is not supported",
-    "protocol/update_dataset_full": "using-graph-uri is not supported",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def load_tests() -> list[tuple[str, rdflib.Graph, rdflib.term.Node, Path]]:

@@ -185,17 +185,14 @@ def read_within(
     started = time.monotonic()
     threading.Thread(target=work, name="chmgraph-query", daemon=True).start()
     if not done.wait(settings.query_timeout_s) or isinstance(outcome.get("error"), _Late):
-        raise QueryTimeout(
-            f"query timed out after {settings.query_timeout_s:g} s (setting query_timeout_s, "
-            "environment CHMGRAPH_QUERY_TIMEOUT_S): narrow it with parameters or --graph"
-        )
+        raise QueryTimeout(timeout_message(settings))
     error = outcome.get("error")
     if isinstance(error, SyntaxError):
         raise prepared.syntax_error(error.msg or str(error)) from None
     if isinstance(error, ChmgraphError):
         raise error
     if isinstance(error, BaseException):
-        raise _engine_error(error) from None
+        raise engine_error(error) from None
     result: QueryResult = outcome["result"]  # type: ignore[assignment]
     result.truncated = result.truncated and (limit is None or limit > settings.max_rows)
     result.elapsed_s = time.monotonic() - started
@@ -237,8 +234,17 @@ def _take(items: Iterable, cap: int, deadline: float, offset: int) -> tuple[list
     return taken, False
 
 
-def _engine_error(error: BaseException) -> ChmgraphError:
-    # The engine's own failures on a well-formed query (a failing SERVICE call, an I/O error)
-    # are reported with its reason, without a traceback.
+def timeout_message(settings: Settings | None = None) -> str:
+    """What a query that ran out of time is told."""
+    settings = settings or Settings.from_env()
+    return (
+        f"query timed out after {settings.query_timeout_s:g} s (setting query_timeout_s, "
+        "environment CHMGRAPH_QUERY_TIMEOUT_S): narrow it with parameters or --graph"
+    )
+
+
+def engine_error(error: BaseException) -> ChmgraphError:
+    """The engine's own failure on a well-formed query (a failing SERVICE call, an I/O error),
+    reported with its reason, without a traceback."""
     reason = str(error) or type(error).__name__
     return ChmgraphError(f"the query failed: {reason}")

@@ -42,7 +42,13 @@ from chmgraph.errors import InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
-from chmgraph.query.text import has_dataset_clause, has_graph_pattern, prepare, with_dataset
+from chmgraph.query.text import (
+    PreparedQuery,
+    has_dataset_clause,
+    has_graph_pattern,
+    prepare,
+    with_dataset,
+)
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
 
@@ -161,6 +167,62 @@ def _unentailed(network: Queryable, graphs: Sequence[str] | None) -> list[str]:
     return [g for g in named if g in held and inferred_graph(g) not in held]
 
 
+@dataclass(frozen=True)
+class QueryPlan:
+    """A query ready to run: its final text and the dataset it reads (``plan_query``)."""
+
+    store: GraphStore
+    prepared: PreparedQuery
+    default: list[str] | None
+    named: list[str] | None
+    union: bool
+    #: The JSON-LD context of the query (``NamedQuery.context``); None: the default context.
+    context: dict | None
+
+    def evaluate(
+        self, text: str | None = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Start the query (``text``: the prepared text changed, e.g. capped) on this thread;
+        its answer must be read on this thread too."""
+        return self.store.query(
+            text or self.prepared.text,
+            default_graph=self.default,
+            union=self.union,
+            named_graphs=self.named,
+        )
+
+
+def plan_query(
+    network: Queryable,
+    query: NamedQuery | str,
+    *,
+    params: Mapping[str, str] | None = None,
+    graphs: Sequence[str] | None = None,
+    entailment: bool = True,
+    settings: Settings,
+    protocol_dataset: ProtocolDataset | None = None,
+    base_iri: str | None = None,
+) -> QueryPlan:
+    """Everything ``run_query`` does before the engine runs ``query``: its text prepared, the
+    SERVICE allowlist checked, its dataset chosen. For a face that reads the answer itself
+    (the server streams it) within the same limits."""
+    if isinstance(query, str):
+        query = _named_or_text(query)
+    prepared = prepare(query, query.bindings(params or {}), base_iri=base_iri)
+    check_services(prepared.text, settings.service_allowlist)
+    if protocol_dataset is not None:
+        default, named = protocol_dataset.default, protocol_dataset.named
+        union = False
+    elif has_dataset_clause(prepared.text) and not graphs:
+        default, named, union = None, None, False
+    else:
+        default, named = dataset(
+            network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
+        )
+        union = default is None
+    return QueryPlan(network.store, prepared, default, named, union, query.context)
+
+
 def run_query(
     network: Queryable,
     query: NamedQuery | str,
@@ -191,28 +253,20 @@ def run_query(
     ``warnings`` say what the answer may lack (graphs without entailment, rows cut).
     """
     settings = settings or Settings.from_env()
-    if isinstance(query, str):
-        query = _named_or_text(query)
-    prepared = prepare(query, query.bindings(params or {}), base_iri=base_iri)
-    check_services(prepared.text, settings.service_allowlist)
-    if protocol_dataset is not None:
-        default, named = protocol_dataset.default, protocol_dataset.named
-        union = False
-    elif has_dataset_clause(prepared.text) and not graphs:
-        default, named, union = None, None, False
-    else:
-        default, named = dataset(
-            network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
-        )
-        union = default is None
-
-    def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        return network.store.query(
-            prepared.text, default_graph=default, union=union, named_graphs=named
-        )
-
-    result = read_within(evaluate, prepared, limit=limit, settings=settings, offset=offset)
-    result.context = query.context
+    plan = plan_query(
+        network,
+        query,
+        params=params,
+        graphs=graphs,
+        entailment=entailment,
+        settings=settings,
+        protocol_dataset=protocol_dataset,
+        base_iri=base_iri,
+    )
+    result = read_within(
+        plan.evaluate, plan.prepared, limit=limit, settings=settings, offset=offset
+    )
+    result.context = plan.context
     if entailment:
         lacking = unentailed(network, graphs)
         if lacking:

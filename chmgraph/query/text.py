@@ -132,6 +132,78 @@ def has_dataset_clause(text: str) -> bool:
     return any(is_keyword(t, "FROM") for t in tokens(text))
 
 
+def with_row_cap(text: str, cap: int) -> str:
+    r"""``text``, a SELECT query, answering at most ``cap`` rows: its outermost ``LIMIT``
+    lowered to ``cap``, or one added (before a closing ``VALUES`` block, else at the end). The
+    engine then stops at the cap itself, and its serializer can write the answer.
+
+    >>> with_row_cap("SELECT * { { SELECT * {} LIMIT 99 } } LIMIT 50", 10)
+    'SELECT * { { SELECT * {} LIMIT 99 } } LIMIT 10'
+    >>> with_row_cap("SELECT * {} LIMIT 5", 10)
+    'SELECT * {} LIMIT 5'
+    >>> with_row_cap("SELECT * {} # every row", 10)
+    'SELECT * {} # every row\nLIMIT 10\n'
+    """
+    depth, values_at = 0, None
+    for token in tokens(text):
+        if token.lastgroup == "open":
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and is_keyword(token, "LIMIT"):
+            number = _LIMIT_NUMBER.match(text, token.end())
+            if number is None or int(number.group(1)) <= cap:
+                return text  # already within the cap, or not SPARQL (the engine says why)
+            return text[: number.start(1)] + str(cap) + text[number.end(1) :]
+        elif depth == 0 and values_at is None and is_keyword(token, "VALUES"):
+            values_at = token.start()
+    if values_at is not None:
+        return f"{text[:values_at]}LIMIT {cap}\n{text[values_at:]}"
+    return f"{text}\nLIMIT {cap}\n"
+
+
+_LIMIT_NUMBER = re.compile(r"(?:\s|#[^\n]*)*(\d+)")
+
+
+def with_using(update: str, default: Sequence[str], named: Sequence[str] = ()) -> str:
+    """``update`` with its dataset written in it, as a SPARQL Protocol request's
+    ``using-graph-uri`` (``default``) and ``using-named-graph-uri`` (``named``) give it: ``USING``
+    and ``USING NAMED`` clauses before the ``WHERE`` of each ``DELETE``/``INSERT`` operation.
+    An update that names its own (``USING``, ``WITH``) cannot take them: ``InputError``, as the
+    protocol says.
+
+    >>> with_using("INSERT { ?s a <http://e/C> } WHERE { ?s ?p ?o }", ["http://e/g"])
+    'INSERT { ?s a <http://e/C> } USING <http://e/g> WHERE { ?s ?p ?o }'
+    """
+    clauses = [f"USING <{g}>" for g in default] + [f"USING NAMED <{g}>" for g in named]
+    if not clauses:
+        return update
+    found = [t for t in tokens(update) if t.lastgroup != "comment"]
+    places, depth = [], 0
+    for previous, token in zip([None, *found], found, strict=False):
+        if token.lastgroup == "open":
+            depth += 1
+        elif token.lastgroup == "close":
+            depth -= 1
+        elif depth == 0 and (is_keyword(token, "USING") or is_keyword(token, "WITH")):
+            raise InputError(
+                "the update names its own dataset (USING or WITH): it cannot also take "
+                "using-graph-uri or using-named-graph-uri"
+            )
+        elif (
+            depth == 0
+            and is_keyword(token, "WHERE")
+            and previous is not None
+            and previous.lastgroup == "close"
+        ):
+            # After a template's closing brace: a DELETE/INSERT operation (not DELETE WHERE).
+            places.append(token.start())
+    text = " ".join(clauses) + " "
+    for at in reversed(places):
+        update = update[:at] + text + update[at:]
+    return update
+
+
 def _where_brace(found: list[re.Match[str]]) -> int | None:
     """The offset just after the ``{`` opening the outermost WHERE clause, if any."""
     depth, after_where, first_open = 0, False, None

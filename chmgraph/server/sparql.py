@@ -7,14 +7,22 @@ before the first byte is sent, and the answer is cached for the network's state 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from chmgraph.query.results import QueryResult, serialize
-from chmgraph.query.run import ProtocolDataset
+from chmgraph.query.policy import QueryTimeout, timeout_message
+from chmgraph.query.run import ProtocolDataset, plan_query
+from chmgraph.query.stream import Chunks, Stopped, write_answer
+from chmgraph.query.text import with_using
 from chmgraph.server import auth
 from chmgraph.server.http import (
     HttpError,
@@ -26,7 +34,9 @@ from chmgraph.server.http import (
     text,
 )
 from chmgraph.server.negotiation import GRAPH, TABULAR, Format, choose
-from chmgraph.server.service import Service
+from chmgraph.server.service import AnswerStream, Service
+
+log = logging.getLogger("chmgraph.server")
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 _FORM = "application/x-www-form-urlencoded"
@@ -93,41 +103,150 @@ def _one(fields: dict[str, list[str]], kind: str) -> ProtocolRequest:
 
 
 async def _query(request: Request, service: Service, asked: ProtocolRequest) -> Response:
+    started = time.monotonic()
     dataset = asked.graphs("default-graph-uri", "named-graph-uri")
     wanted = request.headers.get("accept", ""), request.query_params.get("format")
     key = service.cache_key("query", asked.text, dataset, wanted)
-    if key is None:
-        body, media = await service.run_query(_answer, service, asked.text, dataset, request)
-        return Response(body, media_type=media, headers={"Vary": "Accept"})
-    etag = f'"{key}"'
-    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "no-cache"}
-    if not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    found = service.cached(key)
-    if found is None:
-        state = service.state
-        body, media = await service.run_query(_answer, service, asked.text, dataset, request)
-        service.remember(key, state, body, media)
-    else:
-        body, media = found
-    return Response(body, media_type=media, headers=headers)
+    headers = {"Vary": "Accept"}
+    if key is not None:
+        etag = f'"{key}"'
+        headers |= {"ETag": etag, "Cache-Control": "no-cache"}
+        if not_modified(request, etag):
+            return Response(status_code=304, headers=headers)
+        found = service.cached(key)
+        if found is not None:
+            body, media = found
+            return Response(body, media_type=media, headers=headers)
+    answer = _Answer(service, asked.text, dataset, request, key, started)
+    stream = service.stream_query(answer.write, deadline=answer.deadline)
+    try:
+        first = await _first(stream, answer)
+    except BaseException:
+        stream.cancel()
+        raise
+    kind, body = first
+    if kind == "whole":
+        return Response(body, media_type=answer.media, headers=headers)
+    return _Streamed(stream, body, media_type=answer.media, headers=headers)
 
 
-def _answer(
-    service: Service, query: str, dataset: ProtocolDataset | None, request: Request
-) -> tuple[bytes, str]:
-    result = service.network.query(
-        query,
-        protocol_dataset=dataset,
-        settings=service.settings,
-        base_iri=f"{service.base_url}/sparql",
-    )
-    chosen = _format(request, result)
-    return serialize(result, chosen.name).encode("utf-8"), _with_charset(chosen.media_type)
+async def _first(stream: AnswerStream, answer: _Answer) -> tuple[str, bytes]:
+    """The answer's first chunk (or the whole of a short one); its failure, raised, decides the
+    status before a byte is sent; past the timeout, ``QueryTimeout`` (the worker stops at its
+    next chunk)."""
+    try:
+        kind, payload = await asyncio.wait_for(stream.get(), answer.deadline - time.monotonic())
+    except TimeoutError:
+        raise QueryTimeout(timeout_message(answer.service.settings)) from None
+    if kind == "error":
+        raise payload  # type: ignore[misc]
+    return kind, payload  # type: ignore[return-value]
 
 
-def _format(request: Request, result: QueryResult) -> Format:
-    if result.form in ("CONSTRUCT", "DESCRIBE"):
+class _Answer:
+    """One query's answer as a worker writes it: run, serialized by pyoxigraph in chunks, and
+    kept in the result cache when it is small enough."""
+
+    def __init__(
+        self,
+        service: Service,
+        query: str,
+        dataset: ProtocolDataset | None,
+        request: Request,
+        key: str | None,
+        started: float,
+    ) -> None:
+        self.service = service
+        self.query = query
+        self.dataset = dataset
+        self.request = request
+        self.key = key
+        self.state = service.state
+        self.started = started
+        self.deadline = started + service.settings.query_timeout_s
+        self.media = ""
+        self._kept: list[bytes] | None = [] if key is not None else None
+        self._kept_bytes = 0
+        self._whole = False
+
+    def write(self, stream: AnswerStream) -> None:
+        """In the worker: run the query and hand its answer to ``stream``."""
+        settings = self.service.settings
+        out = Chunks(
+            lambda chunk: self._deliver(stream, out, chunk), settings=settings, started=self.started
+        )
+        try:
+            plan = plan_query(
+                self.service.network,
+                self.query,
+                settings=settings,
+                protocol_dataset=self.dataset,
+                base_iri=f"{self.service.base_url}/sparql",
+            )
+            chosen = _format(self.request, plan.prepared.form)
+            self.media = _with_charset(chosen.media_type)
+            write_answer(plan, chosen.name, out, settings)
+        except Stopped:
+            return
+        except Exception as exc:
+            with contextlib.suppress(Stopped):
+                stream.put("error", exc.with_traceback(None))
+            return
+        if not self._whole:
+            with contextlib.suppress(Stopped):
+                stream.put("end", None)
+        if self._kept is not None:
+            self.service.remember(self.key, self.state, b"".join(self._kept), self.media)
+
+    def _deliver(self, stream: AnswerStream, out: Chunks, chunk: bytes) -> None:
+        if self._kept is not None:
+            self._kept_bytes += len(chunk)
+            if self._kept_bytes > self.service.settings.server_result_cache_answer_bytes:
+                self._kept = None
+            else:
+                self._kept.append(chunk)
+        # A first chunk that is also the last is the whole answer, sent with its length.
+        self._whole = out.delivered == 1 and out.finished
+        stream.put("whole" if self._whole else "chunk", chunk)
+
+
+class _Streamed(StreamingResponse):
+    """An answer sent as its worker writes it. If it fails once sent in part (the timeout), the
+    connection is closed before the end, so the client sees an incomplete answer, never a
+    complete-looking one; when the client goes, the worker is told to stop."""
+
+    def __init__(self, stream: AnswerStream, first: bytes, **kwargs: object) -> None:
+        super().__init__(self._chunks(stream, first), **kwargs)  # type: ignore[arg-type]
+        self.stream = stream
+
+    @staticmethod
+    async def _chunks(stream: AnswerStream, first: bytes) -> AsyncIterator[bytes]:
+        yield first
+        while True:
+            kind, payload = await stream.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise _Cut(payload)  # type: ignore[arg-type]
+            yield payload  # type: ignore[misc]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except _Cut as cut:
+            log.warning("an answer was cut after it started: %s", cut.reason)
+        finally:
+            self.stream.cancel()
+
+
+class _Cut(Exception):
+    def __init__(self, reason: BaseException) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _format(request: Request, form: str) -> Format:
+    if form in ("CONSTRUCT", "DESCRIBE"):
         # CSV and TSV of a graph's triples (subject, predicate, object) are asked for too.
         return choose(request, GRAPH + TABULAR[2:])
     return choose(request, TABULAR)
@@ -139,15 +258,13 @@ def _with_charset(media: str) -> str:
 
 async def _update(request: Request, service: Service, asked: ProtocolRequest) -> Response:
     auth.may_write_secretariat(request, service)
-    if asked.graphs("using-graph-uri", "using-named-graph-uri") is not None:
-        raise HttpError(
-            400, "using-graph-uri and using-named-graph-uri are not supported: write USING"
-        )
+    using = asked.graphs("using-graph-uri", "using-named-graph-uri")
+    update = asked.text if using is None else with_using(asked.text, using.default, using.named)
     store = service.network.store
 
     def run() -> None:
         try:
-            store.update(asked.text, base_iri=f"{service.base_url}/sparql")
+            store.update(update, base_iri=f"{service.base_url}/sparql")
         except SyntaxError as exc:
             raise HttpError(400, f"the update is not valid SPARQL: {exc}") from None
 

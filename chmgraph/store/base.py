@@ -128,6 +128,11 @@ class GraphStore(ABC):
         literals in a canonical form of their own ("016"^^xsd:int may come back as "16"), so a
         submission is compared with a stored graph, and counted, in that form."""
 
+    @abstractmethod
+    def optimize(self) -> None:
+        """Reorganize the store's files for faster reads, where the backend can (a remote
+        engine looks after its own): nothing else changes."""
+
     def replace_graphs(
         self,
         new_contents: Mapping[str, Iterable[ox.Triple]],

@@ -178,6 +178,9 @@ class RemoteStore(GraphStore):
             return _Triples(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
 
+    def optimize(self) -> None:
+        """Nothing: the remote engine keeps its own files."""
+
     def graphs(self) -> list[str]:
         rows = self.query(self.profile.graphs_query)
         return sorted(row["g"].value for row in rows if isinstance(row["g"], ox.NamedNode))
