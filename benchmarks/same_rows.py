@@ -120,9 +120,12 @@ def _cases(query: NamedQuery, langs: list[str]) -> list[dict[str, str]]:
 def _compare(network, before, after, params, settings, repeats) -> dict[str, Any]:
     rows, times, cpu = {}, {}, {}
     for side, query in (("before", before), ("after", after)):
-        answer = run_query(network, query, params=params, settings=settings)  # warms
-        rows[side] = _rows(answer)
-        runs, cpu_runs = [], []
+        start, start_cpu = time.perf_counter(), time.process_time()
+        rows[side] = _rows(run_query(network, query, params=params, settings=settings))
+        # The first run warms; with --repeats 0 it is the only one, and its time is reported.
+        runs, cpu_runs = [time.perf_counter() - start], [time.process_time() - start_cpu]
+        if repeats:
+            runs, cpu_runs = [], []
         for _ in range(repeats):
             start, start_cpu = time.perf_counter(), time.process_time()
             _rows(run_query(network, query, params=params, settings=settings))
