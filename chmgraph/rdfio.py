@@ -7,7 +7,7 @@ reason (``SyntaxGateError``), never with a traceback and never half-read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -82,6 +82,62 @@ def read_quads(
     return parse_bytes(
         data, name=str(path), format=rdf_format, base_iri=base_iri, default_graph=default_graph
     )
+
+
+def graphs_in_file(
+    path: str | Path, *, progress: Callable[[int, int], None] | None = None
+) -> Iterator[tuple[str, list[ox.Triple]]]:
+    """Each named graph of the quads file at ``path`` (TriG, N-Quads) with its triples, one
+    graph at a time, so that a file of any size is read in the memory of its largest graph.
+
+    A graph's statements must come together, as ``chmgraph synth`` and ``chmgraph dump``
+    write them: a graph met again after another is ``InputError`` (and so is a statement in the
+    default graph). ``progress(bytes read, file size)`` is called after each graph. Malformed
+    content is ``SyntaxGateError`` at its line, as everywhere.
+    """
+    path = Path(path)
+    rdf_format = detect_format(path)
+    settings = Settings.from_env()
+    done: set[str] = set()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            current, triples = None, []
+            for quad in ox.parse(stream, format=rdf_format):
+                graph = getattr(quad.graph_name, "value", None)
+                if graph is None:
+                    raise InputError(f"{path}: a statement in the default graph: {quad}")
+                if graph != current:
+                    if current is not None:
+                        yield _complete(current, triples, path, settings, done)
+                        if progress:
+                            progress(stream.tell(), size)
+                    if graph in done:
+                        raise InputError(
+                            f"{path}: graph <{graph}> appears in two places; write each graph's "
+                            "statements together"
+                        )
+                    current, triples = graph, []
+                triples.append(quad.triple)
+            if current is not None:
+                yield _complete(current, triples, path, settings, done)
+                if progress:
+                    progress(size, size)
+    except SyntaxError as exc:
+        raise SyntaxGateError(str(path), exc.lineno, exc.offset, _reason(exc)) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+
+
+def _complete(
+    graph: str, triples: list[ox.Triple], path: Path, settings: Settings, done: set[str]
+) -> tuple[str, list[ox.Triple]]:
+    """A graph read whole, checked as ``parse_bytes`` checks a file."""
+    quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    check_linked_blank_nodes(quads, f"{path} <{graph}>", settings.max_linked_blank_nodes)
+    _check_literals(quads, str(path), settings.max_literal_bytes)
+    done.add(graph)
+    return graph, triples
 
 
 def read_file(

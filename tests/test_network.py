@@ -15,7 +15,7 @@ from chmgraph.entailment import inferred_graph, missing
 from chmgraph.errors import InputError, StoreError, SyntaxGateError
 from chmgraph.network import Network, graph_kind
 from chmgraph.query.library import QueryLibrary
-from chmgraph.rdfio import read_quads
+from chmgraph.rdfio import graphs_in_file, read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR, PROJECT_ROOT
 
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
@@ -332,3 +332,29 @@ def test_concurrent_submissions_get_distinct_versions(network: Network, tmp_path
     current = {q.triple for q in network.store.quads(iris.national_graph("CM"))}
     assert canonical(current) == canonical(set(network.version_triples("CM", 4)))
     assert canonical(current) == canonical(triples_of(files[results.index(last)]))
+
+
+def test_a_bulk_file_is_read_one_graph_at_a_time_and_each_graph_must_come_whole(
+    tmp_path: Path,
+) -> None:
+    first, second = iris.national_graph("FR"), iris.national_graph("DE")
+    statement = '<https://example.org/s> <https://example.org/p> "{}" .'
+    whole = tmp_path / "whole.trig"
+    whole.write_text(
+        f"<{first}> {{ {statement.format(1)} {statement.format(2)} }}\n"
+        f"<{second}> {{ {statement.format(3)} }}\n"
+    )
+    read = [(g, len(t)) for g, t in graphs_in_file(whole)]
+    assert read == [(first, 2), (second, 1)]
+    split = tmp_path / "split.trig"
+    split.write_text(
+        f"<{first}> {{ {statement.format(1)} }}\n<{second}> {{ {statement.format(3)} }}\n"
+        f"<{first}> {{ {statement.format(2)} }}\n"
+    )
+    with pytest.raises(InputError, match="appears in two places"):
+        list(graphs_in_file(split))
+    broken = tmp_path / "broken.trig"
+    broken.write_text(f"<{first}> {{ {statement.format(1)}\n<{second}> {{ ")
+    with pytest.raises(SyntaxGateError) as caught:
+        list(graphs_in_file(broken))
+    assert caught.value.line == 2

@@ -81,7 +81,10 @@ def test_print_binds_the_readers_language(store):
     printed = run(
         "query", "workshops-in-year", "--lang", "fr", "--print", "--store", store
     ).stdout  # fmt: skip
-    assert 'VALUES (?lang ?year) { ("fr" ' in printed
+    # The language is written in as a constant, so the engine plans each lookup for it.
+    assert 'FILTER(langMatches(lang(?country), "fr"))' in printed
+    assert "?lang" not in printed
+    assert 'VALUES (?year) { ("' in printed
 
 
 def test_offset_pages_through_an_answer(store):
@@ -157,6 +160,30 @@ def test_labels_come_in_the_language_asked_and_in_english_where_there_is_none(ne
     by_workshop = dict(zip(names.values("w"), names.values("name"), strict=True))
     assert french.values("country") == [by_workshop[w] for w in french.values("workshop")]
     assert french.values("country") != english.values("country")
+
+
+def test_labels_picked_inside_a_subquery_come_in_the_language_asked(network):
+    """The language is a constant in the text, so it reaches a subquery (a VALUES block at the
+    top did not: the country names stayed English)."""
+    french = network.query("workshops-by-host-country", params={"lang": "fr"})
+    names = network.query(
+        'SELECT ?c ?name WHERE { ?c skos:prefLabel ?name FILTER(lang(?name) = "fr") }'
+    )
+    by_country = dict(zip(names.values("c"), names.values("name"), strict=True))
+    assert french.values("country")
+    assert french.values("name") == [by_country[c] for c in french.values("country")]
+
+
+def test_a_language_that_is_no_language_tag_is_refused(store):
+    result = run("query", "workshops", "-p", 'lang=fr")) } #', "--store", store)
+    assert result.exit_code == 2
+    assert "is not a language tag" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_language_parameter_may_not_be_selected():
+    text = "# param lang: language = en ; labels\nSELECT ?lang WHERE { ?s ?p ?o }"
+    with pytest.raises(InputError, match="only be used in expressions"):
+        chmgraph.query.NamedQuery.from_text(text, name="selects-lang")
 
 
 def test_lang_on_the_command_line_is_the_querys_lang_parameter(store):

@@ -16,7 +16,7 @@ from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.network.catalogue import BASE_GRAPHS, graph_kind
 from chmgraph.network.history import archive, now, record_quads, versions
 from chmgraph.query.library import QueryLibrary
-from chmgraph.rdfio import read_file, read_quads
+from chmgraph.rdfio import graphs_in_file, read_quads
 from chmgraph.settings import DATA_DIR, ONTOLOGY_DIR
 from chmgraph.store import GraphStore
 from chmgraph.synth import SyntheticNetwork
@@ -25,6 +25,9 @@ from chmgraph.synth import SyntheticNetwork
 InitProgress = Callable[[str, int, int], None]
 
 _MODIFIED = iris.PREFIXES["dcterms"] + "modified"
+# Quads handed to the bulk loader at once: a few national graphs of a large network, so that
+# the loader writes few large files rather than one per graph, in a bounded memory.
+BULK_BATCH_QUADS = 500_000
 
 
 def build(
@@ -92,25 +95,26 @@ def load_national_graphs(
 
     This is the bulk path for building a demo network: the graphs are parsed strictly but
     not validated (the history says so), and countries that already have versions are left
-    as they are. Each country's graph, inferred graph and record are loaded together.
+    as they are. Each country's graph, inferred graph and record are loaded together, the file
+    read one graph at a time (``chmgraph.rdfio.graphs_in_file``) and handed to the bulk loader
+    ``BULK_BATCH_QUADS`` at a time, so the memory needed is bounded whatever the file's size.
     """
-    data, _ = read_file(path)
-    digest = hashlib.sha256(data).hexdigest()
-    if progress:
-        progress(f"reading {path.name}", 0, 1)
-    by_country: dict[str, list[ox.Triple]] = {}
-    for quad in read_quads(path):
-        code = iris.country_of_graph(getattr(quad.graph_name, "value", ""))
-        if code is None:
-            raise InputError(f"{path}: {quad.graph_name} is not a national graph")
-        by_country.setdefault(code, []).append(quad.triple)
-    loaded = [code for code in sorted(by_country) if not versions(store, code)]
+    digest = _sha256(path)
     rules = Rules.of(store)
     when = now()
-    for done, code in enumerate(loaded):
+    loaded: list[str] = []
+    batch: list[ox.Quad] = []
+
+    def read(done: int, total: int) -> None:
         if progress:
-            progress(f"loading national graph {code}", done, len(loaded))
-        triples = by_country[code]
+            progress(f"loading national graphs from {path.name}", done, total)
+
+    for graph, triples in graphs_in_file(path, progress=read):
+        code = iris.country_of_graph(graph)
+        if code is None:
+            raise InputError(f"{path}: <{graph}> is not a national graph")
+        if versions(store, code):
+            continue
         record = record_quads(
             country=code,
             number=1,
@@ -123,8 +127,25 @@ def load_national_graphs(
             content=archive(triples),
         )
         national = list(_in_graph(iris.national_graph(code), triples))
-        _load(store, with_inferences(rules, [*national, *record]))
-    return loaded
+        batch += with_inferences(rules, [*national, *record])
+        loaded.append(code)
+        if len(batch) >= BULK_BATCH_QUADS:
+            _load(store, batch)
+            batch = []
+    if batch:
+        _load(store, batch)
+    return sorted(loaded)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    return digest.hexdigest()
 
 
 def _load(store: GraphStore, quads: list[ox.Quad]) -> None:

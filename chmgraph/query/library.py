@@ -11,8 +11,12 @@ what it is::
     # param year: integer ; the year the events started (unset: every year)
 
 A parameter is a variable of the query (``?supporter``) bound to an RDF term when the query runs,
-never pasted into the text. A parameter without a default is optional: unset, the variable stays
-free and matches anything. Types: see ``PARAMETER_TYPES``.
+never pasted into the text as the user typed it. A parameter without a default is optional:
+unset, the variable stays free and matches anything. Types: see ``PARAMETER_TYPES``. A
+``language`` parameter (a BCP 47 tag, the language of labels) is written into the text as a
+constant string wherever its variable appears, so that the engine plans each label lookup for
+that language (and sees it inside subqueries and nested groups, where a ``VALUES`` block at the
+top does not reach); its variable may only be used in expressions.
 
 >>> library = QueryLibrary.load()
 >>> query = library["workshops-by-supporter"]
@@ -55,6 +59,7 @@ PARAMETER_TYPES: dict[str, str | None] = {
     "iri": None,
     "country": None,
     "string": XSD + "string",
+    "language": XSD + "string",
     "integer": XSD + "integer",
     "decimal": XSD + "decimal",
     "date": XSD + "date",
@@ -74,6 +79,8 @@ _CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
 _PARAMETER = re.compile(
     r"^(?P<type>[a-z]+)\s*(?:=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<description>.*))?$"
 )
+# BCP 47's shape (RFC 5646, section 2.1), as SPARQL's LANGTAG has it.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _CASTS = ox.Store()  # an empty store, to evaluate casts with
 _REQUIRED_KEYS = ("title", "description", "question")
 _KNOWN_KEYS = {*_REQUIRED_KEYS, "keywords"}
@@ -88,6 +95,12 @@ class Parameter:
     default: str | None
     description: str
 
+    @property
+    def constant(self) -> bool:
+        """Whether the value is written into the text as a constant (a ``language``), rather
+        than bound in a ``VALUES`` block."""
+        return self.type == "language"
+
     def term(self, value: str) -> ox.NamedNode | ox.Literal:
         """The RDF term ``value`` (as a user types it) stands for.
 
@@ -98,6 +111,13 @@ class Parameter:
         """
         if self.type == "string":
             return ox.Literal(value)
+        if self.type == "language":
+            if not _LANGUAGE_TAG.fullmatch(value.strip()):
+                raise InputError(
+                    f"parameter {self.name}: {value!r} is not a language tag "
+                    "(such as en, fr, pt-BR)"
+                )
+            return ox.Literal(value.strip())
         value = value.strip()
         if self.type == "country":
             try:
@@ -185,6 +205,9 @@ class NamedQuery:
     def from_text(cls, text: str, *, name: str = "query", path: Path | None = None) -> NamedQuery:
         """A query from SPARQL text; its header, if any, is parsed, but none is required."""
         header = _parse_header(text, str(path or name))
+        for parameter in header.get("parameters", ()):
+            if parameter.constant:
+                _check_only_in_expressions(text, parameter.name, str(path or name))
         return cls(
             name=name,
             path=path,
@@ -395,6 +418,31 @@ def _parse_parameter(name: str, spec: str, where: str, line: int) -> Parameter:
         except InputError as exc:
             raise InputError(f"{where}:{line}: default of {exc}") from None
     return parameter
+
+
+def _check_only_in_expressions(text: str, name: str, where: str) -> None:
+    """A constant parameter's variable becomes a value in the text: it may not be selected
+    (``SELECT ?lang``) or assigned (``AS ?lang``), where a value is not SPARQL."""
+    depth, projecting, previous = 0, False, None
+    for token in tokens(text):
+        kind, word = token.lastgroup, token.group()
+        if kind == "comment":
+            continue
+        if kind == "word" and word.upper() == "SELECT":
+            projecting, depth = True, 0
+        elif kind == "open" or (kind == "word" and word.upper() == "WHERE"):
+            projecting = False
+        elif kind == "other" and word in "()":
+            depth += 1 if word == "(" else -1
+        elif kind == "var" and word[1:] == name:
+            assigned = previous is not None and previous.group().upper() == "AS"
+            if assigned or (projecting and depth == 0):
+                line = text.count("\n", 0, token.start()) + 1
+                raise InputError(
+                    f"{where}:{line}: parameter {name} is a language, written into the text as "
+                    f"a value: ?{name} may only be used in expressions, not selected or assigned"
+                )
+        previous = token
 
 
 def _iri(name: str, value: str) -> ox.NamedNode:

@@ -1,5 +1,6 @@
-"""A query's final text: standard prefixes declared, parameters bound in a VALUES block, and
-error places mapped back to the user's own lines and columns."""
+"""A query's final text: standard prefixes declared, parameters bound in a VALUES block (a
+language written in as a constant), and error places mapped back to the user's own lines and
+columns."""
 
 from __future__ import annotations
 
@@ -74,9 +75,10 @@ def prepare(
     'SELECT ?x WHERE { VALUES (?x) { (<http://e/w>) } ?x a chm:Workshop }'
     """
     where = str(query.path) if query.path else "<query>"
-    text = query.text
+    constants = {p.name for p in query.parameters if p.constant and p.name in bindings}
+    text, insertions = _write_constants(query.text, {n: bindings[n] for n in constants})
+    bindings = {n: term for n, term in bindings.items() if n not in constants}
     prologue, brace, unknown = _shape(text)
-    insertions = []
     if bindings:
         if brace is None:
             raise InputError(f"{where}: no WHERE clause to bind the parameters in")
@@ -92,6 +94,25 @@ def prepare(
         insertions.append((1, 1, len(prologue)))
         text = prologue + text
     return PreparedQuery(text, query.form, where, tuple(insertions), unknown)
+
+
+def _write_constants(
+    text: str, constants: Mapping[str, Term]
+) -> tuple[str, list[tuple[int, int, int]]]:
+    """``text`` with each variable of ``constants`` replaced by its term (pyoxigraph's
+    serialization), and the (line, column, change of length) of each replacement."""
+    if not constants:
+        return text, []
+    pieces, insertions, at = [], [], 0
+    for token in tokens(text):
+        if token.lastgroup != "var" or token.group()[1:] not in constants:
+            continue
+        value = str(constants[token.group()[1:]])
+        pieces += [text[at : token.start()], value]
+        line, column = _place(text, token.start())
+        insertions.append((line, column, len(value) - len(token.group())))
+        at = token.end()
+    return "".join(pieces) + text[at:], insertions
 
 
 @lru_cache(maxsize=256)

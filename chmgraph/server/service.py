@@ -18,15 +18,23 @@ from functools import partial
 from typing import TypeVar
 
 from chmgraph.credentials import WriteCredentials
+from chmgraph.errors import ChmgraphError
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
+from chmgraph.query.library import QueryLibrary
 from chmgraph.query.policy import QueryTimeout
+from chmgraph.query.results import serialize
 from chmgraph.query.stream import Stopped
+from chmgraph.server.negotiation import GRAPH, TABULAR
 from chmgraph.settings import Settings
 from chmgraph.store import OxigraphStore
 
 T = TypeVar("T")
 log = logging.getLogger("chmgraph.server")
+
+# Answers larger than this are not kept by the pre-warming after a write (nor computed again
+# for later states): a large answer is a download, not a page a reader waits for.
+PREWARM_MAX_BYTES = 1 << 20
 
 
 class Busy(Exception):
@@ -132,6 +140,7 @@ class Service:
         self.caching = isinstance(network.store, OxigraphStore)
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._too_large: set[str] = set()
 
     async def run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``function`` in the worker pool and wait for it without blocking the loop."""
@@ -204,6 +213,7 @@ class Service:
     def _dump_when_due(self) -> None:
         self._dump_pending.clear()
         self.refresh_dump()
+        self.prewarm()
 
     def start(self) -> None:
         """Before the first request: the dump written. (The store is not compacted here:
@@ -246,6 +256,42 @@ class Service:
             self._cache[key] = (body, media_type)
             while len(self._cache) > self.settings.server_result_cache_entries:
                 self._cache.popitem(last=False)
+
+    def prewarm(self) -> int:
+        """Answer every library query with its default parameters, as a client sending the
+        query's file with no Accept header or ``format`` asks for it, and keep the answers for
+        the current state, so that the first readers after a write find them cached. Runs on
+        the dump's thread after each write; stops when another write comes in. Returns the
+        number of answers kept."""
+        if not self.caching:
+            return 0
+        state, kept = self.state, 0
+        for query in QueryLibrary.load():
+            # No Accept header, and the */* that HTTP clients send by default.
+            keys = [self.cache_key("query", query.text, None, (a, None)) for a in ("", "*/*")]
+            if state != self.state:
+                break
+            if query.name in self._too_large or any(k and self.cached(k) for k in keys):
+                continue
+            try:
+                result = self.network.query(
+                    query.text, settings=self.settings, base_iri=f"{self.base_url}/sparql"
+                )
+            except ChmgraphError:
+                continue
+            # The first format offered, as the endpoint answers a request that names none.
+            chosen = GRAPH[0] if result.form in ("CONSTRUCT", "DESCRIBE") else TABULAR[0]
+            body = serialize(result, chosen.name).encode("utf-8")
+            if len(body) > PREWARM_MAX_BYTES:
+                self._too_large.add(query.name)
+                continue
+            media = chosen.media_type
+            media = media if "json" in media else f"{media}; charset=utf-8"
+            for key in keys:
+                if key:
+                    self.remember(key, state, body, media)
+            kept += 1
+        return kept
 
     def close(self) -> None:
         """Finish the work under way (a submission's commit, the dump after it) and stop."""
