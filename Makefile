@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 DCAT_VENV := $(VENV)/dcat-consumer
 DCAT_STAMP := $(DCAT_VENV)/.installed
 
-.PHONY: run test lint format docs reference bench clean
+.PHONY: run test soak lint format docs reference bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,12 @@ run: $(STAMP)
 test: $(STAMP) $(DCAT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n auto --dist loadgroup -q
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m "not soak"
 	@[ -x /usr/bin/chromium ] || echo '*** NOT RUN: the browser tests (tests/test_webui.py) need /usr/bin/chromium (apt-get install chromium) ***'
+
+# The soak tests: the network, a steward's session and the query library on Virtuoso (minutes).
+soak: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
