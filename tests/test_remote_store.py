@@ -44,7 +44,7 @@ def engine(name: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, dic
     server: Virtuoso = request.getfixturevalue("virtuoso")
     env = {"CHMGRAPH_STORE_USER": server.user, "CHMGRAPH_STORE_PASSWORD": server.password}
     writer = Credentials(user=server.user, password=server.password)
-    with open_store(server.location, credentials=writer) as store:
+    with open_store(server.location, credentials=writer, timeout_s=600) as store:
         graphs = store.graphs()
         if graphs:
             store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
