@@ -64,7 +64,7 @@ class Settings:
     store_token: str = field(default="", repr=False)
     store_user: str = field(default="", repr=False)
     store_password: str = field(default="", repr=False)
-    store_auth: str = "basic"
+    store_auth: str = ""
     store_timeout_s: float = 60.0
     # How long a command waits for another process to release the store on disk; 0: not at all.
     store_wait_s: float = field(default=30.0, metadata={"zero": True})

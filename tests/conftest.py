@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from servers import Virtuoso, virtuoso_server
 
 from chmgraph.network import Network
 
@@ -46,3 +47,12 @@ def hold_store() -> Iterator[Callable[[Path], None]]:
     yield hold
     for holder in holders:
         holder.communicate("")
+
+
+@pytest.fixture(scope="session")
+def virtuoso(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Virtuoso]:
+    """A Virtuoso server on loopback, one per test process (xdist worker), for the tests that
+    share one; a test emptying it does so itself. Skipped, saying so, without Virtuoso."""
+    cache = Path(request.config.cache.mkdir("virtuoso"))
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso"), cache) as server:
+        yield server

@@ -1,16 +1,18 @@
 """The network on a remote engine: every command of a steward and every library query on an
-Oxigraph server reached over HTTP, answering as the embedded store does."""
+Oxigraph server and on Virtuoso reached over HTTP, answering as the embedded store does."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from servers import oxigraph_server
+from servers import Virtuoso, oxigraph_server
 from stewards import submit_at_once
 
 from chmgraph.cli import cli
@@ -18,7 +20,7 @@ from chmgraph.network import Network
 from chmgraph.network.history import versions
 from chmgraph.query.library import QueryLibrary
 from chmgraph.settings import DATA_DIR, Settings
-from chmgraph.store import RemoteStore
+from chmgraph.store import Credentials, RemoteStore, open_store
 
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
 LIBRARY = QueryLibrary.load()
@@ -26,11 +28,47 @@ XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 UNCAPPED = Settings(max_rows=10**7, query_timeout_s=120)
 
 
-@pytest.fixture(scope="module")
-def remote() -> Network:
-    with oxigraph_server() as url, Network.open(f"oxigraph+{url}") as network:
-        network.init(include_example=True)
-        yield network
+# Virtuoso's runs take minutes on a loaded machine: they are soak tests (`make soak`).
+ENGINES = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.soak)]
+
+
+@contextmanager
+def engine(name: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
+    """An empty engine of the kind ``name``: its store location and the environment that
+    gives a writer's credentials. The Oxigraph server is new; the process's Virtuoso server
+    is emptied of the network's graphs."""
+    if name == "oxigraph":
+        with oxigraph_server() as url:
+            yield f"oxigraph+{url}", {}
+        return
+    server: Virtuoso = request.getfixturevalue("virtuoso")
+    env = {"CHMGRAPH_STORE_USER": server.user, "CHMGRAPH_STORE_PASSWORD": server.password}
+    writer = Credentials(user=server.user, password=server.password)
+    with open_store(server.location, credentials=writer, timeout_s=600) as store:
+        graphs = store.graphs()
+        if graphs:
+            store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+    yield server.location, env
+
+
+def _writer(env: dict[str, str]) -> dict[str, str]:
+    return {
+        "store_user": env["CHMGRAPH_STORE_USER"],
+        "store_password": env["CHMGRAPH_STORE_PASSWORD"],
+    }
+
+
+def settings_for(env: dict[str, str]) -> Settings:
+    return Settings(**_writer(env)) if env else Settings()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def remote(request: pytest.FixtureRequest) -> Network:
+    with engine(request.param, request) as (location, env):
+        network = Network.open(location, settings=settings_for(env))
+        with network:
+            network.init(include_example=True)
+            yield network
 
 
 def answers(result) -> Counter:
@@ -48,10 +86,23 @@ def shown(term) -> str:
     return str(term)
 
 
+# Library queries whose answers on Virtuoso differ from the embedded store's today: known
+# failures, kept visible (strict: one that starts to pass must leave this list). The causes
+# seen are in docs/remote.md (counts higher, as if Virtuoso merged the graphs of a default
+# graph as a bag; versions typed as stored; the GROUP_CONCAT queries over ordered subqueries).
+VIRTUOSO_DIFFERS = {
+    "events-by-class", "fact-provenance", "graph-statistics", "joint-sessions",
+    "participant-totals", "toolkit-module-counts", "toolkits", "workshops",
+    "workshops-by-host-country", "workshops-by-region", "workshops-per-year",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("name", LIBRARY.names)
 def test_every_library_query_answers_as_on_the_embedded_store(
-    name: str, remote: Network, network: Network
+    name: str, remote: Network, network: Network, request: pytest.FixtureRequest
 ) -> None:
+    if remote.store.location.startswith("virtuoso+") and name in VIRTUOSO_DIFFERS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="a known difference on Virtuoso"))
     here = network.query(LIBRARY[name], settings=UNCAPPED)
     there = remote.query(LIBRARY[name], settings=UNCAPPED)
     if any("_:" in str(t) for row in here.rows for t in row):
@@ -66,9 +117,28 @@ def test_the_store_is_remote_and_holds_the_same_graphs(remote: Network, network:
     assert remote.history("CM")[0].sha256 == network.history("CM")[0].sha256
 
 
-def test_a_stewards_commands_on_a_remote_store(tmp_path: Path) -> None:
-    with oxigraph_server() as url:
-        store = f"oxigraph+{url}"
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "oxigraph",
+        pytest.param(
+            "virtuoso",
+            marks=[
+                pytest.mark.soak,
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="on Virtuoso the first submit after init says 'unchanged': unresolved",
+                ),
+            ],
+        ),
+    ],
+)
+def test_a_stewards_commands_on_a_remote_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with engine(kind, request) as (store, env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
 
         def run(*args: str | Path):
             result = CliRunner().invoke(cli, [*map(str, args), "--store", store])
@@ -96,20 +166,36 @@ def test_a_stewards_commands_on_a_remote_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_processes_submitting_to_one_engine_make_consecutive_versions(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "oxigraph",
+        pytest.param(
+            "virtuoso",
+            marks=[
+                pytest.mark.soak,
+                pytest.mark.xfail(reason="failed in the one run made on Virtuoso: not resolved"),
+            ],
+        ),
+    ],
+)
+def test_processes_submitting_to_one_engine_make_consecutive_versions(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     files = []
     for year in range(2001, 2007):
         path = tmp_path / f"cm-{year}.ttl"
         path.write_text(text.replace('"2012"^^xsd:gYear', f'"{year}"^^xsd:gYear'))
         files.append(path)
-    with oxigraph_server() as url:
-        store = f"oxigraph+{url}"
-        with Network.open(store) as network:
+    with engine(kind, request) as (store, env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)  # the submitting processes inherit them
+        with Network.open(store, settings=settings_for(env)) as network:
             network.init()
         for printed in submit_at_once(store, "CM", [files[i::3] for i in range(3)]):
             assert printed.count("accepted: CM version") == 2, printed
-        with Network.open(store) as network:
+        with Network.open(store, settings=settings_for(env)) as network:
             history = versions(network.store, "CM")
     assert [v.number for v in history] == list(range(1, len(files) + 1))
     expected = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)

@@ -33,10 +33,16 @@ class Capabilities:
     union_default_graph: bool = False
     #: An update request of several operations is one transaction: all of it or nothing.
     atomic_update: bool = False
+    #: One update operation (a DELETE/INSERT over several graphs) is one transaction, though a
+    #: request of several is not: a replacement is written as a single operation.
+    atomic_operation: bool = False
     #: A query's time limit can be enforced by the engine itself.
     server_timeout: bool = False
     #: Quads can be loaded outside transactions, at the engine's bulk speed.
     bulk_load: bool = False
+    #: A query given no dataset reads every graph the engine holds as its default graph
+    #: (Virtuoso), not an empty one: chmgraph names the dataset of every query that reads it.
+    default_graph_is_union: bool = False
 
 
 @dataclass(frozen=True)
