@@ -86,7 +86,7 @@ def validate(
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
-        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
+        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary, network=chm_mode
     )
     # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}
