@@ -57,20 +57,42 @@ class SourceMap:
 
     lines: dict[str, list[int]] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
+    # Lines of the statements whose subject is an anonymous blank node ("[] a dcat:Dataset"),
+    # in the file's order: the parser names those nodes itself (resolve_anonymous).
+    anonymous: list[int] = field(default_factory=list)
 
     @classmethod
     def build(cls, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> SourceMap:
         """The source map of ``data`` (already accepted by the syntax gate)."""
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
         if format in _TEXT_FORMATS:
             prefixes: dict[str, str] = {}
-            return cls(_subject_lines(_tokens(text), base_iri, prefixes), prefixes)
+            anonymous: list[int] = []
+            lines = _subject_lines(_tokens(text), base_iri, prefixes, anonymous)
+            return cls(lines, prefixes, anonymous)
         return cls(_id_lines(text))
 
     def line(self, subject: str) -> int | None:
         """The first line where ``subject`` (an IRI or ``_:label``) starts a statement."""
         found = self.lines.get(subject)
         return found[0] if found else None
+
+    def resolve_anonymous(self, quads: list[ox.Quad]) -> None:
+        """Attach the lines of anonymous top-level subjects to the blank nodes the parser made
+        for them: the blank subjects that are no object and have no written label, in the
+        order the parser gives them (the file's). When their number differs from the
+        statements found, nothing is attached: no line rather than a wrong one."""
+        objects = {q.object for q in quads if isinstance(q.object, ox.BlankNode)}
+        made: list[str] = []
+        for q in quads:
+            subject = q.subject
+            if isinstance(subject, ox.BlankNode) and subject not in objects:
+                key = f"_:{subject.value}"
+                if key not in self.lines and key not in made:
+                    made.append(key)
+        if len(made) == len(self.anonymous):
+            for key, line in zip(made, self.anonymous, strict=True):
+                self.lines[key] = [line]
 
     def resolve_fuzzy(self, subjects: list[str]) -> None:
         """Attach fuzzy ``@id``/``rdf:about`` matches (JSON-LD, RDF/XML) to full subject IRIs."""
@@ -166,10 +188,11 @@ def _string_end(text: str, pos: int) -> int:
 
 
 def _subject_lines(
-    tokens: Iterator[_Token], base_iri: str | None, prefixes: dict[str, str]
+    tokens: Iterator[_Token], base_iri: str | None, prefixes: dict[str, str], anonymous: list[int]
 ) -> dict[str, list[int]]:
     """Subjects of statement blocks, found by following Turtle/TriG's statement structure;
-    the prefixes declared on the way are added to ``prefixes``."""
+    the prefixes declared on the way are added to ``prefixes``, the lines of statements whose
+    subject is an anonymous blank node (``[] ...`` or ``[ ... ] ...``) to ``anonymous``."""
     base = base_iri or ""
     found: dict[str, list[int]] = {}
     depth = 0  # nesting of [ ] ( ) << >> inside a statement
@@ -199,6 +222,8 @@ def _subject_lines(
         if token.kind == "word" and token.text.lower() in {"@prefix", "prefix", "@base", "base"}:
             directive = [token]
         elif token.text in {"[", "(", "<<"}:
+            if token.text == "[" and expect_subject and depth == 0:
+                anonymous.append(token.line)
             depth += 1
             expect_subject = False
         elif token.text in {"]", ")", ">>"}:
