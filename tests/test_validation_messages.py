@@ -198,3 +198,87 @@ def test_with_the_chm_shapes_the_class_message_says_the_network_was_looked_in(tm
         r.messages["en"] for r in report.results if r.component == "sh:ClassConstraintComponent"
     ]
     assert messages and all("network's graphs" in m for m in messages)
+
+
+# One failing case per constraint component: the constraint (on a property shape of ex:p, or
+# on the node shape itself for sh:closed) and the statements of ex:a that break it.
+CASES = {
+    "MinCount": ("sh:minCount 2", 'ex:p "a"'),
+    "MaxCount": ("sh:maxCount 1", 'ex:p "a" , "b"'),
+    "Datatype": ("sh:datatype xsd:integer", 'ex:p "a"'),
+    "Class": ("sh:class ex:C", "ex:p ex:x"),
+    "NodeKind": ("sh:nodeKind sh:IRI", 'ex:p "a"'),
+    "MinExclusive": ("sh:minExclusive 1", "ex:p 1"),
+    "MinInclusive": ("sh:minInclusive 5", "ex:p 1"),
+    "MaxExclusive": ("sh:maxExclusive 1", "ex:p 1"),
+    "MaxInclusive": ("sh:maxInclusive 0", "ex:p 1"),
+    "MinLength": ("sh:minLength 3", 'ex:p "a"'),
+    "MaxLength": ("sh:maxLength 0", 'ex:p "a"'),
+    "Pattern": ('sh:pattern "^b"', 'ex:p "a"'),
+    "LanguageIn": ('sh:languageIn ("fr")', 'ex:p "a"@en'),
+    "UniqueLang": ("sh:uniqueLang true", 'ex:p "a"@en , "b"@en'),
+    "Equals": ("sh:equals ex:q", 'ex:p "a" ; ex:q "b"'),
+    "Disjoint": ("sh:disjoint ex:q", 'ex:p "a" ; ex:q "a"'),
+    "LessThan": ("sh:lessThan ex:q", "ex:p 2 ; ex:q 1"),
+    "LessThanOrEquals": ("sh:lessThanOrEquals ex:q", "ex:p 2 ; ex:q 1"),
+    "Not": ("sh:not [ sh:datatype xsd:string ]", 'ex:p "a"'),
+    "And": ("sh:and ( [ sh:datatype xsd:string ] [ sh:minLength 3 ] )", 'ex:p "a"'),
+    "Or": ("sh:or ( [ sh:datatype xsd:integer ] [ sh:datatype xsd:date ] )", 'ex:p "a"'),
+    "Xone": ("sh:xone ( [ sh:datatype xsd:string ] [ sh:minLength 1 ] )", 'ex:p "a"'),
+    "Node": ("sh:node [ sh:datatype xsd:integer ]", 'ex:p "a"'),
+    "QualifiedMinCount": (
+        "sh:qualifiedValueShape [ sh:datatype xsd:integer ] ; sh:qualifiedMinCount 1",
+        'ex:p "a"',
+    ),
+    "QualifiedMaxCount": (
+        "sh:qualifiedValueShape [ sh:datatype xsd:string ] ; sh:qualifiedMaxCount 0",
+        'ex:p "a"',
+    ),
+    "Closed": (None, 'ex:p "a"'),
+    "HasValue": ('sh:hasValue "b"', 'ex:p "a"'),
+    "In": ('sh:in ( "b" "c" )', 'ex:p "a"'),
+}
+AUTHOR = ' sh:message "Author\'s own words"@en , "Les mots de l\'auteur"@fr '
+
+
+def _case(tmp_path, component: str, authored: bool):
+    constraint, statements = CASES[component]
+    message = f";{AUTHOR}" if authored else ""
+    prefixes = (
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        f"@prefix ex: <{EX}> .\n"
+    )
+    if constraint is None:  # sh:closed is a node shape's
+        shape = "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:closed true ;"
+        shape += f" sh:ignoredProperties ( rdf:type ) {message} ."
+    else:
+        shape = "ex:S a sh:NodeShape ; sh:targetClass ex:T ;"
+        shape += f" sh:property [ sh:path ex:p ; {constraint} {message} ] ."
+    shapes, data = tmp_path / "shapes.ttl", tmp_path / "data.ttl"
+    shapes.write_text(prefixes + shape + "\n", encoding="utf-8")
+    data.write_text(prefixes + f"ex:a a ex:T ; {statements} .\n", encoding="utf-8")
+    report = validate([data], shapes=[shapes], inference=False, lang="fr")
+    results = [r for r in report.results if r.component == f"sh:{component}ConstraintComponent"]
+    assert results, [r.component for r in report.results]
+    return results
+
+
+@pytest.mark.parametrize("component", sorted(CASES))
+def test_every_core_component_keeps_the_authors_message_in_the_language_asked(tmp_path, component):
+    for result in _case(tmp_path, component, authored=True):
+        assert result.message.startswith("Les mots de l'auteur"), result.message
+        assert result.messages["en"].startswith("Author's own words")
+        assert result.messages["ru"].startswith("Author's own words")  # no ru: English
+        assert result.focus == EX + "a" and result.line == 5
+
+
+@pytest.mark.parametrize("component", sorted(CASES))
+def test_every_core_component_speaks_the_language_asked_without_an_authors_message(
+    tmp_path, component
+):
+    for result in _case(tmp_path, component, authored=False):
+        # chmgraph's template in each language, not pySHACL's English for all.
+        assert len({result.messages[lang] for lang in LANGUAGES}) == len(LANGUAGES)
+        assert "?" not in result.message.split(":")[0]
