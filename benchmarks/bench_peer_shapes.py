@@ -15,9 +15,9 @@ Two workloads:
 * a synthetic DCAT catalogue (``synthetic_catalogue``, namespace ``chmgraph.iris.SYNTHETIC``,
   marked synthetic in its own description) of 5k, 20k, 50k and 100k triples: datasets with
   publishers, themes, licences and distributions, and a few deliberate faults (a missing
-  description, a byte size that is no decimal, a distribution's issue date in words, two publishers) so that
-  both sides have results to agree on. Sizes above the ``--size`` given are left out (the quick
-  mode, ``100k``, runs 5k and 20k).
+  description, a byte size that is no decimal, a distribution's issue date in words, two
+  publishers) so that both sides have results to agree on. Catalogues over a fifth of the
+  ``--size`` given are left out (the quick mode, ``100k``, runs 5k and 20k).
 """
 
 from __future__ import annotations
