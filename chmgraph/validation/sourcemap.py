@@ -21,6 +21,7 @@ report can say ``cm.ttl:42`` instead of naming a blank node.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -263,10 +264,31 @@ def _resolve(iri: str, base: str) -> str:
 
 
 def _id_lines(text: str) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        for match in _ID_ATTRIBUTE.finditer(line):
-            about, node_id = match.group(1) or match.group(2), match.group(3)
-            value = "_:" + node_id if node_id else about or ""
-            found.setdefault(value, []).append(number)
+    """Lines of each ``"@id"`` / ``rdf:about`` / ``rdf:nodeID``, the node's own descriptions
+    first: a reference (``{"@id": "x"}`` alone, ``<p rdf:nodeID="n"/>``) written before the
+    description would otherwise be taken for it."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    described: dict[str, list[int]] = {}
+    referenced: dict[str, list[int]] = {}
+    for match in _ID_ATTRIBUTE.finditer(text):
+        about, node_id = match.group(1) or match.group(2), match.group(3)
+        value = "_:" + node_id if node_id else about or ""
+        line = bisect_right(starts, match.start())
+        kind = referenced if _is_reference(text, match) else described
+        kind.setdefault(value, []).append(line)
+    found = described
+    for value, lines in referenced.items():
+        found[value] = found.get(value, []) + lines
     return found
+
+
+def _is_reference(text: str, match: re.Match) -> bool:
+    """Whether an ``@id`` or ``rdf:nodeID`` only points at a node: alone in its JSON object, or
+    on an RDF/XML element that closes at once."""
+    if match.group(1) is not None:
+        before = text[: match.start()].rstrip()
+        after = text[match.end() :].lstrip()
+        return before.endswith("{") and after.startswith("}")
+    if match.group(3) is not None:
+        return text[match.end() :].lstrip().startswith("/>")
+    return False
