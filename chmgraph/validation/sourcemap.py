@@ -10,7 +10,7 @@ report can say ``cm.ttl:42`` instead of naming a blank node.
   placed by the caller at its nearest named ancestor.
 * JSON-LD and RDF/XML: best effort. The line of the first ``"@id"`` / ``rdf:about`` /
   ``rdf:nodeID`` whose value names the subject (in full, or as a compact IRI or relative
-  reference ending with its local part).
+  reference ending with its local part), a description of the node before a mere reference.
 
 >>> m = SourceMap.build(b'@prefix ex: <http://e/> .\\nex:a ex:p 1 .\\n\\nex:b ex:p [ ex:q 2 ] .',
 ...                     format=ox.RdfFormat.TURTLE)
