@@ -9,7 +9,9 @@ import codecs
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from chmgraph.cli import cli
 from chmgraph.errors import InputError
 from chmgraph.network import Network
 from chmgraph.settings import DATA_DIR, PROJECT_ROOT
@@ -156,3 +158,12 @@ def test_validate_country_and_submit_agree_on_every_file_of_a_corpus(tmp_path):
         outcomes.append((path.name, conforms))
     assert ("zero-bytes.ttl", False) in outcomes and ("blank-chm.ttl", False) in outcomes
     assert (EXAMPLE.name, True) in outcomes and len(outcomes) > 20
+
+
+@pytest.mark.parametrize("content", ["", "   \n", "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"])
+def test_an_empty_shapes_file_exits_2_not_conforms(tmp_path, content):
+    shapes = _example(tmp_path, "shapes.ttl", content)
+    result = CliRunner().invoke(cli, ["validate", str(EXAMPLE), "--shapes", str(shapes)])
+    assert result.exit_code == 2
+    assert "no SHACL shape to validate with" in result.output
+    assert "Conforms" not in result.output
