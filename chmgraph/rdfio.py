@@ -6,6 +6,7 @@ reason (``SyntaxGateError``), never with a traceback and never half-read.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -176,6 +177,7 @@ def parse_bytes(
     """
     settings = Settings.from_env()
     _check_size(len(data), name, settings.max_input_bytes)
+    data = utf8(data, name)
     if format == ox.RdfFormat.RDF_XML:
         _refuse_doctype(data, name)
     try:
@@ -296,6 +298,53 @@ def _check_literals(quads: list[ox.Quad], name: str, limit: int) -> None:
                     f"over the max_literal_bytes setting ({limit} bytes; "
                     "CHMGRAPH_MAX_LITERAL_BYTES, docs/settings.md)"
                 )
+
+
+# Byte order marks of the encodings RDF files are not read in (UTF-32's first: UTF-32LE's
+# starts with UTF-16LE's).
+_OTHER_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def utf8(data: bytes, name: str) -> bytes:
+    """``data`` as UTF-8 without a byte order mark (editors on Windows write one, and the
+    parsers would read it as a character of the first term).
+
+    Raises ``InputError`` naming the encoding for UTF-16 and UTF-32 files, and the line of the
+    first byte that is not UTF-8 for others (Latin-1, Windows-1252...): the parsers would say
+    only "invalid UTF-8".
+
+    >>> utf8(codecs.BOM_UTF8 + b"<a> <b> <c> .", "x.nt")
+    b'<a> <b> <c> .'
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :]
+    for mark, encoding in _OTHER_ENCODINGS:
+        if data.startswith(mark):
+            raise InputError(
+                f"{name}: the file is in {encoding} (its byte order mark says so); "
+                "RDF files are read as UTF-8: save it as UTF-8"
+            )
+    if len(data) >= 4 and (data[1] == data[3] == 0 or data[0] == data[2] == 0):
+        # Text starting with two ASCII characters, in UTF-16 (a NUL byte in a literal, which
+        # the W3C suites use, is valid UTF-8: only the start of the file is looked at).
+        raise InputError(
+            f"{name}: the file starts with NUL bytes between its characters, so it is UTF-16 or "
+            "UTF-32 without a byte order mark, not UTF-8: save it as UTF-8"
+        )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{name}:{line}: byte 0x{data[exc.start]:02x} is no UTF-8 (the file is in another "
+            "encoding, such as Latin-1 or Windows-1252): save it as UTF-8"
+        ) from None
+    return data
 
 
 def _into(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:

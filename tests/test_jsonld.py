@@ -93,8 +93,7 @@ def test_byte_order_mark_is_accepted():
 
 def test_written_blank_node_labels_are_kept_for_their_lines():
     """PyLD relabels blank nodes; the written label is put back, so the source map finds the
-    node's line (the first "@id" naming it: a reference written before the node's own
-    description would be found instead, a limit of the source map)."""
+    node's line."""
     doc = (
         b'{"@graph": [\n  {"@id": "_:org", "http://e/q": "x"},\n'
         b'  {"@id": "http://e/a", "http://e/p": {"@id": "_:org"}}\n]}'

@@ -73,4 +73,16 @@ def test_rdf_xml_best_effort():
 """
     m = SourceMap.build(data, format=ox.RdfFormat.RDF_XML)
     m.resolve_fuzzy(["http://e/a"])
-    assert (m.line("http://e/a"), m.line("_:n1")) == (3, 4)
+    # n1's own description, not the reference before it.
+    assert (m.line("http://e/a"), m.line("_:n1")) == (3, 6)
+
+
+def test_json_ld_nodes_are_placed_at_their_own_description_not_a_reference():
+    doc = (
+        b'{"@graph": [\n  {"@id": "http://e/a", "http://e/p": {"@id": "_:org"},\n'
+        b'   "http://e/r": {\n     "@id": "http://e/b"\n   }},\n'
+        b'  {"@id": "_:org",\n   "http://e/q": "x"},\n'
+        b'  {"@id": "http://e/b", "http://e/q": "y"}\n]}'
+    )
+    m = SourceMap.build(doc, format=ox.RdfFormat.JSON_LD)
+    assert (m.line("http://e/a"), m.line("_:org"), m.line("http://e/b")) == (2, 6, 8)

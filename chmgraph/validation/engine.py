@@ -3,23 +3,91 @@
 pySHACL's report is the only ground for accepting a submission, so every way it can fail to
 give a trustworthy one raises: unusable shapes (``ShapesError``), and any other failure or a
 report that contradicts itself (``EngineError``). No error becomes a conforming report.
+
+With ``core=True`` (shapes from elsewhere, ``--shapes``), the shapes whose every part
+``chmgraph.validation.core`` understands are evaluated there, and pySHACL validates only the
+others (``use_shapes``); the two reports become one.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyshacl
 import rdflib
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
+from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, SH
 
+from chmgraph.validation.core import Data, core_shapes, report_graph
 from chmgraph.validation.errors import EngineError, ShapesError
 
 
-def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.Graph:
-    """pySHACL's report graph for ``data_graph`` (validated in place, no inference)."""
+def run_engine(
+    data_graph: rdflib.Graph, shapes_graph: rdflib.Graph, *, core: bool = False
+) -> rdflib.Graph:
+    """The report graph for ``data_graph``: pySHACL's, or with ``core`` the core evaluator's
+    for the shapes it understands and pySHACL's for the rest."""
+    if not core:
+        return run_pyshacl(data_graph, shapes_graph)
+    _loadable(shapes_graph)
+    try:
+        compiled = core_shapes(shapes_graph)
+    except Exception as exc:
+        raise EngineError(f"validation could not run: {exc!r}") from exc
+    if not compiled.fast:
+        return run_pyshacl(data_graph, shapes_graph)
+    try:
+        data = Data(data_graph)
+        conforms, report = report_graph(shapes_graph, data, compiled.validate(data))
+    except Exception as exc:
+        raise EngineError(f"validation could not run: {exc!r}") from exc
+    if compiled.rest:
+        rest = run_pyshacl(data_graph, shapes_graph, use_shapes=[str(n) for n in compiled.rest])
+        conforms = _merge(report, rest) and conforms
+    _check(conforms, report)
+    return report
+
+
+@lru_cache(maxsize=16)
+def _loadable(shapes_graph: rdflib.Graph) -> None:
+    """pySHACL's own checks of the shapes (a node shape with a path, a property shape with two
+    paths...), which it makes when it gathers them, so that a shape evaluated without it is
+    refused as it would be."""
+    try:
+        ShapesGraph(shapes_graph).shapes  # noqa: B018 (the property gathers and checks them)
+    except ReportableRuntimeError as exc:
+        raise ShapesError(f"the shapes cannot be used: {exc.message}") from None
+
+
+def _merge(report: rdflib.Graph, other: rdflib.Graph) -> bool:
+    """Add the results of ``other`` to ``report``'s one report; whether ``other`` conforms."""
+    (ours,) = report.subjects(RDF.type, SH.ValidationReport)
+    (theirs,) = other.subjects(RDF.type, SH.ValidationReport)
+    for s, p, o in other:
+        if s == theirs:
+            if p == SH.result:
+                report.add((ours, SH.result, o))
+            continue
+        report.add((s, p, o))
+    conforms = not any(other.objects(theirs, SH.result))
+    if not conforms:
+        report.set((ours, SH.conforms, rdflib.Literal(False)))
+    return conforms
+
+
+def run_pyshacl(
+    data_graph: rdflib.Graph, shapes_graph: rdflib.Graph, use_shapes: list[str] | None = None
+) -> rdflib.Graph:
+    """pySHACL's report graph for ``data_graph`` (validated in place, no inference), with all
+    shapes or only those of ``use_shapes``."""
     try:
         conforms, report, _ = pyshacl.validate(
-            data_graph, shacl_graph=shapes_graph, inference="none", inplace=True
+            data_graph,
+            shacl_graph=shapes_graph,
+            inference="none",
+            inplace=True,
+            use_shapes=use_shapes,
         )
     except ReportableRuntimeError as exc:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from None

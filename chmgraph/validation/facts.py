@@ -10,7 +10,9 @@ is a SHACL shape of ``shapes/chm.ttl`` (the facts are listed in its header and i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+import pycountry
 import pyoxigraph as ox
 
 from chmgraph import iris
@@ -32,6 +34,31 @@ _RDF_MEMBER = re.compile(r"^http://www\.w3\.org/1999/02/22-rdf-syntax-ns#_[1-9][
 _RDF_TYPE = iris.PREFIXES["rdf"] + "type"
 
 
+@lru_cache(maxsize=1024)
+def names_a_language(tag: str) -> bool:
+    """Whether the BCP 47 ``tag`` names a language: well formed (``_LANGUAGE_TAG``) and its
+    primary subtag an ISO 639 code (639-1 two letters; 639-2, 639-3 or a 639-5 family three),
+    from pycountry's copy of the ISO 639 tables. The local-use range qaa-qtz names none.
+
+    >>> names_a_language("fr"), names_a_language("pt-BR"), names_a_language("bss")
+    (True, True, True)
+    >>> names_a_language("xx"), names_a_language("qaa"), names_a_language("x-private")
+    (False, False, False)
+    """
+    if not _LANGUAGE_TAG.match(tag):
+        return False
+    primary = tag.split("-", 1)[0].lower()
+    if len(primary) == 2:
+        return pycountry.languages.get(alpha_2=primary) is not None
+    if "qaa" <= primary <= "qtz":
+        return False
+    return (
+        pycountry.languages.get(alpha_3=primary) is not None
+        or pycountry.languages.get(bibliographic=primary) is not None
+        or pycountry.language_families.get(alpha_3=primary) is not None
+    )
+
+
 def engine_facts(
     submitted: set[ox.Triple], context: Context, country: str | None
 ) -> set[ox.Triple]:
@@ -44,7 +71,7 @@ def engine_facts(
     for t in submitted:
         predicate = t.predicate.value
         language = t.object.language if isinstance(t.object, ox.Literal) else None
-        if language and not _LANGUAGE_TAG.match(language):
+        if language and not names_a_language(language):
             facts.add(ox.Triple(t.subject, unknown_language, t.object))
         if not (
             vocab.is_declared(predicate)

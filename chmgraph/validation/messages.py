@@ -13,6 +13,7 @@ what the engine found; one the engine could not tell is shown as ``?``.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,12 +24,17 @@ import pyoxigraph as ox
 
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import SHAPES_DIR
+from chmgraph.validation.report import other_severities
 
 SH = "http://www.w3.org/ns/shacl#"
 CHMSH = "https://w3id.org/chmgraph/shapes#"
 MESSAGE = CHMSH + "message"
+# A component's message when the network's graphs were looked in too (the CHM shapes).
+NETWORK_MESSAGE = CHMSH + "networkMessage"
 SUGGESTION = CHMSH + "suggestion"
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+# The path a message starts with, and what separates it from the rest ("{path} : " in French).
+_PATH_PREFIX = re.compile(r"^\{path\}\s*[:：]\s*")
 # The templates of SHACL's constraint components and of the report's own phrases.
 MESSAGE_FILE = SHAPES_DIR / "messages.ttl"
 
@@ -65,6 +71,9 @@ class Templates:
         if not texts:
             return None
         text = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+        if detail.get("path") is None:
+            # A result of a node shape has no path: no "?: " before the message.
+            text = _PATH_PREFIX.sub("", text)
         shown = _Detail({k: "?" if v is None else v for k, v in detail.items()})
         return text.format_map(shown).strip()
 
@@ -75,7 +84,9 @@ def _templates(key: tuple[tuple[str, int], ...]) -> Templates:
     for name, _ in key:
         for quad in read_quads(name, base_iri=Path(name).absolute().as_uri()):
             obj = quad.object
-            if quad.predicate.value in {MESSAGE, SUGGESTION} and isinstance(obj, ox.Literal):
+            if quad.predicate.value in {MESSAGE, NETWORK_MESSAGE, SUGGESTION} and isinstance(
+                obj, ox.Literal
+            ):
                 subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else ""
                 found[subject, quad.predicate.value][obj.language or "en"] = obj.value
     return Templates(dict(found))
@@ -88,6 +99,6 @@ def summary(templates: Templates, lang: str, counts: Mapping[str, int], conforms
         "violations": counts["Violation"],
         "warnings": counts["Warning"],
         "infos": counts["Info"],
-        "verdict": verdict,
+        "verdict": other_severities(counts) + (verdict or ""),
     }
     return templates.render(CHMSH + "Summary", lang, detail) or str(detail)

@@ -27,17 +27,32 @@ import rdflib
 from chmgraph.version import __version__
 
 SEVERITIES = ("Violation", "Warning", "Info")
+# The severities that do not block: any other (a Violation, or a custom severity such as
+# ex:Blocker, which chmgraph cannot know to be harmless) makes the data not conform.
+NON_BLOCKING = ("Warning", "Info")
 FORMATS = ("text", "json", "turtle", "sarif")
+# A custom severity blocks, so it is an error to a code host.
 _SARIF_LEVEL = {"Violation": "error", "Warning": "warning", "Info": "note"}
+_SARIF_CUSTOM_LEVEL = "error"
 CHMSH = rdflib.Namespace("https://w3id.org/chmgraph/shapes#")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def other_severities(counts: dict[str, int]) -> str:
+    """The counts of custom severities, for the summary line (``"Blocker: 2. "``)."""
+    others = [f"{name}: {n}. " for name, n in counts.items() if name not in SEVERITIES]
+    return "".join(others)
+
+
+def _sarif_level(severity: str) -> str:
+    return _SARIF_LEVEL.get(severity, _SARIF_CUSTOM_LEVEL)
 
 
 @dataclass(frozen=True)
 class ValidationResult:
     """One thing found wrong (or worth noting) about one thing described."""
 
-    severity: str  # "Violation", "Warning" or "Info"
+    severity: str  # "Violation", "Warning", "Info", or a custom severity's local name
     code: str | None  # the rule code, e.g. "CHM-V041"; None for a shape without one
     focus: str  # the thing described: an IRI, or "_:id" for a blank node
     label: str | None  # its name, when it has one
@@ -77,7 +92,8 @@ class ValidationReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Results per severity: ``{"Violation": n, "Warning": n, "Info": n}``."""
+        """Results per severity: ``{"Violation": n, "Warning": n, "Info": n}``, and ``n`` for
+        each custom severity found (``"Blocker": n``)."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for result in self.results:
             counts[result.severity] = counts.get(result.severity, 0) + 1
@@ -85,8 +101,9 @@ class ValidationReport:
 
     @property
     def conforms(self) -> bool:
-        """True when no result is a Violation (warnings and notes do not block)."""
-        return self.counts["Violation"] == 0
+        """True when every result is a Warning or an Info: a Violation, or a result of a custom
+        severity, blocks."""
+        return all(r.severity in NON_BLOCKING for r in self.results)
 
     def groups(self) -> list[tuple[str, list[ValidationResult]]]:
         """Results grouped by the thing described, in file and line order."""
@@ -113,7 +130,7 @@ class ValidationReport:
         if self.summary_text is not None:
             return self.summary_text(lang, self.counts, self.conforms)
         counts = self.counts
-        verdict = "Conforms." if self.conforms else "Does not conform."
+        verdict = other_severities(counts) + ("Conforms." if self.conforms else "Does not conform.")
         return (
             f"{counts['Violation']} violation(s), {counts['Warning']} warning(s), "
             f"{counts['Info']} info. {verdict}"
@@ -184,14 +201,15 @@ class ValidationReport:
                 rule_id,
                 {
                     "id": rule_id,
-                    "defaultConfiguration": {"level": _SARIF_LEVEL.get(r.severity, "note")},
+                    "defaultConfiguration": {"level": _sarif_level(r.severity)},
                 },
             )
             entry: dict = {
                 "ruleId": rule_id,
-                "level": _SARIF_LEVEL.get(r.severity, "note"),
+                "level": _sarif_level(r.severity),
                 "message": {"text": r.message_in(lang)},
                 "logicalLocations": [{"fullyQualifiedName": r.focus, "name": r.label or r.focus}],
+                "properties": {"severity": r.severity},
             }
             if r.source:
                 region = {"startLine": r.line} if r.line else {}

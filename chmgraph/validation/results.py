@@ -19,7 +19,14 @@ from chmgraph import iris
 from chmgraph.validation.bridge import from_rdflib, to_rdflib_term
 from chmgraph.validation.context import LABEL_PREDICATES
 from chmgraph.validation.facts import SUBMISSION
-from chmgraph.validation.messages import CHMSH, LANGUAGES, SUGGESTION, Templates
+from chmgraph.validation.messages import (
+    CHMSH,
+    LANGUAGES,
+    MESSAGE,
+    NETWORK_MESSAGE,
+    SUGGESTION,
+    Templates,
+)
 from chmgraph.validation.report import ValidationResult
 from chmgraph.validation.shapes import CHM_SHAPES, shapes_graph
 from chmgraph.validation.sources import ReadSource
@@ -27,6 +34,19 @@ from chmgraph.vocabulary import Vocabulary, curie
 
 REDEFINITION_RULE = "CHM-V090"
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+def severity_name(severity: rdflib.term.Node | None) -> str:
+    """A result's severity as the shapes declare it: ``Violation``, ``Warning``, ``Info``, or
+    the local name of a custom one (``ex:Blocker`` is ``Blocker``); none declared is a
+    Violation, as SHACL says."""
+    if severity is None:
+        return "Violation"
+    if severity in _SEVERITY:
+        return _SEVERITY[severity]
+    return re.split(r"[#/:]", str(severity).rstrip("#/"))[-1] or str(severity)
+
+
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _DCT_IDENTIFIER = rdflib.URIRef(iris.PREFIXES["dcterms"] + "identifier")
 _SUBMISSION = to_rdflib_term(SUBMISSION)
@@ -66,6 +86,8 @@ _PARAMETER = {
     "NodeConstraintComponent": SH.node,
     "OrConstraintComponent": SH["or"],
     "XoneConstraintComponent": SH.xone,
+    "AndConstraintComponent": SH["and"],
+    "NotConstraintComponent": SH["not"],
 }
 # The rule SHACL cannot state: a national submission is one graph (its code and messages are on
 # this node of shapes/chm.ttl, with the shapes').
@@ -122,11 +144,18 @@ class ResultBuilder:
         read: list[ReadSource],
         lang: str,
         vocabulary: Vocabulary | None,
+        *,
+        network: bool = True,
     ) -> None:
         self.data, self.shapes, self.report = data, shapes, report
         self.templates, self.read, self.lang = templates, read, lang
         self.vocabulary = vocabulary
+        # Whether the network's graphs were looked in (the CHM shapes), as messages may say.
+        self.network = network
         self._subject_sets: list[tuple[ReadSource, set]] | None = None
+        # Many results share a focus node and a shape: each is looked up once.
+        self._labels: dict = {}
+        self._codes: dict = {}
 
     def results(self) -> list[BuiltResult]:
         """One per ``sh:result`` of pySHACL's report."""
@@ -227,7 +256,7 @@ class ResultBuilder:
             lang: self.templates.render(str(ONE_GRAPH), lang, detail) or "" for lang in LANGUAGES
         }
         return ValidationResult(
-            severity=_SEVERITY.get(self.shapes.value(ONE_GRAPH, SH.severity), "Violation"),
+            severity=severity_name(self.shapes.value(ONE_GRAPH, SH.severity)),
             code=self._code(ONE_GRAPH),
             focus=_name(name),
             label=None,
@@ -248,10 +277,14 @@ class ResultBuilder:
         path_node = rg.value(node, SH.resultPath)
         value = rg.value(node, SH.value)
         detail = self._detail(node, focus, shape, component, path_node, value)
-        messages = {lang: self._message(node, shape, component, lang, detail) for lang in LANGUAGES}
+        authored = self._authored(node, shape)
+        messages = {
+            lang: self._message(node, shape, component, lang, detail, authored)
+            for lang in LANGUAGES
+        }
         source, line = self._place(focus)
         result = ValidationResult(
-            severity=_SEVERITY.get(rg.value(node, SH.resultSeverity), "Violation"),
+            severity=severity_name(rg.value(node, SH.resultSeverity)),
             code=self._code(shape),
             focus=_name(focus),
             label=self._label(focus),
@@ -295,12 +328,14 @@ class ResultBuilder:
         found = self.shapes.value(shape, parameter)
         if found is None:
             return None
-        if parameter in (SH["or"], SH.xone):
+        if parameter in (SH["or"], SH.xone, SH["and"]):
             return " | ".join(
                 self._describe_member(m) for m in rdflib.collection.Collection(self.shapes, found)
             )
         if parameter in (SH.languageIn, SH["in"]):
             return ", ".join(_show(m) for m in rdflib.collection.Collection(self.shapes, found))
+        if parameter in (SH.node, SH["not"]) and isinstance(found, rdflib.BNode):
+            return self._describe_member(found)  # a shape with no name: what it says
         return _show(found)
 
     def _describe_member(self, member) -> str:
@@ -345,15 +380,20 @@ class ResultBuilder:
             return {}
         return {name: _show_text(match.group(f"v{i}")) for i, name in enumerate(names)}
 
-    def _message(self, node, shape, component, lang: str, detail: dict[str, object]) -> str:
+    def _message(
+        self, node, shape, component, lang: str, detail: dict[str, object], authored: bool
+    ) -> str:
         if "suggestion" in detail:
             detail = {**detail, "suggestion": self._suggestion(detail["suggestion"], lang)}
         if shape is not None and self.templates.has(str(shape)):
             text = self.templates.render(str(shape), lang, detail)
-        elif self._authored(node, shape):
+        elif authored:
             text = _authors_message(self.report.objects(node, SH.resultMessage), lang, detail)
         elif component is not None and self.templates.has(str(component)):
-            text = self.templates.render(str(component), lang, detail)
+            wording = NETWORK_MESSAGE if self.network else MESSAGE
+            if not self.templates.has(str(component), wording):
+                wording = MESSAGE
+            text = self.templates.render(str(component), lang, detail, predicate=wording)
         else:
             text = None
         engine_message = self.report.value(node, SH.resultMessage)
@@ -380,6 +420,11 @@ class ResultBuilder:
     def _code(self, shape) -> str | None:
         if shape is None:
             return None
+        if shape not in self._codes:
+            self._codes[shape] = self._find_code(shape)
+        return self._codes[shape]
+
+    def _find_code(self, shape) -> str | None:
         code = self.shapes.value(shape, _DCT_IDENTIFIER)
         if code is None:
             parent = self.shapes.value(None, SH.property, shape)
@@ -389,6 +434,11 @@ class ResultBuilder:
     def _label(self, term) -> str | None:
         if not isinstance(term, (rdflib.URIRef, rdflib.BNode)):
             return None
+        if term not in self._labels:
+            self._labels[term] = self._find_label(term)
+        return self._labels[term]
+
+    def _find_label(self, term) -> str | None:
         best: dict[str, str] = {}
         for predicate in LABEL_PREDICATES:
             for label in self.data.objects(term, rdflib.URIRef(predicate.value)):
@@ -438,7 +488,7 @@ def _engine_rule_code(rule: rdflib.URIRef) -> str | None:
 
 
 def _engine_rule_severity(rule: rdflib.URIRef) -> str:
-    return _SEVERITY.get(shapes_graph(CHM_SHAPES).value(rule, SH.severity), "Violation")
+    return severity_name(shapes_graph(CHM_SHAPES).value(rule, SH.severity))
 
 
 def _authors_message(messages: Iterable, lang: str, detail: dict[str, object]) -> str | None:

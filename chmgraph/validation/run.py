@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from chmgraph.errors import InputError
 from chmgraph.validation.bridge import from_rdflib, to_rdflib
 from chmgraph.validation.context import Context
-from chmgraph.validation.engine import run_pyshacl
+from chmgraph.validation.engine import run_engine
 from chmgraph.validation.errors import NothingChecked
 from chmgraph.validation.facts import SUBMISSION, engine_facts
 from chmgraph.validation.inference import Hierarchy, entailed
@@ -82,11 +82,11 @@ def validate(
             f"the data is of a class the shapes target, nor uses a property they target "
             f"(shapes: {', '.join(str(p) for p in shape_paths)})"
         )
-    engine_graph = run_pyshacl(data_graph, shapes_in_use)
+    engine_graph = run_engine(data_graph, shapes_in_use, core=not chm_mode)
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
-        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary
+        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary, network=chm_mode
     )
     # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}

@@ -10,7 +10,7 @@ report can say ``cm.ttl:42`` instead of naming a blank node.
   placed by the caller at its nearest named ancestor.
 * JSON-LD and RDF/XML: best effort. The line of the first ``"@id"`` / ``rdf:about`` /
   ``rdf:nodeID`` whose value names the subject (in full, or as a compact IRI or relative
-  reference ending with its local part).
+  reference ending with its local part), a description of the node before a mere reference.
 
 >>> m = SourceMap.build(b'@prefix ex: <http://e/> .\\nex:a ex:p 1 .\\n\\nex:b ex:p [ ex:q 2 ] .',
 ...                     format=ox.RdfFormat.TURTLE)
@@ -21,6 +21,7 @@ report can say ``cm.ttl:42`` instead of naming a blank node.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -57,20 +58,42 @@ class SourceMap:
 
     lines: dict[str, list[int]] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
+    # Lines of the statements whose subject is an anonymous blank node ("[] a dcat:Dataset"),
+    # in the file's order: the parser names those nodes itself (resolve_anonymous).
+    anonymous: list[int] = field(default_factory=list)
 
     @classmethod
     def build(cls, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> SourceMap:
         """The source map of ``data`` (already accepted by the syntax gate)."""
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
         if format in _TEXT_FORMATS:
             prefixes: dict[str, str] = {}
-            return cls(_subject_lines(_tokens(text), base_iri, prefixes), prefixes)
+            anonymous: list[int] = []
+            lines = _subject_lines(_tokens(text), base_iri, prefixes, anonymous)
+            return cls(lines, prefixes, anonymous)
         return cls(_id_lines(text))
 
     def line(self, subject: str) -> int | None:
         """The first line where ``subject`` (an IRI or ``_:label``) starts a statement."""
         found = self.lines.get(subject)
         return found[0] if found else None
+
+    def resolve_anonymous(self, quads: list[ox.Quad]) -> None:
+        """Attach the lines of anonymous top-level subjects to the blank nodes the parser made
+        for them: the blank subjects that are no object and have no written label, in the
+        order the parser gives them (the file's). When their number differs from the
+        statements found, nothing is attached: no line rather than a wrong one."""
+        objects = {q.object for q in quads if isinstance(q.object, ox.BlankNode)}
+        made: list[str] = []
+        for q in quads:
+            subject = q.subject
+            if isinstance(subject, ox.BlankNode) and subject not in objects:
+                key = f"_:{subject.value}"
+                if key not in self.lines and key not in made:
+                    made.append(key)
+        if len(made) == len(self.anonymous):
+            for key, line in zip(made, self.anonymous, strict=True):
+                self.lines[key] = [line]
 
     def resolve_fuzzy(self, subjects: list[str]) -> None:
         """Attach fuzzy ``@id``/``rdf:about`` matches (JSON-LD, RDF/XML) to full subject IRIs."""
@@ -166,10 +189,11 @@ def _string_end(text: str, pos: int) -> int:
 
 
 def _subject_lines(
-    tokens: Iterator[_Token], base_iri: str | None, prefixes: dict[str, str]
+    tokens: Iterator[_Token], base_iri: str | None, prefixes: dict[str, str], anonymous: list[int]
 ) -> dict[str, list[int]]:
     """Subjects of statement blocks, found by following Turtle/TriG's statement structure;
-    the prefixes declared on the way are added to ``prefixes``."""
+    the prefixes declared on the way are added to ``prefixes``, the lines of statements whose
+    subject is an anonymous blank node (``[] ...`` or ``[ ... ] ...``) to ``anonymous``."""
     base = base_iri or ""
     found: dict[str, list[int]] = {}
     depth = 0  # nesting of [ ] ( ) << >> inside a statement
@@ -199,6 +223,8 @@ def _subject_lines(
         if token.kind == "word" and token.text.lower() in {"@prefix", "prefix", "@base", "base"}:
             directive = [token]
         elif token.text in {"[", "(", "<<"}:
+            if token.text == "[" and expect_subject and depth == 0:
+                anonymous.append(token.line)
             depth += 1
             expect_subject = False
         elif token.text in {"]", ")", ">>"}:
@@ -238,10 +264,31 @@ def _resolve(iri: str, base: str) -> str:
 
 
 def _id_lines(text: str) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        for match in _ID_ATTRIBUTE.finditer(line):
-            about, node_id = match.group(1) or match.group(2), match.group(3)
-            value = "_:" + node_id if node_id else about or ""
-            found.setdefault(value, []).append(number)
+    """Lines of each ``"@id"`` / ``rdf:about`` / ``rdf:nodeID``, the node's own descriptions
+    first: a reference (``{"@id": "x"}`` alone, ``<p rdf:nodeID="n"/>``) written before the
+    description would otherwise be taken for it."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    described: dict[str, list[int]] = {}
+    referenced: dict[str, list[int]] = {}
+    for match in _ID_ATTRIBUTE.finditer(text):
+        about, node_id = match.group(1) or match.group(2), match.group(3)
+        value = "_:" + node_id if node_id else about or ""
+        line = bisect_right(starts, match.start())
+        kind = referenced if _is_reference(text, match) else described
+        kind.setdefault(value, []).append(line)
+    found = described
+    for value, lines in referenced.items():
+        found[value] = found.get(value, []) + lines
     return found
+
+
+def _is_reference(text: str, match: re.Match) -> bool:
+    """Whether an ``@id`` or ``rdf:nodeID`` only points at a node: alone in its JSON object, or
+    on an RDF/XML element that closes at once."""
+    if match.group(1) is not None:
+        before = text[: match.start()].rstrip()
+        after = text[match.end() :].lstrip()
+        return before.endswith("{") and after.startswith("}")
+    if match.group(3) is not None:
+        return text[match.end() :].lstrip().startswith("/>")
+    return False

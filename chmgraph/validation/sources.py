@@ -72,6 +72,8 @@ def _read(source: Source) -> ReadSource:
     sourcemap = SourceMap.build(source.data, format=rdf_format, base_iri=source.base_iri)
     if rdf_format in (ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML):
         sourcemap.resolve_fuzzy(sorted({_key(q.subject) for q in quads}))
+    else:
+        sourcemap.resolve_anonymous(quads)
     return ReadSource(source, quads, sourcemap)
 
 
