@@ -16,7 +16,6 @@ harvest"``.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
     workload = harness.network(size)
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        port = _free_port()
+        port = harness.free_port()
         url = f"http://127.0.0.1:{port}/"
         _upstream(workload.path, base / "dump", url)
         empty = base / "empty"
@@ -51,7 +50,7 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait(port)
+            harness.wait_for_port(port, "the dump server", 20)
             cold, steps, store = _cold(empty, base, url + "void.ttl", repeats)
             warm, requests = _warm(store, url + "void.ttl", repeats)
         finally:
@@ -135,20 +134,3 @@ def _steps(started: float, marks: dict[str, float], summary: str) -> str:
         parts.append(f"{step} {end - last:.1f} s")
         last = end
     return f"{', '.join(parts)} (last cold run; {summary.split(': ', 1)[1]})"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the dump server did not start")

@@ -13,7 +13,6 @@ Goal (issue 11): median overhead <= 1.2x for the queries that take more than 10 
 
 from __future__ import annotations
 
-import socket
 import statistics
 import subprocess
 import sys
@@ -85,14 +84,14 @@ def time_remote(path: str, repeats: int) -> dict[str, Any]:
             check=True,
             capture_output=True,
         )
-        port = _free_port()
+        port = harness.free_port()
         server = subprocess.Popen(
             [OXIGRAPH, "serve", "--location", location, "--bind", f"127.0.0.1:{port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait(port)
+            harness.wait_for_port(port, "oxigraph serve", 30)
             base = f"http://127.0.0.1:{port}"
             remote = Network(RemoteStore(f"oxigraph+{base}", timeout_s=3600))
             client = httpx.Client(timeout=3600)
@@ -150,20 +149,3 @@ def _times(repeats: int, work: Any) -> list[float]:
         work()
         seconds.append(time.perf_counter() - start)
     return seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("oxigraph serve did not start")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -133,7 +132,7 @@ class _server:
         self.ready_path = ready_path
 
     def __enter__(self) -> str:
-        port = _free_port()
+        port = harness.free_port()
         command = [part.replace("{port}", str(port)) for part in self.command]
         self.process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -153,12 +152,6 @@ class _server:
         self.process.terminate()
         # chmgraph serve finishes the dump after an accepted submission before it exits.
         self.process.wait(600)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _mix(endpoint: str, texts: list[str], clients: int, cached: bool) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import socket
 import statistics
 import sys
 import time
@@ -418,3 +419,23 @@ def _number(value: float | None) -> str:
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server a benchmark starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, what: str, seconds: float = 30) -> None:
+    """Return once something listens on loopback ``port``; ``RuntimeError`` naming ``what``
+    after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
