@@ -137,7 +137,7 @@ def python_value(term: Term | None) -> object:
 
 XSD_STRING = iris.PREFIXES["xsd"] + "string"
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "jsonld", "ntriples")
-_RDF_FORMATS = {
+RDF_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "jsonld": ox.RdfFormat.JSON_LD,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -153,8 +153,8 @@ _MEDIA_TYPES = {
 
 def media_type(result: QueryResult, format: str) -> str:
     """The media type of ``result`` serialized in ``format``."""
-    if result.form in ("CONSTRUCT", "DESCRIBE") and format in _RDF_FORMATS:
-        return _RDF_FORMATS[format].media_type
+    if result.form in ("CONSTRUCT", "DESCRIBE") and format in RDF_FORMATS:
+        return RDF_FORMATS[format].media_type
     return _MEDIA_TYPES.get(format, "text/plain")
 
 
@@ -168,9 +168,9 @@ def serialize(result: QueryResult, format: str) -> str:
     graph = result.form in ("CONSTRUCT", "DESCRIBE")
     if graph and format == "jsonld":
         return _jsonld(result.triples, result.context or DEFAULT_CONTEXT)
-    if graph and format in _RDF_FORMATS:
+    if graph and format in RDF_FORMATS:
         prefixes = dict(iris.PREFIXES)
-        data = ox.serialize(result.triples, format=_RDF_FORMATS[format], prefixes=prefixes)
+        data = ox.serialize(result.triples, format=RDF_FORMATS[format], prefixes=prefixes)
         return (data or b"").decode("utf-8")
     writers = {"csv": _csv, "tsv": _tsv, "json": _json, "xml": _xml}
     if format not in writers or (graph and format in ("json", "xml")):

@@ -33,7 +33,7 @@ import pyoxigraph as ox
 from chmgraph import iris
 from chmgraph.errors import ChmgraphError
 from chmgraph.query.policy import QueryTimeout, engine_error, timeout_message
-from chmgraph.query.results import QueryResult, serialize
+from chmgraph.query.results import RDF_FORMATS, QueryResult, serialize
 from chmgraph.query.run import QueryPlan
 from chmgraph.query.text import with_row_cap
 from chmgraph.settings import Settings
@@ -48,11 +48,8 @@ _RESULT_FORMATS = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-}
+# Written by pyoxigraph as the triples come; JSON-LD is compacted whole (``_write``).
+_RDF_FORMATS = {name: f for name, f in RDF_FORMATS.items() if name != "jsonld"}
 
 
 class Stopped(ChmgraphError):
