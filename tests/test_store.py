@@ -339,12 +339,6 @@ def clear(store: GraphStore) -> None:
         store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
 
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> GraphStore:
-    path = None if request.param == "memory" else tmp_path / "store"
-    with open_store(path, create=True) as opened:
-        yield opened
-
-
 def test_bulk_load_of_a_malformed_file_names_file_and_line(tmp_path: Path) -> None:
     source = tmp_path / "bad.ttl"
     source.write_text("<http://e/s> <http://e/p> <http://e/o> .\n<http://e/s> <http://e/p> .\n")
