@@ -267,6 +267,29 @@ def test_the_validation_page_shows_chm_w001_under_line_36_of_the_toolkits(visit)
     visit.clean()
 
 
+def test_a_file_dropped_onto_the_upload_form_is_the_one_validated(visit):
+    page = visit.open("/validate")
+    # A drop as the browser makes one: a DataTransfer holding a File, dispatched on the form.
+    dropped = page.evaluate_handle(
+        """text => { const d = new DataTransfer();
+                     d.items.add(new File([text], "dropped.ttl", {type: "text/turtle"}));
+                     return d; }""",
+        EXAMPLE.read_text().replace('chm:launchDate "2012"^^xsd:gYear', 'chm:launchDate "soon"'),
+    )
+    page.dispatch_event("form.upload", "dragover", {"dataTransfer": dropped})
+    assert "dragging" in (page.get_attribute("form.upload", "class") or "")
+    page.dispatch_event("form.upload", "drop", {"dataTransfer": dropped})
+    assert page.locator("#dropped").inner_text() == "dropped.ttl"
+    assert page.evaluate("document.getElementById('file').files[0].name") == "dropped.ttl"
+    page.fill("#country", "CM")
+    page.click("form.upload button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "dropped.ttl" in page.locator(".report").inner_text()
+    assert page.locator(".finding[data-severity='Violation']").count() >= 1
+    visit.shot("validation-dropped")
+    visit.clean()
+
+
 def test_an_uploaded_file_is_validated_in_the_readers_language(browser, served, tmp_path):
     broken = tmp_path / "cm.ttl"
     broken.write_text(
