@@ -217,6 +217,30 @@ def test_rollback_restores_a_version_as_a_new_one(network: Network, tmp_path: Pa
         network.rollback("CM", 9)
 
 
+def test_a_versions_open_warnings_are_recorded_shown_and_kept_by_a_rollback(
+    network: Network, tmp_path: Path
+) -> None:
+    # The example without the source of its statements: a warning (CHM-W001), not a violation.
+    unsourced = EXAMPLE.read_text(encoding="utf-8").replace(
+        " ;\n    # Where these statements come from: the source record above.\n"
+        "    dcterms:source <https://example.org/chmgraph/example/source/national-chm-CM> .",
+        " .",
+    )
+    assert unsourced != EXAMPLE.read_text(encoding="utf-8")
+    first = network.submit(unsourced.encode("utf-8"), "CM", name="cm.ttl")
+    assert first.status == "accepted"
+    warned = first.checked.report.counts["Warning"]
+    assert warned >= 1
+    network.submit(EXAMPLE, "CM")
+    assert [v.warnings for v in network.history("CM")] == [warned, 0]
+    cm = next(s for s in network.standings() if s.code == "CM")
+    assert (cm.version, cm.warnings) == (2, 0)
+    network.rollback("CM", 1)
+    assert network.history("CM")[-1].warnings == warned
+    cm = next(s for s in network.standings() if s.code == "CM")
+    assert (cm.version, cm.warnings) == (3, warned)
+
+
 def test_unknown_country_suggests_the_closest_and_changes_nothing(network: Network) -> None:
     before = snapshot(network)
     # An alpha-3 code, a misspelt name, a name in French, a mistyped code.

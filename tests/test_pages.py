@@ -11,6 +11,9 @@ import pytest
 from serving import Served
 
 from chmgraph.server import i18n
+from chmgraph.settings import DATA_DIR
+
+EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +119,32 @@ def test_a_hostile_query_text_is_escaped_in_the_page(served):
     answer = served.http.get("/results", params={"query": hostile})
     assert answer.status_code == 200
     assert "<script>alert(1)</script>" not in answer.text
+
+
+def test_the_dashboard_shows_each_countrys_status_and_open_warnings_in_the_readers_language(
+    served,
+):
+    # The example without the source of its statements: accepted with a warning (CHM-W001).
+    unsourced = EXAMPLE.read_text(encoding="utf-8").replace(
+        " ;\n    # Where these statements come from: the source record above.\n"
+        "    dcterms:source <https://example.org/chmgraph/example/source/national-chm-CM> .",
+        " .",
+    )
+    answer = served.http.post(
+        "/api/submissions/CM",
+        content=unsourced.encode("utf-8"),
+        headers={"Content-Type": "text/turtle"} | served.bearer(served.cm),
+    )
+    assert answer.status_code in (200, 201), answer.text
+    record = served.http.get("/api/submissions/CM").json()[-1]
+    assert record["warnings"] >= 1
+    served.http.cookies.clear()
+    page = served.http.get("/dashboard?lang=fr").text
+    served.http.cookies.clear()
+    cells = {
+        code: re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        for code, row in re.findall(r'<tr data-country="(\w\w)"[^>]*>(.*?)</tr>', page, re.S)
+    }
+    assert cells["CM"][-2:] == ["conforme", str(record["warnings"])]
+    assert cells["FR"][-2:] == ["", ""]  # never submitted
+    assert "Avertissements ouverts" in page

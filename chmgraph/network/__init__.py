@@ -249,6 +249,7 @@ class Network:
                 by=by,
                 message=message,
                 validation=checked.summary,
+                warnings=checked.warnings,
                 upstream=upstream,
             )
             if number is not None:
@@ -347,6 +348,7 @@ class Network:
                 by=by,
                 message=message,
                 validation=restored.validation,
+                warnings=restored.warnings,
                 restored_from=to,
             )
             if number is not None:

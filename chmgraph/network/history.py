@@ -49,6 +49,8 @@ class VersionRecord:
     validation: str | None
     replaces: int | None
     restored_from: int | None
+    # How many warnings validation gave when it was accepted (None: not recorded).
+    warnings: int | None = None
     # Where a harvested version came from, as its upstream network stated it.
     source: str | None = None
     upstream_version: int | None = None
@@ -163,6 +165,7 @@ def record_quads(
     message: str | None,
     validation: str | None,
     content: str,
+    warnings: int | None = None,
     restored_from: int | None = None,
     upstream: Upstream | None = None,
 ) -> list[ox.Quad]:
@@ -199,6 +202,10 @@ def record_quads(
         statements.append((activity, PROV + "used", source))
     if validation:
         statements.append((version, iris.vocab("validationSummary"), ox.Literal(validation)))
+    if warnings is not None:
+        statements.append(
+            (version, iris.vocab("warningCount"), _typed(warnings, "nonNegativeInteger"))
+        )
     if message:
         statements.append((activity, iris.PREFIXES["rdfs"] + "comment", ox.Literal(message)))
     statements += _agent_statements(activity, by)
@@ -288,6 +295,7 @@ def _record(country: str, row: ox.QuerySolution) -> VersionRecord:
         by=by,
         message=text("message"),
         validation=text("summary"),
+        warnings=int(w) if (w := text("warnings")) is not None else None,
         replaces=number_of("previous"),
         restored_from=number_of("restored"),
         source=text("source"),

@@ -1,6 +1,6 @@
 """Where each country stands in the network: whether it has submitted a national graph, its
-current version, when it last changed and what validation said then; and the coverage of the
-network per UN regional group and M49 region.
+current version, when it last changed, what validation said then and its open warnings; and the
+coverage of the network per UN regional group and M49 region.
 
 >>> from chmgraph.network import Network
 >>> network = Network.in_memory()
@@ -43,6 +43,7 @@ class CountryStanding:
     version: int | None = None  # its national graph's current version; None: never submitted
     modified: datetime | None = None
     validation: str | None = None  # the summary validation gave for the current version
+    warnings: int | None = None  # its open warnings, where the version's record counts them
 
     @property
     def submitted(self) -> bool:
@@ -92,8 +93,10 @@ def standings(store: GraphStore, *, lang: str = "en") -> list[CountryStanding]:
     for country in directory(store, lang=lang):
         if country.code in current:
             version, when = current[country.code]
-            summary = summaries.get((country.code, version))
-            country = replace(country, version=version, modified=when, validation=summary)
+            summary, warnings = summaries.get((country.code, version), (None, None))
+            country = replace(
+                country, version=version, modified=when, validation=summary, warnings=warnings
+            )
         found.append(country)
     return found
 
@@ -117,13 +120,17 @@ def coverage(found: Iterable[CountryStanding]) -> list[Coverage]:
     )
 
 
-def _summaries(store: GraphStore) -> dict[tuple[str, int], str]:
-    """The validation summary of each version, by (country, version number)."""
+def _summaries(store: GraphStore) -> dict[tuple[str, int], tuple[str | None, int | None]]:
+    """The validation summary and warning count of each version, by (country, version number)."""
     found = {}
     for row in store.query(load("validation-summaries"), default_graph=[iris.SUBMISSIONS_GRAPH]):
         country = iris.country_of_graph(row["graph"].value)
-        if country and row["summary"] is not None:
-            found[(country, int(row["number"].value))] = row["summary"].value
+        if country:
+            warnings = row["warnings"]
+            found[(country, int(row["number"].value))] = (
+                _value(row["summary"]),
+                None if warnings is None else int(warnings.value),
+            )
     return found
 
 

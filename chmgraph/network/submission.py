@@ -50,6 +50,11 @@ class CheckedSubmission:
     sha256: str
     report: ValidationReport | None = None
 
+    @property
+    def warnings(self) -> int | None:
+        """How many warnings validation gave (None: not validated)."""
+        return None if self.report is None else self.report.counts["Warning"]
+
     def render(self) -> str:
         """What keeps the submission out, as text: the validation report's findings."""
         if self.report is None or self.report.conforms:
@@ -155,6 +160,7 @@ def commit(
     by: str | None,
     message: str | None,
     validation: str | None,
+    warnings: int | None = None,
     restored_from: int | None = None,
     upstream: Upstream | None = None,
 ) -> int | None:
@@ -172,6 +178,7 @@ def commit(
         by=by,
         message=message,
         validation=validation,
+        warnings=warnings,
         content=archive(triples),
         restored_from=restored_from,
         upstream=upstream,

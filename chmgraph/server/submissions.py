@@ -84,6 +84,7 @@ async def history(request: Request) -> Response:
                 "by": r.by,
                 "message": r.message,
                 "validation": r.validation,
+                "warnings": r.warnings,
                 "replaces": r.replaces,
                 "restored_from": r.restored_from,
                 "source": r.source,
