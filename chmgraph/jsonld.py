@@ -10,6 +10,10 @@ today, nor make a request a submitter chose. The ``jsonld_contexts`` setting map
 (or a URL prefix ending in ``/``) to a local file; any other URL is refused with a message
 naming it and the setting.
 
+Three API options of the JSON-LD processor can be set (``JsonLdOptions``, settings
+``jsonld_processing_mode``, ``jsonld_expand_context`` and ``jsonld_rdf_direction``): reading as
+JSON-LD 1.0, a local context for files with none (plain JSON), and keeping ``@direction`` in RDF.
+
 >>> doc = b'{"@context": {"name": "http://schema.org/name"}, "@id": "http://e/a", "name": "A"}'
 >>> [str(q) for q in parse_jsonld(doc, name="a.jsonld")]
 ['<http://e/a> <http://schema.org/name> "A"']
@@ -32,6 +36,11 @@ from pyld.identifier_issuer import IdentifierIssuer
 from chmgraph.errors import InputError, SyntaxGateError
 
 CONTEXTS_SETTING = "CHMGRAPH_JSONLD_CONTEXTS"
+PROCESSING_MODES = ("json-ld-1.1", "json-ld-1.0")
+# How a literal's base direction (``@direction``) reaches RDF: dropped (JSON-LD's default, ""),
+# in the datatype (``https://www.w3.org/ns/i18n#ar_rtl``) or as a node with rdf:value,
+# rdf:language and rdf:direction (both non-normative in JSON-LD 1.1).
+RDF_DIRECTIONS = ("", "i18n-datatype", "compound-literal")
 # The base PyLD is given when the file has none. Given an empty base, PyLD resolves relative IRIs
 # against an example IRI of its own (``http://example.org/base/``), inventing the steward's IRIs;
 # a base in a reserved domain (RFC 6761) lets every such IRI be found and refused instead.
@@ -68,8 +77,55 @@ class ContextCatalogue:
         return best[1] if best else None
 
 
-class _Refused(Exception):
-    """A context URL the catalogue has no file for (or whose file cannot be read)."""
+@dataclass(frozen=True)
+class JsonLdOptions:
+    """The JSON-LD API options chmgraph's reader offers, as the JSON-LD 1.1 API names them.
+
+    ``processing_mode``: ``json-ld-1.1`` or ``json-ld-1.0`` (a 1.1 feature is then an error);
+    ``expand_context``: a local context file applied before a document's own (a plain JSON file
+    read as JSON-LD); ``rdf_direction``: one of ``RDF_DIRECTIONS``.
+    """
+
+    processing_mode: str = "json-ld-1.1"
+    expand_context: Path | None = None
+    rdf_direction: str = ""
+
+    def __post_init__(self) -> None:
+        if self.processing_mode not in PROCESSING_MODES:
+            raise InputError(
+                f"CHMGRAPH_JSONLD_PROCESSING_MODE={self.processing_mode!r}: expected "
+                f"{' or '.join(PROCESSING_MODES)} (see docs/settings.md)"
+            )
+        if self.rdf_direction not in RDF_DIRECTIONS:
+            raise InputError(
+                f"CHMGRAPH_JSONLD_RDF_DIRECTION={self.rdf_direction!r}: expected empty, "
+                f"{' or '.join(RDF_DIRECTIONS[1:])} (see docs/settings.md)"
+            )
+
+    @classmethod
+    def parse(cls, processing_mode: str, expand_context: str, rdf_direction: str) -> JsonLdOptions:
+        """Options from the settings' text (an empty ``expand_context``: none)."""
+        return cls(processing_mode, Path(expand_context) if expand_context else None, rdf_direction)
+
+    def pyld(self, catalogue: ContextCatalogue) -> dict:
+        """The options as PyLD takes them; the expansion context is read here, under the
+        catalogue's size bound, so that PyLD never resolves it as a URL."""
+        options: dict = {"processingMode": self.processing_mode}
+        if self.rdf_direction:
+            options["rdfDirection"] = self.rdf_direction
+        if self.expand_context is not None:
+            context = _context_file(self.expand_context, catalogue.max_bytes)
+            if context is None:
+                raise InputError(
+                    f"CHMGRAPH_JSONLD_EXPAND_CONTEXT: {self.expand_context} cannot be read as "
+                    f"JSON (missing, not UTF-8 JSON, or over {catalogue.max_bytes} bytes)"
+                )
+            options["expandContext"] = (
+                context
+                if isinstance(context, dict) and "@context" in context
+                else {"@context": context}
+            )
+        return options
 
 
 def parse_jsonld(
@@ -78,14 +134,18 @@ def parse_jsonld(
     name: str,
     base_iri: str | None = None,
     contexts: ContextCatalogue | None = None,
+    options: JsonLdOptions | None = None,
 ) -> list[ox.Quad]:
-    """The statements of the JSON-LD document ``data`` (named ``name`` in errors).
+    """The statements of the JSON-LD document ``data`` (named ``name`` in errors), read with
+    ``options`` (default: JSON-LD 1.1, no expansion context, ``@direction`` dropped).
 
     Raises ``SyntaxGateError`` for text that is not JSON (with its line and column), for JSON
-    that is not valid JSON-LD, and for a remote context the catalogue does not hold.
+    that is not valid JSON-LD, and for a remote context the catalogue does not hold;
+    ``InputError`` for an expansion context file that cannot be read.
     """
     document = _json(data, name)
     catalogue = contexts or ContextCatalogue()
+    api_options = (options or JsonLdOptions()).pyld(catalogue)
     refused: list[str] = []
 
     def loader(url: str, _options: dict) -> dict:
@@ -95,6 +155,7 @@ def parse_jsonld(
     # node's lines by them), and the unlabelled ones get labels no file is likely to write.
     issuer = IdentifierIssuer("_:jsonld-b")
     options = {
+        **api_options,
         "base": base_iri or _NO_BASE,
         "identifierIssuer": issuer,
         "documentLoader": loader,
@@ -109,6 +170,8 @@ def parse_jsonld(
             processor = jsonld.JsonLdProcessor()
             expanded = processor.expand(document, options)
             _check_kept(expanded, name)
+            # The expanded form is expanded again by to_rdf: with no expansion context then.
+            options.pop("expandContext", None)
             dataset = processor.to_rdf(expanded, options)
     except jsonld.JsonLdError as exc:
         if refused:
@@ -143,27 +206,32 @@ def _json(data: bytes, name: str) -> object:
 def _load(url: str, catalogue: ContextCatalogue, refused: list[str]) -> dict:
     """PyLD's document loader: the catalogue's file for ``url``, never the network."""
     path = catalogue.local_file(url)
-    try:
-        if path is None:
-            raise _Refused(url)
-        with path.open("rb") as handle:
-            data = handle.read(catalogue.max_bytes + 1)
-        if len(data) > catalogue.max_bytes:
-            raise _Refused(url)
-        document = json.loads(data.decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError, _Refused):
+    document = None if path is None else _context_file(path, catalogue.max_bytes)
+    if document is None:
         refused.append(url)
         raise jsonld.JsonLdError(
             f"context {url} not available locally",
             "jsonld.LoadDocumentError",
             code="loading remote context failed",
-        ) from None
+        )
     return {
         "contentType": "application/ld+json",
         "contextUrl": None,
         "documentUrl": url,
         "document": document,
     }
+
+
+def _context_file(path: Path, max_bytes: int) -> object | None:
+    """The JSON in ``path``, or None when it is missing, too large or not UTF-8 JSON."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            return None
+        return json.loads(data.decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _refusal(url: str, catalogue: ContextCatalogue) -> str:
@@ -188,8 +256,9 @@ def _reason(exc: jsonld.JsonLdError) -> str:
 
 
 def _check_kept(expanded: object, name: str) -> None:
-    """Raise for a relative IRI left after expansion: JSON-LD's algorithm drops its statement
-    without a word (the W3C suite expects that), and a steward would never learn of it."""
+    """Raise for a relative IRI or an ignored keyword-shaped @id left after expansion: JSON-LD's
+    algorithm drops its statement without a word (the W3C suite expects that), and a steward
+    would never learn of it."""
     stack = [expanded]
     while stack:
         item = stack.pop()
@@ -202,6 +271,16 @@ def _check_kept(expanded: object, name: str) -> None:
             _absolute(item.get("@type"), name)
             continue
         for key, value in item.items():
+            if key == "@id" and value is None:
+                # Expansion's mark for an @id shaped like a keyword ("@ignoreMe"), which
+                # JSON-LD 1.1 ignores with no more than a warning.
+                raise SyntaxGateError(
+                    name,
+                    None,
+                    None,
+                    "an @id shaped like a JSON-LD keyword ('@' and letters) is ignored by "
+                    "JSON-LD; its statement would be lost",
+                )
             if key == "@id" and isinstance(value, str):
                 _absolute(value, name)
             elif key == "@type":

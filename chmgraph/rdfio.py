@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chmgraph.errors import InputError, SyntaxGateError
-from chmgraph.jsonld import ContextCatalogue, parse_jsonld
+from chmgraph.jsonld import ContextCatalogue, JsonLdOptions, parse_jsonld
 from chmgraph.settings import Settings
 
 # Extensions chmgraph reads, and the names a user may give with --format.
@@ -165,13 +165,15 @@ def parse_bytes(
     base_iri: str | None = None,
     default_graph: ox.NamedNode | ox.DefaultGraph | None = None,
     contexts: ContextCatalogue | None = None,
+    jsonld_options: JsonLdOptions | None = None,
 ) -> list[ox.Quad]:
     """Strictly parse ``data`` (named ``name`` in errors) into quads.
 
     RDF/XML with a document type declaration is refused before it is parsed: its entities
     expand (a 1 KB "billion laughs" file fills any memory), and RDF data never needs them.
-    JSON-LD is read by ``chmgraph.jsonld``, its remote contexts from ``contexts`` (default: the
-    ``jsonld_contexts`` setting); every other format by pyoxigraph. The ``max_input_bytes`` and
+    JSON-LD is read by ``chmgraph.jsonld``, its remote contexts from ``contexts`` and with the
+    API options ``jsonld_options`` (default: the ``jsonld_*`` settings); every other format by
+    pyoxigraph. The ``max_input_bytes`` and
     ``max_literal_bytes`` settings bound what is read (``InputError``, before any later step
     runs out of memory).
     """
@@ -185,7 +187,14 @@ def parse_bytes(
             catalogue = contexts or ContextCatalogue.parse(
                 settings.jsonld_contexts, settings.jsonld_context_max_bytes
             )
-            quads = parse_jsonld(data, name=name, base_iri=base_iri, contexts=catalogue)
+            options = jsonld_options or JsonLdOptions.parse(
+                settings.jsonld_processing_mode,
+                settings.jsonld_expand_context,
+                settings.jsonld_rdf_direction,
+            )
+            quads = parse_jsonld(
+                data, name=name, base_iri=base_iri, contexts=catalogue, options=options
+            )
         else:
             quads = list(ox.parse(data, format=format, base_iri=base_iri))
     except SyntaxError as exc:

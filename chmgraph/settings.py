@@ -108,6 +108,10 @@ class Settings:
     # Remote JSON-LD contexts are never fetched: URL=PATH pairs name the local copies to use.
     jsonld_contexts: tuple[str, ...] = ()
     jsonld_context_max_bytes: int = 1024 * 1024
+    # JSON-LD API options (chmgraph.jsonld.JsonLdOptions): checked when a JSON-LD file is read.
+    jsonld_processing_mode: str = "json-ld-1.1"
+    jsonld_expand_context: str = ""
+    jsonld_rdf_direction: str = ""
 
     def credentials_file(self) -> Path:
         """Where the write credentials live: ``credentials_path``, else beside the store."""

@@ -103,3 +103,83 @@ def test_written_blank_node_labels_are_kept_for_their_lines():
     report = validate([Source("a.jsonld", doc)], shapes=[INPUTS / "q-shapes.ttl"])
     (result,) = report.results
     assert (result.focus, result.line) == ("_:org", 2)
+
+
+def test_keyword_shaped_id_is_refused_not_dropped():
+    """JSON-LD 1.1 ignores an @id like "@ignoreMe" (W3C toRdf e122); its statement would go."""
+    doc = b'{"@id": "http://e/a", "http://e/p": {"@id": "@ignoreMe"}}'
+    with pytest.raises(SyntaxGateError, match="shaped like a JSON-LD keyword"):
+        parse_jsonld(doc, name="a.jsonld")
+
+
+def test_plain_json_is_read_with_the_expand_context_setting(tmp_path, monkeypatch):
+    (tmp_path / "ctx.jsonld").write_text(
+        '{"@context": {"@vocab": "http://schema.org/", "id": "@id"}}'
+    )
+    monkeypatch.setenv("CHMGRAPH_JSONLD_EXPAND_CONTEXT", str(tmp_path / "ctx.jsonld"))
+    path = tmp_path / "feed.json"
+    path.write_text('{"id": "http://e/a", "name": "A"}')
+    (quad,) = read_quads(path)
+    assert (quad.subject, quad.predicate) == (
+        ox.NamedNode("http://e/a"),
+        ox.NamedNode("http://schema.org/name"),
+    )
+
+
+def test_expand_context_naming_a_remote_context_is_still_refused(tmp_path, monkeypatch):
+    (tmp_path / "ctx.jsonld").write_text('{"@context": "https://schema.org/"}')
+    monkeypatch.setenv("CHMGRAPH_JSONLD_EXPAND_CONTEXT", str(tmp_path / "ctx.jsonld"))
+    path = tmp_path / "feed.json"
+    path.write_text('{"@id": "http://e/a", "name": "A"}')
+    with pytest.raises(SyntaxGateError, match=r"https://schema\.org/ is not fetched"):
+        read_quads(path)
+
+
+def test_unreadable_expand_context_names_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHMGRAPH_JSONLD_EXPAND_CONTEXT", str(tmp_path / "missing.jsonld"))
+    path = tmp_path / "a.jsonld"
+    path.write_text('{"@id": "http://e/a", "http://e/p": "x"}')
+    with pytest.raises(InputError, match=r"CHMGRAPH_JSONLD_EXPAND_CONTEXT: .*missing\.jsonld"):
+        read_quads(path)
+
+
+DIRECTED = (
+    b'{"@id": "http://e/a", "http://e/p": {"@value": "x", "@language": "ar", "@direction": "rtl"}}'
+)
+
+
+def test_base_direction_is_dropped_by_default_and_kept_with_the_setting(tmp_path, monkeypatch):
+    path = tmp_path / "a.jsonld"
+    path.write_bytes(DIRECTED)
+    (quad,) = read_quads(path)
+    assert quad.object == ox.Literal("x", language="ar")
+    monkeypatch.setenv("CHMGRAPH_JSONLD_RDF_DIRECTION", "i18n-datatype")
+    (quad,) = read_quads(path)
+    assert quad.object == ox.Literal(
+        "x", datatype=ox.NamedNode("https://www.w3.org/ns/i18n#ar_rtl")
+    )
+    monkeypatch.setenv("CHMGRAPH_JSONLD_RDF_DIRECTION", "compound-literal")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    predicates = {q.predicate.value for q in read_quads(path)}
+    assert predicates == {"http://e/p", rdf + "value", rdf + "language", rdf + "direction"}
+
+
+def test_json_ld_1_0_mode_refuses_a_1_1_feature(tmp_path, monkeypatch):
+    path = tmp_path / "a.jsonld"
+    path.write_text('{"@context": {"@version": 1.1}, "@id": "http://e/a", "http://e/p": "x"}')
+    assert len(read_quads(path)) == 1
+    monkeypatch.setenv("CHMGRAPH_JSONLD_PROCESSING_MODE", "json-ld-1.0")
+    with pytest.raises(SyntaxGateError, match="processing mode conflict"):
+        read_quads(path)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CHMGRAPH_JSONLD_PROCESSING_MODE", "1.1"), ("CHMGRAPH_JSONLD_RDF_DIRECTION", "rtl")],
+)
+def test_unknown_option_value_names_the_variable(tmp_path, monkeypatch, variable, value):
+    path = tmp_path / "a.jsonld"
+    path.write_text('{"@id": "http://e/a", "http://e/p": "x"}')
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InputError, match=f"{variable}='{value}': expected"):
+        read_quads(path)
