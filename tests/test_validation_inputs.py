@@ -3,11 +3,13 @@ with what a steward must see instead (issue 14)."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
 import pytest
 
+from chmgraph.errors import SyntaxGateError
 from chmgraph.settings import PROJECT_ROOT
 from chmgraph.validation import validate
 
@@ -168,3 +170,33 @@ def test_the_authors_message_is_shown_in_the_language_asked(lang, message):
     assert result.message == f'{message} ("twelve"^^xsd:nonNegativeInteger)'
     untagged = [r.message for r in report.results if r.path and r.path.endswith("start")]
     assert "No start date here." in untagged
+
+
+def test_ill_typed_literals_rdflib_does_not_check_are_found_too(tmp_path):
+    """rdflib checks no Gregorian datatype and reads numbers as Python does."""
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix ex: <https://example.org/chmgraph/example/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'ex:event-3 rdfs:label "Workshop"@en ;\n'
+        '    ex:year "soon"^^xsd:gYear ;\n'
+        '    ex:month "2024-02"^^xsd:gYearMonth ;\n'
+        '    ex:participants "1_000"^^xsd:integer .\n'
+    )
+    report = validate([data], shapes=[INPUTS / "labelled-shapes.ttl"], inference=False)
+    ill = sorted((r.code, r.line, r.value) for r in report.results if r.code == "CHM-V006")
+    assert ill == [("CHM-V006", 4, '"soon"^^xsd:gYear'), ("CHM-V006", 4, "1_000")]
+
+
+def test_validation_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """Full collections are paused while a validation runs (benchmarks/bench_peer_shapes.py),
+    and put back after it, whether it reports or fails."""
+    before = gc.get_threshold()
+    validate([INPUTS / "ill-typed.ttl"], shapes=[INPUTS / "labelled-shapes.ttl"])
+    assert gc.get_threshold() == before
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<urn:a> <urn:b> .\n")
+    with pytest.raises(SyntaxGateError):
+        validate([bad], shapes=[INPUTS / "labelled-shapes.ttl"])
+    assert gc.get_threshold() == before

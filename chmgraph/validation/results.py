@@ -19,6 +19,7 @@ from chmgraph import iris
 from chmgraph.validation.bridge import from_rdflib, to_rdflib_term
 from chmgraph.validation.context import LABEL_PREDICATES
 from chmgraph.validation.facts import SUBMISSION
+from chmgraph.validation.lexical import ill_typed
 from chmgraph.validation.messages import (
     CHMSH,
     LANGUAGES,
@@ -180,32 +181,16 @@ class ResultBuilder:
             if read.quads:
                 continue
             detail = {"value": read.source.name, "focus": read.source.name}
-            messages = {
-                lang: self.templates.render(str(NOT_EMPTY), lang, detail) or ""
-                for lang in LANGUAGES
-            }
             results.append(
-                ValidationResult(
-                    severity=_engine_rule_severity(NOT_EMPTY),
-                    code=_engine_rule_code(NOT_EMPTY),
-                    focus=_name(_SUBMISSION),
-                    label=None,
-                    path=None,
-                    value=read.source.name,
-                    message=messages[self.lang],
-                    source=read.source.name,
-                    line=None,
-                    shape=str(NOT_EMPTY),
-                    messages=messages,
-                )
+                self._rule_result(NOT_EMPTY, detail, focus=_SUBMISSION, source=read.source.name)
             )
         return results
 
     def ill_typed_results(
         self, triples: Iterable[ox.Triple], reported: list[ValidationResult]
     ) -> list[ValidationResult]:
-        """One per submitted literal of an XSD datatype whose text is no value of it (rdflib
-        knows the lexical spaces), unless a ``sh:datatype`` result already names it."""
+        """One per submitted literal of an XSD datatype whose text is no value of it
+        (``chmgraph.validation.lexical``), unless a ``sh:datatype`` result already names it."""
         already = {
             (r.focus, r.path, r.value)
             for r in reported
@@ -217,7 +202,7 @@ class ResultBuilder:
             if not isinstance(literal, ox.Literal) or not literal.datatype.value.startswith(_XSD):
                 continue
             value = to_rdflib_term(literal)
-            if not getattr(value, "ill_typed", False):
+            if not ill_typed(value):
                 continue
             focus = to_rdflib_term(t.subject)
             detail = {
@@ -228,44 +213,52 @@ class ResultBuilder:
             }
             if (_name(focus), detail["path"], detail["value"]) in already:
                 continue
-            messages = {
-                lang: self.templates.render(str(WELL_TYPED), lang, detail) or ""
-                for lang in LANGUAGES
-            }
             source, line = self._place(focus)
             results.append(
-                ValidationResult(
-                    severity=_engine_rule_severity(WELL_TYPED),
-                    code=_engine_rule_code(WELL_TYPED),
-                    focus=_name(focus),
-                    label=self._label(focus),
-                    path=detail["path"],
-                    value=detail["value"],
-                    message=messages[self.lang],
+                self._rule_result(
+                    WELL_TYPED,
+                    detail,
+                    focus=focus,
                     source=source,
                     line=line,
-                    shape=str(WELL_TYPED),
-                    messages=messages,
+                    label=self._label(focus),
+                    path=detail["path"],
                 )
             )
         return results
 
     def _named_graph_result(self, read: ReadSource, name: rdflib.term.Node) -> ValidationResult:
         detail = {"value": _show(name), "focus": _show(name)}
+        return self._rule_result(ONE_GRAPH, detail, focus=name, source=read.source.name)
+
+    def _rule_result(
+        self,
+        rule: rdflib.URIRef,
+        detail: dict[str, object],
+        *,
+        focus: rdflib.term.Node,
+        source: str | None,
+        line: int | None = None,
+        label: str | None = None,
+        path: str | None = None,
+    ) -> ValidationResult:
+        """A result of one of chmgraph's own rules, which no engine reports: its message in
+        every language from ``detail``, its severity and code those ``shapes/chm.ttl`` gives
+        ``rule``."""
         messages = {
-            lang: self.templates.render(str(ONE_GRAPH), lang, detail) or "" for lang in LANGUAGES
+            lang: self.templates.render(str(rule), lang, detail) or "" for lang in LANGUAGES
         }
         return ValidationResult(
-            severity=severity_name(self.shapes.value(ONE_GRAPH, SH.severity)),
-            code=self._code(ONE_GRAPH),
-            focus=_name(name),
-            label=None,
-            path=None,
+            severity=_engine_rule_severity(rule),
+            code=_engine_rule_code(rule),
+            focus=_name(focus),
+            label=label,
+            path=path,
             value=detail["value"],
             message=messages[self.lang],
-            source=read.source.name,
-            line=None,
-            shape=str(ONE_GRAPH),
+            source=source,
+            line=line,
+            shape=str(rule),
             messages=messages,
         )
 
