@@ -4,10 +4,11 @@ committed) and warm (nothing changed upstream: one conditional request).
 
 The upstream network is the synthetic network bulk-loaded into a store and dumped (untimed),
 served by ``python -m http.server`` in a process of its own, as docs/dumps.md does. Each cold run
-starts from a copy of the same freshly initialized store; the warm runs harvest again into the
-store the last cold run filled. The notes give the time of each step of a cold run (downloads,
-checks, commits), from the harvest's own progress reports. No baseline: no other tool harvests
-a CHM network; the figures are for following chmgraph's own speed.
+starts from a copy of the same freshly initialized store; the warm runs (at least three: each is
+one request) harvest again into the store the last cold run filled. The notes give the time of
+each step of a cold run (downloads, checks, commits), from the harvest's own progress reports.
+No baseline: no other tool harvests a CHM network; the figures are for following chmgraph's own
+speed.
 
 Not in the default run (the cold harvest validates every graph): ``make bench BENCH_ARGS="--only
 harvest"``.
