@@ -53,7 +53,7 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
         try:
             harness.wait_for_port(port, "the dump server", 20)
             cold, steps, store = _cold(empty, base, url + "void.ttl", repeats)
-            warm, requests = _warm(store, url + "void.ttl", repeats)
+            warm, requests = _warm(store, url + "void.ttl", max(repeats, 3))
         finally:
             server.terminate()
             server.wait(10)
