@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -75,9 +76,9 @@ class Rules:
 
     @classmethod
     def of(cls, store: GraphStore) -> Rules:
-        """The rules of the vocabulary in ``store``'s ontology graph."""
-        ontology = (q.triple for q in store.quads(iris.ONTOLOGY_GRAPH))
-        return cls.from_vocabulary(Vocabulary(ontology))
+        """The rules of the vocabulary in ``store``'s ontology graph, read now: compiled once
+        per ontology content, since every commit asks for them and the ontology rarely changes."""
+        return _rules_of(frozenset(q.triple for q in store.quads(iris.ONTOLOGY_GRAPH)))
 
     @classmethod
     def from_vocabulary(cls, vocabulary: Vocabulary) -> Rules:
@@ -194,6 +195,11 @@ def _derived_from(graph: str) -> ox.Triple:
     # Every inferred graph says what it was derived from, so that it exists (and ``missing``
     # can tell) even when its source entails nothing.
     return ox.Triple(ox.NamedNode(inferred_graph(graph)), _DERIVED_FROM, ox.NamedNode(graph))
+
+
+@lru_cache(maxsize=4)
+def _rules_of(ontology: frozenset[ox.Triple]) -> Rules:
+    return Rules.from_vocabulary(Vocabulary(ontology))
 
 
 def _implied(vocabulary: Vocabulary, start: str) -> frozenset[tuple[str, bool]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -347,9 +347,9 @@ class Vocabulary:
         ]
         return found[0] if found else None
 
-    @property
+    @cached_property
     def symmetric_properties(self) -> frozenset[str]:
-        """The properties declared ``owl:SymmetricProperty``."""
+        """The properties declared ``owl:SymmetricProperty`` (found once per vocabulary)."""
         return frozenset(self._typed({OWL + "SymmetricProperty"}))
 
     def _typed(self, types: set[str] | frozenset[str]) -> set[str]:

@@ -162,6 +162,29 @@ def test_a_withdrawn_graph_keeps_its_history_and_diff(upstream):
         assert "national/AD.ttl" not in {p for p, _ in upstream.site.requests if "AD" in p}
 
 
+def test_readers_see_a_network_harvest_whole(upstream, store):
+    """Readers beside the harvesting writer (the embedded store's snapshots) see the network
+    before the run or after it, never some of its graphs."""
+    seen: list[set[str]] = []
+
+    def read_while_committing(what: str, done: int, total: int) -> None:
+        if what.startswith("committing") and done == total:  # the others are committed
+            with Network.open(store, read_only=True) as reader:
+                seen.append(
+                    {g for g in reader.store.graphs() if g.startswith(iris.GRAPH + "national/")}
+                )
+
+    harvester = Harvester(lambda: Network.open(store), state=HarvestState.at(store))
+    outcome = harvester.harvest_network(
+        upstream.site.url + "void.ttl", progress=read_while_committing
+    )
+    assert outcome.count("added") == 3
+    assert seen == [set()]
+    with Network.open(store, read_only=True) as reader:
+        nationals = {g for g in reader.store.graphs() if g.startswith(iris.GRAPH + "national/")}
+    assert nationals == {iris.national_graph(c) for c in ("AD", "BR", "CM")}
+
+
 def test_the_store_is_free_while_a_harvest_waits_on_the_network(upstream, store):
     """A source that sends its body slowly keeps the harvest waiting, not the store locked."""
     settings = Settings(harvest_timeout_s=3.0, store_wait_s=0)

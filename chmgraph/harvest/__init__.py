@@ -291,7 +291,9 @@ class Harvester:
                 except InputError as exc:
                     candidate.result = _failed(candidate, str(exc))
         removed = sorted(g for g in previous_graphs if g not in listed)
-        with self._store() as network:
+        # Each graph is its own transaction; other processes' readers (the embedded store's
+        # snapshots) see the run's commits as one change, published once at the end.
+        with self._store() as network, network.store.one_change():
             for done, candidate in enumerate(candidates, 1):
                 if candidate.result is None:
                     report(f"committing {candidate.country}", done, len(candidates))

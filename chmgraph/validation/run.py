@@ -4,8 +4,9 @@ runs the SHACL engine and turns its report into a ``ValidationReport``.
 The graph the shapes see is the submission; the types and labels of the things it points at
 (``chmgraph.validation.context``); the engine's ``chmsh:`` facts (``chmgraph.validation.facts``);
 and the RDFS subclass and subproperty consequences of it all (``chmgraph.validation.inference``).
-pySHACL runs on it without its own inference (``chmgraph.validation.engine``), and each of its
-results becomes a ``ValidationResult`` with its rule code, message, label, file and line
+The SHACL engine runs on it without its own inference (``chmgraph.validation.engine``: the core
+evaluator for the shapes it understands, pySHACL for the rest), and each of its results becomes
+a ``ValidationResult`` with its rule code, message, label, file and line
 (``chmgraph.validation.results``).
 
 With ``shapes`` given, no context and no engine facts are added: the tool behaves as plain pySHACL
@@ -126,7 +127,7 @@ def _validate(
             f"the data is of a class the shapes target, nor uses a property they target "
             f"(shapes: {', '.join(str(p) for p in shape_paths)})"
         )
-    engine_graph = run_engine(data_graph, shapes_in_use, core=not chm_mode)
+    engine_graph = run_engine(data_graph, shapes_in_use)
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
