@@ -332,9 +332,15 @@ def _version(package: str) -> str | None:
 
 
 def write_results(
-    results: list[dict[str, Any]], *, size: str, out_dir: Path = RESULTS_DIR, **run_info: Any
+    results: list[dict[str, Any]],
+    *,
+    size: str,
+    out_dir: Path = RESULTS_DIR,
+    latest: bool = True,
+    **run_info: Any,
 ) -> tuple[Path, Path]:
-    """Write ``<size>.json`` and the Markdown table (``<size>.md`` and ``latest.md``)."""
+    """Write ``<size>.json`` and the Markdown table (``<size>.md`` and, unless not ``latest``,
+    ``latest.md``); returns the JSON's path and the table's."""
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "size": size,
@@ -347,9 +353,11 @@ def write_results(
     _write_atomically(json_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     table = markdown(document)
     _write_atomically(out_dir / f"{size}.md", table)
-    latest = out_dir / "latest.md"
-    _write_atomically(latest, table)
-    return json_path, latest
+    table_path = out_dir / f"{size}.md"
+    if latest:
+        table_path = out_dir / "latest.md"
+        _write_atomically(table_path, table)
+    return json_path, table_path
 
 
 def _write_atomically(path: Path, text: str) -> None:
