@@ -111,10 +111,18 @@ def _network(path: Path, store_path: Path | None) -> Network:
     return network
 
 
+# A country parameter is also set to a host country of the seed (a country page asks so).
+COUNTRY = "CM"
+
+
 def _cases(query: NamedQuery, langs: list[str]) -> list[dict[str, str]]:
-    if not any(p.name == "lang" for p in query.parameters):
-        return [{}]
-    return [{}] + [{"lang": lang} for lang in langs if lang != "en"]
+    cases: list[dict[str, str]] = [{}]
+    if any(p.name == "lang" for p in query.parameters):
+        cases += [{"lang": lang} for lang in langs if lang != "en"]
+    for parameter in query.parameters:
+        if parameter.type == "country":
+            cases += [{**case, parameter.name: COUNTRY} for case in cases[: 1 + (len(cases) > 1)]]
+    return cases
 
 
 def _compare(network, before, after, params, settings, repeats) -> dict[str, Any]:

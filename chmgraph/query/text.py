@@ -85,9 +85,12 @@ def prepare(
         names = " ".join(f"?{name}" for name in bindings)
         terms = " ".join(str(term) for term in bindings.values())
         block = f" VALUES ({names}) {{ ({terms}) }}"
-        line, column = _place(text, brace)
+        at = _binding_place(text, brace)
+        if at != brace:  # on the marked line, before its comment
+            block = block.lstrip() + " "
+        line, column = _place(text, at)
         insertions.append((line, column, len(block)))
-        text = text[:brace] + block + text[brace:]
+        text = text[:at] + block + text[at:]
     if base_iri:
         prologue = f"BASE <{base_iri}> {prologue}"
     if prologue:
@@ -223,6 +226,27 @@ def with_using(update: str, default: Sequence[str], named: Sequence[str] = ()) -
     for at in reversed(places):
         update = update[:at] + text + update[at:]
     return update
+
+
+# A comment line of a query's body saying where its parameters' VALUES block goes, for a
+# parameter whose restriction must reach inside a subquery (the engine plans a subquery on its
+# own: a VALUES block outside it is joined only after the subquery's whole answer is computed).
+BINDING_MARK = "# parameters bound here"
+
+
+def _binding_place(text: str, brace: int) -> int:
+    r"""Where the parameters' VALUES block goes: at the query's ``BINDING_MARK`` comment (its
+    author's promise that the answer is the same as with the block at the top), else just inside
+    the outermost WHERE group, at ``brace``.
+
+    >>> text = "SELECT * { { SELECT ?x WHERE {\n  # parameters bound here\n  ?x ?p ?o } } }"
+    >>> text[_binding_place(text, 10) :].splitlines()[0]
+    '# parameters bound here'
+    """
+    for token in tokens(text):
+        if token.lastgroup == "comment" and token.group().strip().lower() == BINDING_MARK:
+            return token.start()
+    return brace
 
 
 def _where_brace(found: list[re.Match[str]]) -> int | None:
