@@ -39,3 +39,32 @@ def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tm
     countries = [row["country"]["value"] for row in found["results"]["bindings"]]
     assert countries == network.query(chms).values("country") and countries
     network.close()
+
+
+def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
+    network = Network.open(tmp_path / "store", create=True)
+    network.init()
+    materialize(network)
+    settings = Settings.from_env(store_path=tmp_path / "store")
+    service = Service(network, settings, base_url="http://127.0.0.1:9")
+    library = QueryLibrary.load()
+    chms = library["countries-with-national-chm"]
+    english = {"lang": "en"}  # what the query's page asks with no value given, in English
+    before = service.answer(chms, english)
+    assert service.kept_answer(chms, english) is before  # a second reader is answered from it
+    cameroon = "https://w3id.org/chmgraph/id/country/CM"
+    assert cameroon not in before.values("country")
+    service.write(lambda: network.submit(EXAMPLE, "CM"), lambda result: result.accepted)
+    service.close()  # waits for the dump and the pre-warming after it
+    # The new state's answer, computed by the pre-warming, as the query's English page asks.
+    after = service.kept_answer(chms, english)
+    assert after is not None and after is not before
+    assert cameroon in after.values("country")
+    assert after.values("country") == network.query(chms).values("country")
+    hosts = library["workshops-by-host-country"]
+    assert service.kept_answer(hosts, english) is not None
+    # A country's page asks with its parameters: computed once, then kept.
+    page = service.answer(hosts, {"country": "CM", "lang": "fr"})
+    assert service.kept_answer(hosts, {"country": "CM", "lang": "fr"}) is page
+    assert page.values("country") == [cameroon]
+    network.close()

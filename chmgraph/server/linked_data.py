@@ -216,7 +216,7 @@ def _country(service: Service, view: View, code: str, lang: str) -> None:
         params = {"country": code}
         if any(p.name == "lang" for p in query.parameters):
             params["lang"] = lang
-        result = network.query(query, params=params, settings=service.settings)
+        result = service.answer(query, params)
         table = result_table(result, 200)
         view.answers.append((query, table, len(table["rows"])))
 

@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,9 +21,9 @@ from chmgraph.credentials import WriteCredentials
 from chmgraph.errors import ChmgraphError
 from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
-from chmgraph.query.library import QueryLibrary
+from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import QueryTimeout
-from chmgraph.query.results import serialize
+from chmgraph.query.results import QueryResult, serialize
 from chmgraph.query.stream import Stopped
 from chmgraph.server.negotiation import GRAPH, TABULAR
 from chmgraph.settings import Settings
@@ -35,6 +35,9 @@ log = logging.getLogger("chmgraph.server")
 # Answers larger than this are not kept by the pre-warming after a write (nor computed again
 # for later states): a large answer is a download, not a page a reader waits for.
 PREWARM_MAX_BYTES = 1 << 20
+# A library answer a page shows is kept for the current state only up to this many rows (a page
+# shows at most a thousand; a larger answer is a download).
+PAGE_ANSWER_MAX_ROWS = 5000
 
 
 class Busy(Exception):
@@ -141,6 +144,9 @@ class Service:
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._too_large: set[str] = set()
+        # The library's answers as pages show them (a named query's page, a country's page),
+        # for the current state only, like the result cache.
+        self._answers: OrderedDict[str, QueryResult] = OrderedDict()
 
     async def run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``function`` in the worker pool and wait for it without blocking the loop."""
@@ -188,6 +194,7 @@ class Service:
                 self.state += 1
                 with self._cache_lock:
                     self._cache.clear()
+                    self._answers.clear()
                 self._schedule_dump()
             return outcome
 
@@ -202,6 +209,7 @@ class Service:
                 self.state += 1
                 with self._cache_lock:
                     self._cache.clear()
+                    self._answers.clear()
                 self._schedule_dump()
 
     def _schedule_dump(self) -> None:
@@ -257,6 +265,42 @@ class Service:
             while len(self._cache) > self.settings.server_result_cache_entries:
                 self._cache.popitem(last=False)
 
+    def answer(self, query: NamedQuery, params: Mapping[str, str]) -> QueryResult:
+        """The answer of a library ``query`` with ``params`` (as a form gives them), kept for
+        the current state when it has at most ``PAGE_ANSWER_MAX_ROWS`` rows, so that a page
+        asking again (another reader, the same country's page) does not wait for it."""
+        found = self.kept_answer(query, params)
+        if found is not None:
+            return found
+        key, state = self._answer_key(query, params), self.state
+        result = self.network.query(query, params=dict(params), settings=self.settings)
+        self._keep_answer(key, state, result)
+        return result
+
+    def kept_answer(self, query: NamedQuery, params: Mapping[str, str]) -> QueryResult | None:
+        """The answer ``answer`` keeps for the current state, if any."""
+        key = self._answer_key(query, params)
+        if key is None:
+            return None
+        with self._cache_lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+            return found
+
+    def _answer_key(self, query: NamedQuery, params: Mapping[str, str]) -> str | None:
+        return self.cache_key("page", query.name, query.text, tuple(sorted(params.items())))
+
+    def _keep_answer(self, key: str | None, state: int, result: QueryResult) -> None:
+        if key is None or len(result) > PAGE_ANSWER_MAX_ROWS:
+            return
+        with self._cache_lock:
+            if state != self.state:
+                return
+            self._answers[key] = result
+            while len(self._answers) > self.settings.server_result_cache_entries:
+                self._answers.popitem(last=False)
+
     def prewarm(self) -> int:
         """Answer every library query with its default parameters, as a client sending the
         query's file with no Accept header or ``format`` asks for it, and keep the answers for
@@ -279,6 +323,9 @@ class Service:
                 )
             except ChmgraphError:
                 continue
+            # The same answer as the query's page shows it in English (its default parameters).
+            english = {"lang": "en"} if any(p.name == "lang" for p in query.parameters) else {}
+            self._keep_answer(self._answer_key(query, english), state, result)
             # The first format offered, as the endpoint answers a request that names none.
             chosen = GRAPH[0] if result.form in ("CONSTRUCT", "DESCRIBE") else TABULAR[0]
             body = serialize(result, chosen.name).encode("utf-8")
