@@ -248,7 +248,7 @@ def _plain(term: object) -> str:
 
 
 async def _countries(service: Service, lang: str) -> list[CountryStanding]:
-    return await service.run_query(service.network.country_directory, lang=lang)
+    return await service.run_query(service.kept, service.network.country_directory, lang=lang)
 
 
 def _mapped(result: QueryResult, standings: list[CountryStanding]) -> dict | None:
@@ -271,7 +271,7 @@ def _mapped(result: QueryResult, standings: list[CountryStanding]) -> dict | Non
 async def dashboard(request: Request) -> Response:
     service = _service(request)
     lang = i18n.language(request)
-    standings = await service.run_query(service.network.standings, lang=lang)
+    standings = await service.run_query(service.kept, service.network.standings, lang=lang)
     submitted = [s for s in standings if s.submitted]
     return page(
         request,

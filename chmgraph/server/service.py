@@ -146,7 +146,7 @@ class Service:
         self._too_large: set[str] = set()
         # The library's answers as pages show them (a named query's page, a country's page),
         # for the current state only, like the result cache.
-        self._answers: OrderedDict[str, QueryResult] = OrderedDict()
+        self._answers: OrderedDict[str, object] = OrderedDict()
 
     async def run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``function`` in the worker pool and wait for it without blocking the loop."""
@@ -277,6 +277,22 @@ class Service:
         self._keep_answer(key, state, result)
         return result
 
+    def kept(self, compute: Callable[..., T], **kwargs: str) -> T:
+        """``compute(**kwargs)`` (a read of the network a page shows: the dashboard's standings,
+        the country list), kept for the current state like a library answer."""
+        key = self.cache_key("kept", compute.__qualname__, tuple(sorted(kwargs.items())))
+        if key is not None:
+            with self._cache_lock:
+                if key in self._answers:
+                    return self._answers[key]  # type: ignore[return-value]
+        state = self.state
+        value = compute(**kwargs)
+        if key is not None:
+            with self._cache_lock:
+                if state == self.state:
+                    self._answers[key] = value  # type: ignore[assignment]
+        return value
+
     def kept_answer(self, query: NamedQuery, params: Mapping[str, str]) -> QueryResult | None:
         """The answer ``answer`` keeps for the current state, if any."""
         key = self._answer_key(query, params)
@@ -286,7 +302,7 @@ class Service:
             found = self._answers.get(key)
             if found is not None:
                 self._answers.move_to_end(key)
-            return found
+            return found if isinstance(found, QueryResult) else None
 
     def _answer_key(self, query: NamedQuery, params: Mapping[str, str]) -> str | None:
         return self.cache_key("page", query.name, query.text, tuple(sorted(params.items())))
