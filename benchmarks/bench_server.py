@@ -49,6 +49,10 @@ STREAMED_ROWS = 1_000_000
 STREAMED = f"SELECT * WHERE {{ ?a ?b ?c . ?d ?e ?f }} LIMIT {STREAMED_ROWS}"
 SUBMISSION_TRIPLES = 50_000
 
+# How long a server may take to answer its first request: it writes its dump first, minutes
+# for a large network on a loaded machine.
+START_S = 600
+
 
 def run(size: str, repeats: int) -> list[dict[str, Any]]:
     workload = harness.network(size)
@@ -138,7 +142,7 @@ class _server:
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + START_S
         while time.monotonic() < deadline:
             try:
                 if httpx.get(url + self.ready_path, timeout=1).status_code == 200:
