@@ -63,6 +63,9 @@ def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
     assert after.values("country") == network.query(chms).values("country")
     hosts = library["workshops-by-host-country"]
     assert service.kept_answer(hosts, english) is not None
+    # The home page's figures, computed by the pre-warming for the new state.
+    figures = service.kept(network.status)
+    assert service.kept(network.status) is figures and figures.national_graphs == 1
     # A country's page asks with its parameters: computed once, then kept.
     page = service.answer(hosts, {"country": "CM", "lang": "fr"})
     assert service.kept_answer(hosts, {"country": "CM", "lang": "fr"}) is page

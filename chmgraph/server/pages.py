@@ -60,7 +60,7 @@ def _service(request: Request) -> Service:
 
 async def home(request: Request) -> Response:
     service = _service(request)
-    status = await service.run_query(service.network.status)
+    status = await service.run_query(service.kept, service.network.status)
     return page(request, "home.html", figures=status, library=len(QueryLibrary.load()))
 
 

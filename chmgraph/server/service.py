@@ -278,8 +278,9 @@ class Service:
         return result
 
     def kept(self, compute: Callable[..., T], **kwargs: str) -> T:
-        """``compute(**kwargs)`` (a read of the network a page shows: the dashboard's standings,
-        the country list), kept for the current state like a library answer."""
+        """``compute(**kwargs)`` (a read of the network a page shows: the home page's figures,
+        the dashboard's standings, the country list), kept for the current state like a library
+        answer."""
         key = self.cache_key("kept", compute.__qualname__, tuple(sorted(kwargs.items())))
         if key is not None:
             with self._cache_lock:
@@ -320,7 +321,8 @@ class Service:
     def prewarm(self) -> int:
         """Answer every library query with its default parameters, as a client sending the
         query's file with no Accept header or ``format`` asks for it, and keep the answers for
-        the current state, so that the first readers after a write find them cached. Runs on
+        the current state, so that the first readers after a write find them cached (and the
+        pages' answers: ``answer``, ``kept``). Runs on
         the dump's thread after each write; stops when another write comes in. Returns the
         number of answers kept."""
         if not self.caching:
@@ -354,6 +356,15 @@ class Service:
                 if key:
                     self.remember(key, state, body, media)
             kept += 1
+        # What the home page and the dashboard show, in English.
+        for compute, kwargs in (
+            (self.network.status, {}),
+            (self.network.standings, {"lang": "en"}),
+            (self.network.country_directory, {"lang": "en"}),
+        ):
+            if state != self.state:
+                break
+            self.kept(compute, **kwargs)
         return kept
 
     def close(self) -> None:
