@@ -10,6 +10,7 @@ from collections import Counter
 from chmgraph import iris
 from chmgraph.query import QueryResult, run_query
 from chmgraph.query.library import QueryLibrary
+from chmgraph.query.text import prepare
 from chmgraph.settings import PROJECT_ROOT
 
 LIBRARY = QueryLibrary.load()
@@ -104,6 +105,20 @@ def test_workshops_by_host_country(network):
     assert [r["titles"] for r in cameroon] == [
         "Regional Workshop for African Countries on the Clearing-House Mechanism"
     ]
+
+
+def test_a_country_bound_inside_the_subquery_answers_as_the_unbound_query_does(network):
+    # workshops-by-host-country places its parameters where it says (# parameters bound here):
+    # inside the subquery, so each country's answer must be its row of the whole answer.
+    query = LIBRARY["workshops-by-host-country"]
+    text = prepare(query, query.bindings({"country": "cm"})).text
+    assert text.index("VALUES") > text.index("SELECT *")  # inside the innermost subquery
+    for lang in ("en", "fr"):
+        every = records(run(network, "workshops-by-host-country", lang=lang))
+        for row in every:
+            code = row["country"].rsplit("/", 1)[1]
+            found = records(run(network, "workshops-by-host-country", country=code, lang=lang))
+            assert found == [row]
 
 
 def test_workshops_by_organizer(network):
