@@ -135,12 +135,19 @@ async def _first(stream: AnswerStream, answer: _Answer) -> tuple[str, bytes]:
     status before a byte is sent; past the timeout, ``QueryTimeout`` (the worker stops at its
     next chunk)."""
     try:
-        kind, payload = await asyncio.wait_for(stream.get(), answer.deadline - time.monotonic())
+        # A timeout of the waiting task itself: no task of its own, as wait_for would make.
+        async with asyncio.timeout_at(_loop_time(answer.deadline)):
+            kind, payload = await stream.get()
     except TimeoutError:
         raise QueryTimeout(timeout_message(answer.service.settings)) from None
     if kind == "error":
         raise payload  # type: ignore[misc]
     return kind, payload  # type: ignore[return-value]
+
+
+def _loop_time(deadline: float) -> float:
+    """``deadline`` (``time.monotonic``) on the running loop's clock."""
+    return asyncio.get_running_loop().time() + deadline - time.monotonic()
 
 
 class _Answer:
