@@ -4,10 +4,17 @@ default parameters, answered for the new state before any reader asks."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+
+import httpx
+import uvicorn
+from servers import free_port
 
 from chmgraph.entailment import materialize
 from chmgraph.network import Network
 from chmgraph.query import QueryLibrary
+from chmgraph.server.app import create_app
 from chmgraph.server.service import Service
 from chmgraph.settings import DATA_DIR, Settings
 
@@ -71,3 +78,56 @@ def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
     assert service.kept_answer(hosts, {"country": "CM", "lang": "fr"}) is page
     assert page.values("country") == [cameroon]
     network.close()
+
+
+def test_a_prewarmed_answer_is_the_answer_sparql_writes_uncached(tmp_path):
+    network = Network.open(tmp_path / "store", create=True)
+    network.init()
+    materialize(network)
+    port = free_port()
+    app = create_app(
+        network,
+        Settings.from_env(store_path=tmp_path / "store"),
+        base_url=f"http://127.0.0.1:{port}",
+    )
+    service = app.state.service
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    running = threading.Thread(target=server.run)
+    running.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started and running.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        kept = service.prewarm()
+        compared, formats = 0, set()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            for query in QueryLibrary.load():
+                # As a client sends it without an Accept header, and with httpx's default */*.
+                for accept in ("", "*/*"):
+                    key = service.cache_key("query", query.text, None, (accept, None))
+                    found = service.cached(key)
+                    if found is None:
+                        continue  # too large to prewarm
+                    got = http.get(
+                        "/sparql", params={"query": query.text}, headers={"Accept": accept}
+                    )
+                    assert got.headers["etag"] == f'"{key}"' and got.content == found[0]
+                    # The same format asked for by name: not cached, written by the endpoint.
+                    name = _FORMAT_NAMES[found[1].split(";")[0]]
+                    uncached = http.get("/sparql", params={"query": query.text, "format": name})
+                    assert uncached.status_code == 200
+                    assert uncached.headers["etag"] != got.headers["etag"]
+                    assert uncached.content == got.content, query.name
+                    assert uncached.headers["content-type"] == got.headers["content-type"]
+                    compared += 1
+                    formats.add(name)
+        assert compared == 2 * kept > 40
+        assert formats == {"json", "turtle"}
+    finally:
+        server.should_exit = True
+        running.join(60)
+        network.close()
+
+
+_FORMAT_NAMES = {"application/sparql-results+json": "json", "text/turtle": "turtle"}

@@ -67,6 +67,17 @@ class StoreContract:
         assert store.graphs() == [G1, G2, G3]
         assert (store.count(G1), store.count()) == (2, 6)
 
+    def test_the_graphs_listed_follow_every_write(self, store: GraphStore) -> None:
+        # Listed again after each kind of write (the embedded store keeps the list between).
+        store.add(quads_in(G1, triples(2, "a")))
+        assert store.graphs() == [G1]
+        store.bulk_load(quads_in(G2, triples(1, "b")))
+        assert store.graphs() == [G1, G2]
+        store.update(f"DELETE WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")
+        assert store.graphs() == [G2]
+        store.replace_graphs({G2: [], G3: triples(1, "c")})
+        assert store.graphs() == [G3]
+
     def test_replace_graphs_with_a_bad_extra_quad_changes_nothing(self, store: GraphStore) -> None:
         store.add(quads_in(G1, triples(5, "old")))
         before = set(store.quads())

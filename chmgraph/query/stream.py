@@ -26,6 +26,7 @@ b'o\\r\\n1\\r\\n'
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
@@ -132,16 +133,36 @@ def write_answer(plan: QueryPlan, format: str, out: Chunks, settings: Settings) 
     not fit the answer, ``QueryTimeout`` or ``Stopped`` when ``out`` stopped it, and
     ``ChmgraphError`` for the engine's own failures."""
     try:
-        answer = _start(plan, settings.max_rows)
-        _write(answer, plan, format, out, settings.max_rows)
-    except ChmgraphError:
-        raise
+        _run(plan, format, out, settings.max_rows)
     except Exception as exc:
+        _drop_frames(exc)
         # A write refused by ``out`` comes back from pyoxigraph as its own error.
-        if out.reason is not None:
-            raise out.reason from None
-        raise engine_error(exc) from None
-    out.finish()
+        failure = exc if isinstance(exc, ChmgraphError) else out.reason or engine_error(exc)
+    else:
+        out.finish()
+        return
+    _drop_frames(out.reason)
+    raise failure.with_traceback(None) from None
+
+
+def _run(plan: QueryPlan, format: str, out: Chunks, cap: int) -> None:
+    answer = _start(plan, cap)
+    _write(answer, plan, format, out, cap)
+
+
+def _drop_frames(error: BaseException | None) -> None:
+    """Clear the locals of the frames ``error`` (and what it was raised from) went through.
+
+    They hold the query's answer, which pyoxigraph must drop on the thread that made it: left
+    to a traceback, it would be dropped wherever the exception is collected (the server's event
+    loop, once the error is handed there), which pyoxigraph refuses with an error on standard
+    error, keeping the answer's memory for good."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        error.__traceback__ = None
+        error = error.__cause__ or error.__context__
 
 
 def _start(plan: QueryPlan, cap: int) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:

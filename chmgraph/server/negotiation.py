@@ -75,22 +75,54 @@ def _specificity(media: str) -> int:
 def choose(request: Request, offered: tuple[Format, ...]) -> Format:
     """The format to answer ``request`` in: ``?format=NAME`` if given, else by its Accept
     header, else the first offered."""
-    asked = request.query_params.get("format")
+    return choose_for(
+        request.headers.get("accept", ""), request.query_params.get("format"), offered
+    )
+
+
+def choose_for(accept: str, asked: str | None, offered: tuple[Format, ...]) -> Format:
+    """``choose`` for a request whose Accept header is ``accept`` and whose ``format`` parameter
+    is ``asked`` (None: not given).
+
+    >>> choose_for("text/csv;q=0.5, */*;q=0.1", None, TABULAR).name
+    'csv'
+    """
     if asked:
         for candidate in offered:
             if asked in (candidate.name, candidate.media_type):
                 return candidate
         raise NotAcceptable(offered)
-    header = request.headers.get("accept", "")
-    if not header.strip():
+    if not accept.strip():
         return offered[0]
-    for media, quality in accepted(header):
+    for media, quality in accepted(accept):
         if quality <= 0:
             continue
         for candidate in offered:
             if _matches(media, candidate):
                 return candidate
     raise NotAcceptable(offered)
+
+
+def answer_format(form: str, accept: str, asked: str | None) -> Format:
+    """The format of a query's answer (``form``: SELECT, ASK, CONSTRUCT or DESCRIBE) for a
+    request with Accept header ``accept`` and ``format`` parameter ``asked``.
+
+    >>> answer_format("CONSTRUCT", "", None).name, answer_format("SELECT", "*/*", None).name
+    ('turtle', 'json')
+    """
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        # CSV and TSV of a graph's triples (subject, predicate, object) are asked for too.
+        return choose_for(accept, asked, GRAPH + TABULAR[2:])
+    return choose_for(accept, asked, TABULAR)
+
+
+def with_charset(media: str) -> str:
+    """``media`` as a Content-Type: text formats say they are UTF-8 (JSON is, by definition).
+
+    >>> with_charset("text/csv"), with_charset("application/sparql-results+json")
+    ('text/csv; charset=utf-8', 'application/sparql-results+json')
+    """
+    return media if "json" in media else f"{media}; charset=utf-8"
 
 
 def _matches(media: str, candidate: Format) -> bool:

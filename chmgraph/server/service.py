@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from functools import partial
 from typing import TypeVar
@@ -23,9 +23,10 @@ from chmgraph.network import Network
 from chmgraph.publish.dump import dump_network
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import QueryTimeout
-from chmgraph.query.results import QueryResult, serialize
-from chmgraph.query.stream import Stopped
-from chmgraph.server.negotiation import GRAPH, TABULAR
+from chmgraph.query.results import QueryResult
+from chmgraph.query.run import ProtocolDataset, QueryPlan, plan_query
+from chmgraph.query.stream import Chunks, Stopped, write_answer
+from chmgraph.server.negotiation import Format, answer_format, with_charset
 from chmgraph.settings import Settings
 from chmgraph.store import OxigraphStore
 
@@ -38,6 +39,11 @@ PREWARM_MAX_BYTES = 1 << 20
 # A library answer a page shows is kept for the current state only up to this many rows (a page
 # shows at most a thousand; a larger answer is a download).
 PAGE_ANSWER_MAX_ROWS = 5000
+
+
+# What a client asking for a query with no Accept header or ``format`` sends: nothing, or the
+# */* most HTTP clients send by default.
+_DEFAULT: tuple[tuple[str, str | None], ...] = (("", None), ("*/*", None))
 
 
 class Busy(Exception):
@@ -318,44 +324,60 @@ class Service:
             while len(self._answers) > self.settings.server_result_cache_entries:
                 self._answers.popitem(last=False)
 
+    def plan_answer(
+        self, query: str, dataset: ProtocolDataset | None, wanted: tuple[str, str | None]
+    ) -> tuple[QueryPlan, Format]:
+        """``query`` (SPARQL text) planned as ``/sparql`` runs it, and the format of its answer
+        for a request whose Accept header and ``format`` parameter are ``wanted``: the one way
+        an answer is made, whether a client or the pre-warming asks for it."""
+        plan = plan_query(
+            self.network,
+            query,
+            settings=self.settings,
+            protocol_dataset=dataset,
+            base_iri=f"{self.base_url}/sparql",
+        )
+        return plan, answer_format(plan.prepared.form, *wanted)
+
     def prewarm(self) -> int:
         """Answer every library query with its default parameters, as a client sending the
         query's file with no Accept header or ``format`` asks for it, and keep the answers for
-        the current state, so that the first readers after a write find them cached (and the
-        pages' answers: ``answer``, ``kept``). Runs on
-        the dump's thread after each write; stops when another write comes in. Returns the
-        number of answers kept."""
+        the current state, so that the first readers after a write find them cached: the same
+        bytes ``/sparql`` writes, by the same writer; and the pages' answers (``answer``,
+        ``kept``). Runs on the dump's thread after each write; stops when another write comes
+        in. Returns the number of answers kept."""
         if not self.caching:
             return 0
         state, kept = self.state, 0
         for query in QueryLibrary.load():
-            # No Accept header, and the */* that HTTP clients send by default.
-            keys = [self.cache_key("query", query.text, None, (a, None)) for a in ("", "*/*")]
             if state != self.state:
                 break
-            if query.name in self._too_large or any(k and self.cached(k) for k in keys):
+            if query.name not in self._too_large:
+                # The same answer as the query's page shows it in English (its default
+                # parameters), as a QueryResult.
+                english = {"lang": "en"} if any(p.name == "lang" for p in query.parameters) else {}
+                with suppress(ChmgraphError):
+                    self.answer(query, english)
+            keys = {
+                wanted: self.cache_key("query", query.text, None, wanted) for wanted in _DEFAULT
+            }
+            missing = [w for w, key in keys.items() if key and self.cached(key) is None]
+            if query.name in self._too_large or not missing:
                 continue
+            written: dict[str, tuple[bytes, str] | None] = {}  # by format: one run for both
             try:
-                result = self.network.query(
-                    query.text, settings=self.settings, base_iri=f"{self.base_url}/sparql"
-                )
+                for wanted in missing:
+                    plan, chosen = self.plan_answer(query.text, None, wanted)
+                    if chosen.name not in written:
+                        written[chosen.name] = self._write_whole(plan, chosen)
+                    found = written[chosen.name]
+                    if found is None:
+                        self._too_large.add(query.name)
+                        break
+                    self.remember(keys[wanted], state, *found)  # type: ignore[arg-type]
             except ChmgraphError:
                 continue
-            # The same answer as the query's page shows it in English (its default parameters).
-            english = {"lang": "en"} if any(p.name == "lang" for p in query.parameters) else {}
-            self._keep_answer(self._answer_key(query, english), state, result)
-            # The first format offered, as the endpoint answers a request that names none.
-            chosen = GRAPH[0] if result.form in ("CONSTRUCT", "DESCRIBE") else TABULAR[0]
-            body = serialize(result, chosen.name).encode("utf-8")
-            if len(body) > PREWARM_MAX_BYTES:
-                self._too_large.add(query.name)
-                continue
-            media = chosen.media_type
-            media = media if "json" in media else f"{media}; charset=utf-8"
-            for key in keys:
-                if key:
-                    self.remember(key, state, body, media)
-            kept += 1
+            kept += query.name not in self._too_large
         # What the home page and the dashboard show, in English.
         for compute, kwargs in (
             (self.network.status, {}),
@@ -366,6 +388,25 @@ class Service:
                 break
             self.kept(compute, **kwargs)
         return kept
+
+    def _write_whole(self, plan: QueryPlan, chosen: Format) -> tuple[bytes, str] | None:
+        """``plan``'s answer in ``chosen``, whole, as ``/sparql`` writes it: its bytes and media
+        type (None: larger than ``PREWARM_MAX_BYTES``). Raises ``ChmgraphError`` if it fails."""
+        chunks: list[bytes] = []
+        size = 0
+
+        def keep(chunk: bytes) -> None:
+            nonlocal size
+            size += len(chunk)
+            if size > PREWARM_MAX_BYTES:
+                raise Stopped("larger than the pre-warming keeps")
+            chunks.append(chunk)
+
+        try:
+            write_answer(plan, chosen.name, Chunks(keep, settings=self.settings), self.settings)
+        except Stopped:
+            return None
+        return b"".join(chunks), with_charset(chosen.media_type)
 
     def close(self) -> None:
         """Finish the work under way (a submission's commit, the dump after it) and stop."""

@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from chmgraph.query.policy import QueryTimeout, timeout_message
-from chmgraph.query.run import ProtocolDataset, plan_query
+from chmgraph.query.run import ProtocolDataset
 from chmgraph.query.stream import Chunks, Stopped, write_answer
 from chmgraph.query.text import with_using
 from chmgraph.server import auth
@@ -33,7 +33,7 @@ from chmgraph.server.http import (
     read_body,
     text,
 )
-from chmgraph.server.negotiation import GRAPH, TABULAR, Format, choose
+from chmgraph.server.negotiation import GRAPH, choose, with_charset
 from chmgraph.server.service import AnswerStream, Service
 
 log = logging.getLogger("chmgraph.server")
@@ -117,7 +117,7 @@ async def _query(request: Request, service: Service, asked: ProtocolRequest) -> 
         if found is not None:
             body, media = found
             return Response(body, media_type=media, headers=headers)
-    answer = _Answer(service, asked.text, dataset, request, key, started)
+    answer = _Answer(service, asked.text, dataset, wanted, key, started)
     stream = service.stream_query(answer.write, deadline=answer.deadline)
     try:
         first = await _first(stream, answer)
@@ -135,12 +135,19 @@ async def _first(stream: AnswerStream, answer: _Answer) -> tuple[str, bytes]:
     status before a byte is sent; past the timeout, ``QueryTimeout`` (the worker stops at its
     next chunk)."""
     try:
-        kind, payload = await asyncio.wait_for(stream.get(), answer.deadline - time.monotonic())
+        # A timeout of the waiting task itself: no task of its own, as wait_for would make.
+        async with asyncio.timeout_at(_loop_time(answer.deadline)):
+            kind, payload = await stream.get()
     except TimeoutError:
         raise QueryTimeout(timeout_message(answer.service.settings)) from None
     if kind == "error":
         raise payload  # type: ignore[misc]
     return kind, payload  # type: ignore[return-value]
+
+
+def _loop_time(deadline: float) -> float:
+    """``deadline`` (``time.monotonic``) on the running loop's clock."""
+    return asyncio.get_running_loop().time() + deadline - time.monotonic()
 
 
 class _Answer:
@@ -152,14 +159,14 @@ class _Answer:
         service: Service,
         query: str,
         dataset: ProtocolDataset | None,
-        request: Request,
+        wanted: tuple[str, str | None],
         key: str | None,
         started: float,
     ) -> None:
         self.service = service
         self.query = query
         self.dataset = dataset
-        self.request = request
+        self.wanted = wanted
         self.key = key
         self.state = service.state
         self.started = started
@@ -176,15 +183,8 @@ class _Answer:
             lambda chunk: self._deliver(stream, out, chunk), settings=settings, started=self.started
         )
         try:
-            plan = plan_query(
-                self.service.network,
-                self.query,
-                settings=settings,
-                protocol_dataset=self.dataset,
-                base_iri=f"{self.service.base_url}/sparql",
-            )
-            chosen = _format(self.request, plan.prepared.form)
-            self.media = _with_charset(chosen.media_type)
+            plan, chosen = self.service.plan_answer(self.query, self.dataset, self.wanted)
+            self.media = with_charset(chosen.media_type)
             write_answer(plan, chosen.name, out, settings)
         except Stopped:
             return
@@ -245,17 +245,6 @@ class _Cut(Exception):
         self.reason = reason
 
 
-def _format(request: Request, form: str) -> Format:
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        # CSV and TSV of a graph's triples (subject, predicate, object) are asked for too.
-        return choose(request, GRAPH + TABULAR[2:])
-    return choose(request, TABULAR)
-
-
-def _with_charset(media: str) -> str:
-    return media if "json" in media else f"{media}; charset=utf-8"
-
-
 async def _update(request: Request, service: Service, asked: ProtocolRequest) -> Response:
     auth.may_write_secretariat(request, service)
     using = asked.graphs("using-graph-uri", "using-named-graph-uri")
@@ -294,7 +283,7 @@ def service_description(request: Request, service: Service) -> Response:
         triples.append(ox.Triple(sd, iri("resultFormat"), ox.NamedNode(f"{_FORMATS}{fmt}")))
     rdf_format = ox.RdfFormat.from_media_type(chosen.media_type)
     body = ox.serialize(triples, format=rdf_format, prefixes={"sd": SD}) or b""
-    return Response(body, media_type=_with_charset(chosen.media_type))
+    return Response(body, media_type=with_charset(chosen.media_type))
 
 
 _FORMATS = "http://www.w3.org/ns/formats/"

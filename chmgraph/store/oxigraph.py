@@ -60,6 +60,8 @@ class OxigraphStore(GraphStore):
         # (other processes are kept out by the store's own lock).
         self._updating = threading.RLock()
         self.generation = 0
+        # The graphs that hold a triple, for the generation they were listed in (``graphs``).
+        self._graphs: tuple[int, list[str]] | None = None
         writer = path is not None and snapshot is None and not read_only
         self._snapshots = Snapshots(path) if writer and path is not None else None
         self._changing = 0  # depth of one_change() blocks
@@ -90,6 +92,12 @@ class OxigraphStore(GraphStore):
             self._snapshots.mark_pending()
         self._unpublished = True
 
+    def _written(self) -> None:
+        # Once more when the write is over: what a reader derived while it ran (from the
+        # generation it began) is not taken for the state after it.
+        self.generation += 1
+        self._publish_if_done()
+
     def _publish_if_done(self) -> None:
         if self._snapshots is not None and self._unpublished and not self._changing:
             self._snapshots.publish(self._store)
@@ -117,7 +125,7 @@ class OxigraphStore(GraphStore):
             try:
                 self._store.update(sparql, base_iri=base_iri)
             finally:
-                self._publish_if_done()
+                self._written()
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         with self._updating:
@@ -125,7 +133,7 @@ class OxigraphStore(GraphStore):
             try:
                 self._store.extend(quads)
             finally:
-                self._publish_if_done()
+                self._written()
 
     def bulk_load(
         self,
@@ -139,7 +147,7 @@ class OxigraphStore(GraphStore):
             try:
                 self._bulk_load(source, to_graph, progress)
             finally:
-                self._publish_if_done()
+                self._written()
 
     def _bulk_load(
         self,
@@ -162,14 +170,22 @@ class OxigraphStore(GraphStore):
         self._store.flush()
 
     def graphs(self) -> list[str]:
+        # Listed once per generation: a query that reads named graphs plans with this list,
+        # and listing costs a lookup per graph (tens of milliseconds for thousands of graphs).
+        generation, known = self.generation, self._graphs
+        if known is not None and known[0] == generation:
+            return list(known[1])
         # A graph emptied by a guarded update (a withdrawn national graph) stays named in
         # Oxigraph; the contract lists graphs that hold a triple.
-        return sorted(
+        found = sorted(
             g.value
             for g in self._store.named_graphs()
             if isinstance(g, ox.NamedNode)
             and next(iter(self._store.quads_for_pattern(None, None, None, g)), None) is not None
         )
+        if self.generation == generation:  # no write began or ended meanwhile
+            self._graphs = (generation, found)
+        return list(found)
 
     def count(self, graph: str | None = None) -> int:
         if graph is None:
