@@ -86,23 +86,10 @@ def shown(term) -> str:
     return str(term)
 
 
-# Library queries whose answers on Virtuoso differ from the embedded store's today: known
-# failures, kept visible (strict: one that starts to pass must leave this list). The causes
-# seen are in docs/remote.md (counts higher, as if Virtuoso merged the graphs of a default
-# graph as a bag; versions typed as stored; the GROUP_CONCAT queries over ordered subqueries).
-VIRTUOSO_DIFFERS = {
-    "events-by-class", "fact-provenance", "graph-statistics", "joint-sessions",
-    "participant-totals", "toolkit-module-counts", "toolkits", "workshops",
-    "workshops-by-host-country", "workshops-by-region", "workshops-per-year",
-}  # fmt: skip
-
-
 @pytest.mark.parametrize("name", LIBRARY.names)
 def test_every_library_query_answers_as_on_the_embedded_store(
-    name: str, remote: Network, network: Network, request: pytest.FixtureRequest
+    name: str, remote: Network, network: Network
 ) -> None:
-    if remote.store.location.startswith("virtuoso+") and name in VIRTUOSO_DIFFERS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="a known difference on Virtuoso"))
     here = network.query(LIBRARY[name], settings=UNCAPPED)
     there = remote.query(LIBRARY[name], settings=UNCAPPED)
     if any("_:" in str(t) for row in here.rows for t in row):
@@ -121,16 +108,7 @@ def test_the_store_is_remote_and_holds_the_same_graphs(remote: Network, network:
     "kind",
     [
         "oxigraph",
-        pytest.param(
-            "virtuoso",
-            marks=[
-                pytest.mark.soak,
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="on Virtuoso the first submit after init says 'unchanged': unresolved",
-                ),
-            ],
-        ),
+        pytest.param("virtuoso", marks=pytest.mark.soak),
     ],
 )
 def test_a_stewards_commands_on_a_remote_store(
