@@ -24,7 +24,7 @@ from chmgraph.store import (
     open_store,
     replacement_update,
 )
-from chmgraph.store.remote import CHUNK_QUADS, STAGING
+from chmgraph.store.remote import CHUNK_QUADS, STAGING, STALE_STAGING_S
 
 G1, G2, G3 = (
     "https://example.org/chmgraph/synthetic/g1",
@@ -346,6 +346,26 @@ class TestVirtuosoStore(StoreContract):
         assert set(store.quads()) == before
         raw = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert not [r for r in raw if r["g"].value.startswith(STAGING)]
+
+    def test_the_next_replacement_drops_staging_graphs_a_stopped_writer_left(
+        self, store: GraphStore
+    ) -> None:
+        """A writer killed between staging and moving in leaves its staging graph; the next
+        staged replacement drops it once it is old, and leaves a writer's still at work."""
+        now = int(time.time())
+        crashed = f"{STAGING}{now - STALE_STAGING_S - 60}-{'a' * 32}/0"
+        unnamed = f"{STAGING}{'b' * 32}/0"  # named as before staging graphs kept their time
+        running = f"{STAGING}{now}-{'c' * 32}/0"
+        for graph in (crashed, unnamed, running):
+            store.add(quads_in(graph, triples(3, "staged")))
+        try:
+            store.replace_graphs({G1: triples(2, "new")})
+            raw = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+            staging = {r["g"].value for r in raw if r["g"].value.startswith(STAGING)}
+            assert staging == {running}
+            assert store.graphs() == [G1] and store.count() == 2
+        finally:
+            store.update(f"DROP SILENT GRAPH <{running}>")
 
     @pytest.mark.slow
     def test_a_reader_sees_a_replacement_whole_or_not_at_all(self, store: GraphStore) -> None:

@@ -69,6 +69,10 @@ _TRUNCATION_HEADERS = ("x-sparql-maxrows",)
 #: Graphs a replacement stages its triples in before one operation moves them into place; hidden
 #: from every listing, count and dump, and dropped once the replacement is over.
 STAGING = "urn:chmgraph:staging:"
+#: Age after which a staging graph is a leftover of a writer that stopped before dropping it (a
+#: crash, a killed process), dropped by the next staged replacement: far longer than any
+#: replacement runs, so no writer still at work loses its staged triples.
+STALE_STAGING_S = 6 * 3600
 # A query's prologue (comments, BASE, PREFIX, Virtuoso's DEFINE), then its form's keyword.
 _FORM = re.compile(
     r"""(?:\s+|\#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>
@@ -315,7 +319,7 @@ class RemoteStore(GraphStore):
             return [q.triple for q in scratch]
         # Other engines keep literals in forms of their own ("016"^^xsd:integer as "16"):
         # the engine itself shows them, through a staging graph.
-        graph = f"{STAGING}{uuid.uuid4().hex}/as-stored"
+        graph = f"{_staging()}as-stored"
         name = ox.NamedNode(graph)
         try:
             self.add(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
@@ -351,7 +355,8 @@ class RemoteStore(GraphStore):
         # Staged: the triples go to staging graphs (as many requests as their size needs), then
         # one operation, under the guard, empties the old graphs and moves the staged ones in.
         extra = _by_graph(add)
-        staging = f"{STAGING}{uuid.uuid4().hex}/"
+        self._drop_staging([g for g in self._all_graphs() if _stale(g, time.time())])
+        staging = _staging()
         targets = {f"{staging}{i}": g for i, g in enumerate([*new_contents, *extra])}
         stage_of = {g: s for s, g in targets.items()}
         staged = (
@@ -373,6 +378,8 @@ class RemoteStore(GraphStore):
 
     def _drop_staging(self, graphs: Iterable[str]) -> None:
         drop = "".join(f"DROP SILENT GRAPH <{s}> ;\n" for s in graphs).rstrip(" ;\n")
+        if not drop:
+            return
         for attempt in range(_READ_ATTEMPTS):
             try:
                 self.update(drop)
@@ -586,6 +593,26 @@ def _chunks(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
             chunk = []
     if chunk or blank:
         yield chunk + blank
+
+
+def _staging() -> str:
+    """The prefix of a new replacement's staging graphs: when it began, and a name of its own."""
+    return f"{STAGING}{int(time.time())}-{uuid.uuid4().hex}/"
+
+
+def _stale(graph: str, now: float) -> bool:
+    """Whether ``graph`` is a staging graph left behind: begun more than ``STALE_STAGING_S``
+    ago, or named without a time (as chmgraph named them before it kept one).
+
+    >>> _stale(f"{STAGING}{10**9}-ab/0", now=10**9 + 60), _stale(f"{STAGING}ab/0", now=0)
+    (False, True)
+    >>> _stale("https://w3id.org/chmgraph/graph/cbd", now=0)
+    False
+    """
+    if not graph.startswith(STAGING):
+        return False
+    begun = graph[len(STAGING) :].split("-", 1)[0]
+    return not begun.isdigit() or now - int(begun) > STALE_STAGING_S
 
 
 def _canonical(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
