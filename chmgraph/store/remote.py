@@ -147,6 +147,10 @@ PROFILES = {
         # here (and with digest authentication at /sparql-graph-crud-auth).
         store="/sparql-graph-crud",
         capabilities=Capabilities(atomic_operation=True, default_graph_is_union=True),
+        # Grouped, not DISTINCT: Virtuoso answers this in a fraction of a second where the
+        # standard DISTINCT takes seconds (50 times longer on 25,000 quads), and every submission
+        # lists the graphs several times.
+        graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
         auth="digest",
         dataset_in_text=True,
         system_graphs=VIRTUOSO_SYSTEM_GRAPHS,
