@@ -148,13 +148,7 @@ def test_a_stewards_commands_on_a_remote_store(
     "kind",
     [
         "oxigraph",
-        pytest.param(
-            "virtuoso",
-            marks=[
-                pytest.mark.soak,
-                pytest.mark.xfail(reason="failed in the one run made on Virtuoso: not resolved"),
-            ],
-        ),
+        pytest.param("virtuoso", marks=pytest.mark.soak),
     ],
 )
 def test_processes_submitting_to_one_engine_make_consecutive_versions(
