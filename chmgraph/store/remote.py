@@ -119,7 +119,8 @@ class Profile:
     #: taken off so that the label is one pyoxigraph reads.
     blank_node_prefix: str = ""
     #: Whether the engine keeps literals as pyoxigraph does (``as_stored`` computes the form
-    #: here), or in forms of its own (a round trip through a staging graph shows them).
+    #: here), or in forms of its own: then every write is given pyoxigraph's forms first (see
+    #: ``_canonical``), and a round trip through a staging graph shows what the engine made.
     pyoxigraph_literals: bool = False
     #: Whether the result format must be asked for by the query's form: an engine that ignores
     #: the weights of an Accept header (Virtuoso) answers a SELECT in N-Triples if that is
