@@ -367,14 +367,6 @@ class TestVirtuosoStore(StoreContract):
         finally:
             store.update(f"DROP SILENT GRAPH <{running}>")
 
-    @pytest.mark.slow
-    def test_a_reader_sees_a_replacement_whole_or_not_at_all(self, store: GraphStore) -> None:
-        pytest.skip(
-            "NOT RUN on Virtuoso: a reader querying while an 8,000-triple staged replacement "
-            "moves in makes the serializable server report deadlocks and the staging request "
-            "fail (SP031); unresolved, see docs/remote.md"
-        )
-
     def test_a_result_the_engine_cuts_is_an_error(
         self, store: GraphStore, virtuoso: Virtuoso
     ) -> None:
