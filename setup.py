@@ -17,12 +17,12 @@ from setuptools.command.build_py import build_py
 # What chmgraph reads at run time, by folder: not the READMEs, nor host-cities.csv (an input of
 # scripts/build_reference.py).
 RESOURCES = {
-    "ontology": ("*.ttl",),
+    "ontology": ("*.ttl", "context.jsonld"),
     "shapes": ("*.ttl",),
     "queries": ("*.rq", "*.context.jsonld"),
     "data/cbd": ("*.ttl",),
     "data/reference": ("*.ttl", "synthetic-network-countries.csv"),
-    "data/examples": ("*.ttl",),
+    "data/examples": ("*.ttl", "*.jsonld"),
 }
 ROOT = Path(__file__).resolve().parent
 

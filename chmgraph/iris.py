@@ -16,6 +16,9 @@ import re
 VOCAB_BASE = "https://w3id.org/chmgraph/vocab#"
 VOCAB_ONTOLOGY = "https://w3id.org/chmgraph/vocab"
 VOCAB_VERSION = "https://w3id.org/chmgraph/vocab/0.1.0"
+# The network's JSON-LD context: a term for each class and property of the vocabulary, shipped
+# with chmgraph (``ontology/context.jsonld``) and served by ``chmgraph serve``.
+CONTEXT = "https://w3id.org/chmgraph/context.jsonld"
 ID = "https://w3id.org/chmgraph/id/"
 GRAPH = "https://w3id.org/chmgraph/graph/"
 EXAMPLE = "https://example.org/chmgraph/example/"

@@ -6,9 +6,10 @@ the W3C suite asks (``docs/conformance.md``). Its statements come back as pyoxig
 everything after the syntax gate sees one kind of quad whatever the format.
 
 A remote ``@context`` is never fetched: a validation must not depend on what a server answers
-today, nor make a request a submitter chose. The ``jsonld_contexts`` setting maps a context URL
-(or a URL prefix ending in ``/``) to a local file; any other URL is refused with a message
-naming it and the setting.
+today, nor make a request a submitter chose. The network's own context
+(``chmgraph.iris.CONTEXT``, generated from the vocabulary into ``ontology/context.jsonld``) is
+shipped; the ``jsonld_contexts`` setting maps any other context URL (or a URL prefix ending in
+``/``) to a local file; any other URL is refused with a message naming it and the setting.
 
 Three API options of the JSON-LD processor can be set (``JsonLdOptions``, settings
 ``jsonld_processing_mode``, ``jsonld_expand_context`` and ``jsonld_rdf_direction``): reading as
@@ -34,6 +35,8 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
 from chmgraph.errors import InputError, SyntaxGateError
+from chmgraph.iris import CONTEXT
+from chmgraph.resources import ONTOLOGY_DIR
 
 CONTEXTS_SETTING = "CHMGRAPH_JSONLD_CONTEXTS"
 PROCESSING_MODES = ("json-ld-1.1", "json-ld-1.0")
@@ -45,6 +48,9 @@ RDF_DIRECTIONS = ("", "i18n-datatype", "compound-literal")
 # against an example IRI of its own (``http://example.org/base/``), inventing the steward's IRIs;
 # a base in a reserved domain (RFC 6761) lets every such IRI be found and refused instead.
 _NO_BASE = "https://no-base.invalid/"
+# The contexts chmgraph ships, by URL: the network's own, which the vocabulary generates
+# (``make docs``), so that it never ages apart from the terms it names.
+SHIPPED = {CONTEXT: ONTOLOGY_DIR / "context.jsonld"}
 
 
 @dataclass(frozen=True)
@@ -204,8 +210,9 @@ def _json(data: bytes, name: str) -> object:
 
 
 def _load(url: str, catalogue: ContextCatalogue, refused: list[str]) -> dict:
-    """PyLD's document loader: the catalogue's file for ``url``, never the network."""
-    path = catalogue.local_file(url)
+    """PyLD's document loader: the catalogue's file for ``url``, else a context chmgraph
+    ships; never the network."""
+    path = catalogue.local_file(url) or SHIPPED.get(url)
     document = None if path is None else _context_file(path, catalogue.max_bytes)
     if document is None:
         refused.append(url)

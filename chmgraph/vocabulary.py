@@ -380,3 +380,36 @@ def _load_cached(key: tuple[tuple[str, int], ...]) -> Vocabulary:
     paths = tuple(Path(name) for name, _ in key)
     triples = (q.triple for path in paths for q in read_quads(path))
     return Vocabulary(triples, sources=paths)
+
+
+def jsonld_context(vocab: Vocabulary) -> dict:
+    """The network's JSON-LD context (``chmgraph.iris.CONTEXT``) for ``vocab``: the prefixes of
+    ``chmgraph.iris``, ``id``/``type`` for ``@id``/``@type``, and each ``chm:`` class and
+    property by its local name; a property whose range is a class reads its values as IRIs,
+    one whose range is a single XSD datatype other than ``xsd:string`` types them with it.
+
+    >>> terms = jsonld_context(Vocabulary.load())["@context"]
+    >>> terms["partner"]
+    {'@id': 'chm:partner', '@type': '@id'}
+    >>> terms["participantCount"]["@type"]
+    'xsd:nonNegativeInteger'
+    """
+    terms: dict[str, object] = {"@version": 1.1, "id": "@id", "type": "@type"}
+    terms.update(sorted(PREFIXES.items()))
+    xsd, vocab_base = PREFIXES["xsd"], PREFIXES["chm"]
+    for iri in sorted(vocab.classes):
+        if iri.startswith(vocab_base):
+            terms[local_name(iri)] = curie(iri)
+    for iri in sorted(vocab.properties):
+        if not iri.startswith(vocab_base):
+            continue
+        ranges = vocab.ranges(iri)
+        entry: dict[str, str] = {"@id": curie(iri)}
+        if OWL + "ObjectProperty" in vocab.types(iri) or (
+            ranges and all(r in vocab.classes or not r.startswith((xsd, RDF)) for r in ranges)
+        ):
+            entry["@type"] = "@id"
+        elif len(ranges) == 1 and (only := next(iter(ranges))).startswith(xsd):
+            entry.update({} if only == xsd + "string" else {"@type": curie(only)})
+        terms[local_name(iri)] = entry
+    return {"@context": terms}

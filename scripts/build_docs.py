@@ -1,11 +1,13 @@
-"""Write docs/vocabulary.md from the ontology (``make docs``).
+"""Write docs/vocabulary.md and the network's JSON-LD context, ontology/context.jsonld, from the
+ontology (``make docs``).
 
-The page is generated, never edited by hand: a test regenerates it in memory and fails when the
+Both are generated, never edited by hand: a test regenerates them in memory and fails when a
 checked-in file differs. Output is deterministic (terms sorted by prefixed name).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
 
@@ -18,9 +20,11 @@ from chmgraph.vocabulary import (
     PROPERTY_TYPES,
     Vocabulary,
     curie,
+    jsonld_context,
 )
 
 OUTPUT = PROJECT_ROOT / "docs" / "vocabulary.md"
+CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
 
 PROPERTY_KINDS = {
     OWL + "ObjectProperty": "object property",
@@ -176,10 +180,17 @@ def _literal(vocab: Vocabulary, subject: str, predicate: str) -> str:
     return sorted(values)[0] if values else ""
 
 
+def context_text(vocab: Vocabulary) -> str:
+    """ontology/context.jsonld for ``vocab``."""
+    return json.dumps(jsonld_context(vocab), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> int:
-    text = render(Vocabulary.load())
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(PROJECT_ROOT)}", file=sys.stderr)
+    vocab = Vocabulary.load()
+    OUTPUT.write_text(render(vocab), encoding="utf-8")
+    CONTEXT.write_text(context_text(vocab), encoding="utf-8")
+    for written in (OUTPUT, CONTEXT):
+        print(f"wrote {written.relative_to(PROJECT_ROOT)}", file=sys.stderr)
     return 0
 
 

@@ -39,6 +39,7 @@ def shipped_files() -> dict[str, Path]:
     """What the wheel must carry, by its name there: the files chmgraph reads at run time."""
     patterns = [
         "ontology/*.ttl",
+        "ontology/context.jsonld",
         "shapes/*.ttl",
         "queries/*.rq",
         "queries/*.context.jsonld",
@@ -46,6 +47,7 @@ def shipped_files() -> dict[str, Path]:
         "data/reference/*.ttl",
         "data/reference/synthetic-network-countries.csv",
         "data/examples/*.ttl",
+        "data/examples/*.jsonld",
     ]
     files = [path for pattern in patterns for path in PROJECT_ROOT.glob(pattern)]
     return {RESOURCES + path.relative_to(PROJECT_ROOT).as_posix(): path for path in files}

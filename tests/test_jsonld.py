@@ -6,6 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from chmgraph.errors import InputError, SyntaxGateError
+from chmgraph.iris import CONTEXT
 from chmgraph.jsonld import ContextCatalogue, parse_jsonld
 from chmgraph.rdfio import read_quads
 from chmgraph.settings import PROJECT_ROOT
@@ -39,6 +40,25 @@ def test_remote_context_is_refused_with_the_url_and_the_setting():
         parse_jsonld(doc, name="a.jsonld")
     message = str(caught.value)
     assert "https://schema.org/" in message and "CHMGRAPH_JSONLD_CONTEXTS" in message
+
+
+def test_the_networks_own_context_is_shipped_and_reads_the_example_as_its_turtle_twin():
+    """The example national graph in JSON-LD names the network's context by its URL; no setting,
+    no request: the same statements as the Turtle example, and the CHM rules' verdict."""
+    examples = PROJECT_ROOT / "data" / "examples"
+    written = examples / "national-chm-example.jsonld"
+    assert CONTEXT in written.read_text(encoding="utf-8")
+    as_jsonld = {q.triple for q in read_quads(written)}
+    assert as_jsonld == {q.triple for q in read_quads(examples / "national-chm-example.ttl")}
+    report = validate([written], country="CM")
+    assert report.conforms and report.counts == {"Violation": 0, "Warning": 0, "Info": 0}
+
+
+def test_a_context_beside_the_networks_own_is_still_refused():
+    near = CONTEXT.replace("context.jsonld", "other.jsonld")
+    doc = b'{"@context": "' + near.encode() + b'", "@id": "http://e/a", "name": "A"}'
+    with pytest.raises(SyntaxGateError, match="is not fetched"):
+        parse_jsonld(doc, name="a.jsonld")
 
 
 def test_remote_context_is_read_from_its_local_copy(tmp_path):

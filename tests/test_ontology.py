@@ -111,6 +111,8 @@ def test_vocabulary_docs_are_up_to_date(vocab):
     spec.loader.exec_module(build_docs)
     checked_in = build_docs.OUTPUT.read_text(encoding="utf-8")
     assert checked_in == build_docs.render(vocab), "docs/vocabulary.md is stale: run `make docs`"
+    shipped = build_docs.CONTEXT.read_text(encoding="utf-8")
+    assert shipped == build_docs.context_text(vocab), "context.jsonld is stale: run `make docs`"
 
 
 def test_data_uses_only_declared_terms(vocab):

@@ -16,6 +16,8 @@ import pytest
 from serving import Served
 
 from chmgraph import iris
+from chmgraph.iris import CONTEXT
+from chmgraph.jsonld import SHIPPED
 from chmgraph.settings import DATA_DIR
 
 EXAMPLE = (DATA_DIR / "examples" / "national-chm-example.ttl").read_bytes()
@@ -162,6 +164,16 @@ def test_vocab_and_graphs_dereference(served):
     graph = served.http.get("/graph/cbd", headers={"Accept": "application/n-triples"})
     assert graph.status_code == 200 and graph.text.count("\n") > 100
     assert served.http.get("/graph/nothing-here").status_code == 404
+
+
+def test_the_networks_json_ld_context_is_served_as_chmgraph_reads_it(served):
+    answer = served.http.get("/context.jsonld")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    assert answer.content == SHIPPED[CONTEXT].read_bytes()
+    terms = answer.json()["@context"]
+    assert terms["NationalCHM"] == "chm:NationalCHM"
+    assert terms["country"] == {"@id": "chm:country", "@type": "@id"}
 
 
 def submit(served, token: str | None, body: bytes, country: str = "CM") -> httpx.Response:

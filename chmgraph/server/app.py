@@ -70,6 +70,7 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
         Route("/api/harvest", harvests.status, methods=_READ),
         Route("/id/{path:path}", linked_data.resource, methods=_READ),
         Route("/vocab", linked_data.vocabulary, methods=_READ),
+        Route("/context.jsonld", linked_data.context, methods=_READ),
         Route("/graph/{path:path}", linked_data.graph, methods=_READ),
         Route("/.well-known/void", dumps.well_known_void, methods=_READ),
         Mount("/dump", dumps.DumpFiles(directory=service.dump_dir, check_dir=False)),

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from chmgraph import iris
 from chmgraph.errors import ChmgraphError
+from chmgraph.jsonld import SHIPPED
 from chmgraph.query.library import QueryLibrary
 from chmgraph.server import i18n
 from chmgraph.server.http import text
@@ -57,6 +58,15 @@ async def resource(request: Request) -> Response:
 async def vocabulary(request: Request) -> Response:
     """``/vocab``: the ontology graph."""
     return await _graph(request, iris.ONTOLOGY_GRAPH, iris.VOCAB_ONTOLOGY)
+
+
+async def context(request: Request) -> Response:
+    """``/context.jsonld``: the network's JSON-LD context, the file chmgraph ships (and reads
+    JSON-LD with), so that what a steward's editor resolves is what validation uses."""
+    body = SHIPPED[iris.CONTEXT].read_bytes()
+    return Response(
+        body, media_type="application/ld+json", headers={"Cache-Control": "max-age=3600"}
+    )
 
 
 async def graph(request: Request) -> Response:
