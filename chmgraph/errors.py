@@ -48,6 +48,10 @@ class SyntaxGateError(InputError):
         super().__init__(f"{place}: syntax error: {reason}")
 
 
+class QueryTimeout(ChmgraphError):
+    """The query ran longer than the ``query_timeout_s`` setting (here or at a remote engine)."""
+
+
 class StoreError(ChmgraphError):
     """The store cannot be opened or written (locked by another process, not writable...)."""
 

@@ -53,6 +53,10 @@ def store_location(given: str | Path) -> Path | str:
     return text if "://" in text else Path(text)
 
 
+# How a remote engine's user and password are sent; empty: as its profile says.
+_AUTH_SCHEMES = ("", "basic", "digest")
+
+
 @dataclass(frozen=True)
 class Settings:
     """chmgraph's settings; each field is documented in ``docs/settings.md``."""
@@ -64,8 +68,13 @@ class Settings:
     store_token: str = field(default="", repr=False)
     store_user: str = field(default="", repr=False)
     store_password: str = field(default="", repr=False)
-    store_auth: str = ""
+    store_auth: str = field(default="", metadata={"choices": _AUTH_SCHEMES})
     store_timeout_s: float = 60.0
+    # Credentials of the endpoint `chmgraph query --endpoint` reads (never printed either).
+    endpoint_token: str = field(default="", repr=False)
+    endpoint_user: str = field(default="", repr=False)
+    endpoint_password: str = field(default="", repr=False)
+    endpoint_auth: str = field(default="", metadata={"choices": _AUTH_SCHEMES})
     # How long a command waits for another process to release the store on disk; 0: not at all.
     store_wait_s: float = field(default=30.0, metadata={"zero": True})
     query_timeout_s: float = 30.0
@@ -145,6 +154,13 @@ class Settings:
             if raw is None:
                 continue
             values[f.name] = _parse(f.name, raw, f.type, zero=f.metadata.get("zero", False))
+            choices = f.metadata.get("choices")
+            if choices and raw not in choices:
+                listed = ", ".join(c for c in choices if c)
+                raise InputError(
+                    f"{env_var(f.name)}={raw!r}: expected one of {listed} (setting {f.name}, "
+                    "see docs/settings.md)"
+                )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -115,6 +115,7 @@ class Network:
             wait_s=chosen.store_wait_s,
             credentials=credentials,
             timeout_s=chosen.store_timeout_s,
+            query_timeout_s=chosen.query_timeout_s,
         )
         return cls(store, settings=settings)
 

@@ -14,15 +14,11 @@ from rdflib import URIRef
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from chmgraph.errors import ChmgraphError, InputError
+from chmgraph.errors import ChmgraphError, InputError, QueryTimeout
 from chmgraph.query.results import QueryResult
 from chmgraph.query.text import PreparedQuery
 from chmgraph.query.tokens import is_keyword, tokens
 from chmgraph.settings import Settings
-
-
-class QueryTimeout(ChmgraphError):
-    """The query ran longer than the ``query_timeout_s`` setting."""
 
 
 class ServiceRefused(InputError):
@@ -175,7 +171,15 @@ def read_within(
 
     def work() -> None:
         try:
-            outcome["result"] = _read(evaluate(), prepared.form, cap, deadline, offset)
+            answer = evaluate()  # a syntax error here is the query's
+            try:
+                outcome["result"] = _read(answer, prepared.form, cap, deadline, offset)
+            except SyntaxError as exc:
+                # The answer's, read lazily: a remote engine's body cut short or malformed.
+                raise ChmgraphError(
+                    f"the engine's answer cannot be read (cut short or malformed): {exc.msg}",
+                    exit_code=3,
+                ) from None
         except BaseException as exc:  # handed over to the caller's thread
             # without its frames: pyoxigraph's result objects must be dropped in this thread
             outcome["error"] = exc.with_traceback(None)

@@ -9,7 +9,8 @@ transaction, a request of several is not; system graphs of its own, hidden) and 
 SPARQL 1.1 engine given its three URLs, assuming nothing beyond the standards). A store location
 names the profile in its scheme: ``oxigraph+http://127.0.0.1:7878``,
 ``virtuoso+http://127.0.0.1:8890``, or ``sparql+https://host/path?query=URL&update=URL&store=URL``
-for the generic one.
+for the generic one. ``RemoteStore.endpoint(URL)`` is the read-only profile ``endpoint`` on one
+SPARQL 1.1 Protocol query URL, whatever the engine (``chmgraph query --endpoint``).
 
 On an engine whose single operations are atomic but whose requests are not (``atomic_operation``),
 a replacement is staged: the new triples are loaded, in bounded requests, into staging graphs
@@ -20,13 +21,16 @@ Results are parsed by pyoxigraph (``parse_query_results`` for solutions and bool
 for triples), so callers see the same objects as from the embedded store. Reads are retried with
 backoff on connection failures (they are idempotent); updates never are. An engine that cuts a
 result without failing (a row cap announced only in a header) is reported as an error, never
-returned as a partial answer. Credentials come from the settings (``store_token`` for a bearer
-token, ``store_user``/``store_password`` for basic or digest authentication) or, for the host,
-from a netrc file; they are never part of a message.
+returned as a partial answer. A query's time limit is passed to an engine that takes one (Virtuoso's
+``timeout``), and an answer the engine cut at it is an error too. Credentials come from the
+settings (``store_token`` for a bearer token, ``store_user``/``store_password`` for basic or digest
+authentication) or, for each host, from a netrc file, sent as the profile's scheme asks (digest on
+Virtuoso); they are never part of a message.
 """
 
 from __future__ import annotations
 
+import netrc
 import os
 import random
 import re
@@ -41,7 +45,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
-from chmgraph.errors import ChmgraphError, StoreError, SyntaxGateError
+from chmgraph.errors import ChmgraphError, QueryTimeout, StoreError, SyntaxGateError
 from chmgraph.rdfio import detect_format
 from chmgraph.store.base import (
     Capabilities,
@@ -66,6 +70,8 @@ _NO_GRAPH = "urn:chmgraph:no-graph"
 _DEADLOCK = "40001"
 # Headers by which engines say they cut a result they still answer with status 200.
 _TRUNCATION_HEADERS = ("x-sparql-maxrows",)
+# Virtuoso's SQL state for an answer cut at the query's timeout ("anytime" results), status 200.
+_CUT_AT_TIMEOUT = "S1TAT"
 #: Graphs a replacement stages its triples in before one operation moves them into place; hidden
 #: from every listing, count and dump, and dropped once the replacement is over.
 STAGING = "urn:chmgraph:staging:"
@@ -126,6 +132,11 @@ class Profile:
     #: the weights of an Accept header (Virtuoso) answers a SELECT in N-Triples if that is
     #: listed first, and a CONSTRUCT in JSON if that is.
     accept_by_form: bool = False
+    #: The query parameter that takes a query's time limit, in milliseconds (Virtuoso's
+    #: ``timeout``); None: the engine takes none, and chmgraph stops waiting at the deadline.
+    timeout_parameter: str | None = None
+    #: Whether the profile only reads (``endpoint``): every write is refused before it is sent.
+    read_only: bool = False
 
 
 PROFILES = {
@@ -149,7 +160,9 @@ PROFILES = {
         # Graphs are only read through the Graph Store Protocol, which Virtuoso serves publicly
         # here (and with digest authentication at /sparql-graph-crud-auth).
         store="/sparql-graph-crud",
-        capabilities=Capabilities(atomic_operation=True, default_graph_is_union=True),
+        capabilities=Capabilities(
+            atomic_operation=True, default_graph_is_union=True, server_timeout=True
+        ),
         # Grouped, not DISTINCT: Virtuoso answers this in a fraction of a second where the
         # standard DISTINCT takes seconds (50 times longer on 25,000 quads), and every submission
         # lists the graphs several times.
@@ -161,6 +174,7 @@ PROFILES = {
         blank_nodes_in_data=False,
         blank_node_prefix="nodeID://",
         accept_by_form=True,
+        timeout_parameter="timeout",
     ),
     "sparql": Profile(
         "sparql",
@@ -170,6 +184,10 @@ PROFILES = {
         capabilities=Capabilities(atomic_update=False),
     ),
 }
+#: One SPARQL 1.1 Protocol query URL of any engine, read only (``chmgraph query --endpoint``): no
+#: update or Graph Store URL, nothing assumed beyond the standard. Not a store location.
+ENDPOINT = Profile("endpoint", query="", update="", store="", capabilities=Capabilities(),
+                   read_only=True)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,6 +200,8 @@ class Credentials:
     scheme: str = ""  # "basic" or "digest", for user and password; empty: the profile's own
 
     def auth(self, default_scheme: str = "basic") -> httpx.Auth | None:
+        """How to send them (None: there are none); a user and password by ``scheme``, else
+        ``default_scheme`` (the profile's own)."""
         if self.token:
             return _Bearer(self.token)
         if self.user is not None:
@@ -206,6 +226,8 @@ class RemoteStore(GraphStore):
 
     ``location`` is ``PROFILE+http(s)://host:port[/path]``; for the generic ``sparql`` profile
     its query string gives the three endpoint URLs (``query``, ``update``, ``store``).
+    ``timeout_s`` bounds each request; ``query_timeout_s`` is passed with each query to an engine
+    that takes a time limit (``Profile.timeout_parameter``).
     """
 
     def __init__(
@@ -214,24 +236,47 @@ class RemoteStore(GraphStore):
         *,
         credentials: Credentials | None = None,
         timeout_s: float = 60.0,
+        query_timeout_s: float | None = None,
         client: httpx.Client | None = None,
     ) -> None:
         scheme, _, rest = location.partition("+")
-        if scheme not in PROFILES or not rest.startswith(("http://", "https://")):
+        profile = ENDPOINT if scheme == ENDPOINT.name else PROFILES.get(scheme)
+        if profile is None or not rest.startswith(("http://", "https://")):
             known = ", ".join(f"{p}+http://..." for p in PROFILES)
             raise StoreError(f"store {location!r}: not a remote store location (use {known})")
-        self.profile = PROFILES[scheme]
+        self.profile = profile
         self.capabilities = self.profile.capabilities
         self._endpoints = _endpoints(self.profile, rest)
+        self._query_timeout_s = query_timeout_s
         parts = urlsplit(rest)
         # Messages name the engine without any credentials a URL may carry.
-        self.location = f"{scheme}+{parts.scheme}://{parts.hostname}" + (
-            f":{parts.port}" if parts.port else ""
-        )
-        auth = (credentials or Credentials()).auth(self.profile.auth) or _netrc()
+        where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        if profile.read_only:
+            self.location = where + parts.path
+            self._name = f"the SPARQL endpoint {self.location}"
+        else:
+            self.location = f"{scheme}+{where}"
+            self._name = f"store at {self.location}"
+        auth = _auth(credentials or Credentials(), self.profile, self._endpoints.values())
         self._client = client or httpx.Client(
             auth=auth, timeout=httpx.Timeout(timeout_s), follow_redirects=False
         )
+
+    @classmethod
+    def endpoint(
+        cls,
+        url: str,
+        *,
+        credentials: Credentials | None = None,
+        timeout_s: float = 60.0,
+        client: httpx.Client | None = None,
+    ) -> RemoteStore:
+        """A read-only store on the SPARQL 1.1 Protocol query URL ``url`` of any engine: queries
+        only, each with the dataset it is given or else the endpoint's own."""
+        if not url.startswith(("http://", "https://")):
+            raise StoreError(f"endpoint {url!r}: not an http:// or https:// URL")
+        return cls(f"{ENDPOINT.name}+{url}", credentials=credentials, timeout_s=timeout_s,
+                   client=client)  # fmt: skip
 
     # Reading
 
@@ -266,13 +311,22 @@ class RemoteStore(GraphStore):
             if named is not None:
                 form["named-graph-uri"] = named
         form["query"] = sparql
+        if self.profile.timeout_parameter and self._query_timeout_s:
+            form[self.profile.timeout_parameter] = str(max(1, round(self._query_timeout_s * 1000)))
         params = {self.profile.union_parameter: ""} if union else None
         response = self._read(
             "POST", self._endpoints["query"], data=form, params=params, accept=self._accept(sparql)
         )
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/n-triples":
-            return _Triples(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+            parsed = ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)
+            try:
+                return _Triples(quad.triple for quad in parsed)
+            except SyntaxError as exc:
+                raise StoreError(
+                    f"the answer of {self._name} cannot be read (cut short or malformed): "
+                    f"{exc.msg}"
+                ) from None
         content = response.content
         if self.profile.blank_node_prefix:
             # A JSON string opening with the prefix is a blank node's value; a literal's value
@@ -337,6 +391,7 @@ class RemoteStore(GraphStore):
     # Writing
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        self._writable()
         # The protocol has no parameter for the base: a BASE declaration ahead of the request's
         # own prologue gives it (a BASE the request declares still wins).
         text = f"BASE <{ox.NamedNode(base_iri).value}>\n{sparql}" if base_iri else sparql
@@ -396,6 +451,7 @@ class RemoteStore(GraphStore):
                 time.sleep(_BACKOFF_S * 2**attempt)
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
+        self._writable()
         for chunk in _chunks(quads, CHUNK_QUADS):
             self.update(self._insert(chunk))
 
@@ -428,6 +484,10 @@ class RemoteStore(GraphStore):
 
     def close(self) -> None:
         self._client.close()
+
+    def _writable(self) -> None:
+        if self.profile.read_only:
+            raise StoreError(f"{self._name} is read only: a store location writes (see --store)")
 
     def _insert(self, quads: Sequence[ox.Quad]) -> str:
         if not self.profile.pyoxigraph_literals:
@@ -487,11 +547,11 @@ class RemoteStore(GraphStore):
                 )
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 if attempt + 1 == _READ_ATTEMPTS:
-                    raise StoreError(f"store at {self.location} cannot be reached: {exc}") from None
+                    raise StoreError(f"cannot reach {self._name}: {exc}") from None
                 time.sleep(_BACKOFF_S * 2**attempt)
                 continue
             except httpx.TimeoutException:
-                raise StoreError(f"store at {self.location} did not answer in time") from None
+                raise StoreError(f"{self._name} did not answer in time") from None
             if missing_ok and response.status_code == 404:
                 return httpx.Response(200, content=b"")
             self._check(response)
@@ -503,9 +563,9 @@ class RemoteStore(GraphStore):
             try:
                 response = self._client.request(method, url, **request)  # type: ignore[arg-type]
             except httpx.TimeoutException:
-                raise StoreError(f"store at {self.location} did not answer in time") from None
+                raise StoreError(f"{self._name} did not answer in time") from None
             except httpx.HTTPError as exc:
-                raise StoreError(f"store at {self.location} cannot be reached: {exc}") from None
+                raise StoreError(f"cannot reach {self._name}: {exc}") from None
             try:
                 self._check(response)
             except WriteConflict:
@@ -520,40 +580,86 @@ class RemoteStore(GraphStore):
     def _check(self, response: httpx.Response) -> None:
         status = response.status_code
         if status in (401, 403):
+            settings = "endpoint" if self.profile.read_only else "store"
             raise StoreError(
-                f"store at {self.location} refused the credentials ({status}): set store_token, "
-                "or store_user and store_password"
+                f"{self._name} refused the credentials ({status}): set {settings}_token, or "
+                f"{settings}_user and {settings}_password, or a netrc entry for its host"
             )
         if status == 400:
             # The engine's own words: a query or update it could not parse.
             raise SyntaxError(response.text.strip() or "the engine refused the request")
         if status >= 500 and _DEADLOCK in response.text:
             raise WriteConflict(
-                f"store at {self.location}: a concurrent write took the same data first; "
+                f"{self._name}: a concurrent write took the same data first; "
                 "this one was rolled back"
             )
         if status >= 300:
             raise ChmgraphError(
-                f"store at {self.location} answered {status}: {response.text.strip()[:500]}",
+                f"{self._name} answered {status}: {response.text.strip()[:500]}",
                 exit_code=3,
             )
         for header in _TRUNCATION_HEADERS:
             if header in response.headers:
                 raise StoreError(
-                    f"store at {self.location} cut the result at {response.headers[header]} rows "
+                    f"{self._name} cut the result at {response.headers[header]} rows "
                     "(its own limit): raise the engine's row limit or narrow the query"
                 )
+        if response.headers.get("x-sql-state") == _CUT_AT_TIMEOUT:
+            raise QueryTimeout(
+                f"{self._name} cut the answer at the query's time limit of "
+                f"{self._query_timeout_s or 0:g} s (setting query_timeout_s): narrow the query"
+            )
 
 
-def _netrc() -> httpx.Auth | None:
-    """The netrc file's credentials for the engine's host, when there is such a file."""
+def _auth(given: Credentials, profile: Profile, urls: Iterable[str]) -> httpx.Auth | None:
+    """How requests authenticate: the credentials given, else each host's netrc entry, sent by
+    the scheme asked for or the profile's own (a netrc entry for Virtuoso goes by digest)."""
+    chosen = given.auth(profile.auth)
+    if chosen is not None:
+        return chosen
+    by_host = {}
+    for host in {urlsplit(url).hostname or "" for url in urls}:
+        entry = _netrc_entry(host)
+        if entry is not None:
+            user, password = entry
+            by_host[host] = Credentials(user=user, password=password, scheme=given.scheme)
+    return _PerHost({h: c.auth(profile.auth) for h, c in by_host.items()}) if by_host else None
+
+
+def _netrc_entry(host: str) -> tuple[str, str] | None:
+    """The user and password of the netrc file (``$NETRC``, else ``~/.netrc``) for ``host``."""
     path = Path(os.environ.get("NETRC") or Path.home() / ".netrc")
-    return httpx.NetRCAuth(str(path)) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except netrc.NetrcParseError as exc:
+        raise StoreError(f"{path}:{exc.lineno}: cannot read the netrc file: {exc.msg}") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the netrc file: {exc.strerror or exc}") from None
+    if entry is None:
+        return None
+    login, _, password = entry
+    return login, password or ""
 
 
 class WriteConflict(StoreError):
     """The engine rolled a write back because a concurrent one held the same data (Virtuoso,
     running serializable, reports a deadlock): nothing of it was written."""
+
+
+class _PerHost(httpx.Auth):
+    """Each host's own authentication, and none for a host without one."""
+
+    def __init__(self, by_host: Mapping[str, httpx.Auth | None]) -> None:
+        self._by_host = dict(by_host)
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        auth = self._by_host.get(request.url.host)
+        if auth is None:
+            yield request
+        else:
+            yield from auth.auth_flow(request)
 
 
 class _Bearer(httpx.Auth):
@@ -571,6 +677,8 @@ class _Triples(list):
 
 def _endpoints(profile: Profile, base: str) -> dict[str, str]:
     parts = urlsplit(base)
+    if profile.read_only:
+        return {"query": base}
     if profile.name == "sparql":
         given = {k: v[0] for k, v in parse_qs(parts.query).items()}
         missing = [k for k in ("query", "update", "store") if k not in given]
