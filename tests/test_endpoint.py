@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 from collections import Counter
 
 import pyoxigraph as ox
@@ -15,10 +16,12 @@ from servers import OXIGRAPH, free_port, oxigraph_server
 from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.entailment import inferred_graph
-from chmgraph.errors import InputError, StoreError
+from chmgraph.errors import ChmgraphError, InputError, StoreError
 from chmgraph.query import ServiceRefused, run_query
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.remote import run_remote
+from chmgraph.settings import Settings
+from chmgraph.store import RemoteStore
 
 LIBRARY = QueryLibrary.load()
 # These two range over GRAPH ?g, which at the endpoint also reaches the inferred graphs.
@@ -121,3 +124,81 @@ def test_the_cli_runs_the_library_at_an_endpoint(endpoint):
     )
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 6  # a header and Japan's five workshops
+
+
+ANSWER = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}}]}}'
+
+
+class Scripted:
+    """An HTTP server on loopback that answers its connections in turn with the given raw
+    responses (None: closes the connection unanswered) and keeps each request's head."""
+
+    def __init__(self, *responses: bytes | None) -> None:
+        self.heads: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/sparql"
+        self._thread = threading.Thread(target=self._serve, args=(responses,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, responses: tuple[bytes | None, ...]) -> None:
+        for response in responses:
+            connection, _ = self._listener.accept()
+            with connection:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += connection.recv(65536)
+                self.heads.append(received.split(b"\r\n\r\n")[0])
+                if response is not None:
+                    connection.sendall(response)
+        self._listener.close()
+
+
+def answered(body: bytes, status: str = "200 OK", length: int | None = None) -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/sparql-results+json\r\n"
+        f"content-length: {len(body) if length is None else length}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def test_a_read_is_sent_again_when_the_connection_drops():
+    server = Scripted(None, answered(ANSWER))
+    assert run_remote(server.url, "SELECT ?x {}").values("x") == ["1"]
+    assert len(server.heads) == 2
+
+
+def test_an_answer_cut_short_is_an_error_not_a_partial_answer():
+    # Two rows promised by the length, the connection closed after the first: every attempt.
+    cut = ANSWER[:-3]
+    server = Scripted(*[answered(cut, length=len(ANSWER))] * 3)
+    with pytest.raises(StoreError, match="broke off its answer"):
+        run_remote(server.url, "SELECT ?x {}")
+    # A body that ends where its length says, but is not a whole answer.
+    server = Scripted(answered(cut))
+    with pytest.raises(ChmgraphError, match="answer cannot be read"):
+        run_remote(server.url, "SELECT ?x {}")
+
+
+def test_endpoint_credentials_are_sent_never_printed(tmp_path, monkeypatch):
+    refused = answered(b"who are you", status="401 Unauthorized")
+    server = Scripted(refused)
+    settings = Settings(endpoint_user="steward", endpoint_password="s3cret-word")
+    with pytest.raises(StoreError, match="refused the credentials") as error:
+        run_remote(server.url, "ASK {}", settings=settings)
+    assert b"Authorization: Basic c3Rld2FyZDpzM2NyZXQtd29yZA==" in server.heads[0]
+    assert "s3cret" not in str(error.value)
+    # Without settings, the netrc file's entry for the host.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login reader password n3trc-word\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    server = Scripted(refused)
+    with pytest.raises(StoreError, match="refused the credentials") as error:
+        run_remote(server.url, "ASK {}", settings=Settings())
+    assert b"Authorization: Basic cmVhZGVyOm4zdHJjLXdvcmQ=" in server.heads[0]
+    assert "n3trc" not in str(error.value)
+
+
+def test_an_endpoint_is_read_only(endpoint):
+    with RemoteStore.endpoint(endpoint) as store, pytest.raises(StoreError, match="read only"):
+        store.update("INSERT DATA { <urn:x:s> <urn:x:p> <urn:x:o> }")
+    assert run_remote(endpoint, "ASK { <urn:x:s> ?p ?o }").boolean is False

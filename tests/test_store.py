@@ -15,12 +15,14 @@ import pyoxigraph as ox
 import pytest
 from servers import Virtuoso, oxigraph_server
 
-from chmgraph.errors import ChmgraphError, StoreError, SyntaxGateError
+from chmgraph.errors import ChmgraphError, QueryTimeout, StoreError, SyntaxGateError
+from chmgraph.query.remote import run_remote
 from chmgraph.store import (
     Credentials,
     GraphStore,
     Guard,
     OxigraphStore,
+    RemoteStore,
     open_store,
     replacement_update,
 )
@@ -376,6 +378,45 @@ class TestVirtuosoStore(StoreContract):
         with virtuoso.row_cap(10), pytest.raises(StoreError, match="cut the result at 10 rows"):
             list(store.query(f"SELECT * WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}"))
         assert len(list(store.query(f"SELECT * WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}"))) == 11
+
+    def test_an_endpoint_answer_the_engine_cuts_is_an_error(
+        self, store: GraphStore, virtuoso: Virtuoso
+    ) -> None:
+        """``--endpoint`` at Virtuoso's own query URL: the same cut, the same error."""
+        store.add(quads_in(G1, triples(11, "many")))
+        query = f"SELECT * WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}"
+        with virtuoso.row_cap(10), pytest.raises(StoreError, match="cut the result at 10 rows"):
+            run_remote(virtuoso.url + "/sparql", query)
+        assert len(run_remote(virtuoso.url + "/sparql", query)) == 11
+
+    def test_an_answer_cut_at_the_time_limit_is_an_error(
+        self, store: GraphStore, virtuoso: Virtuoso
+    ) -> None:
+        """Virtuoso takes the query's time limit (``timeout``) and, past it, answers status 200
+        with the rows found so far (none here); only its SQL state header says so."""
+        store.add(quads_in(G1, triples(2_000, "slow")))
+        join = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{G1}> {{ ?a ?p ?b . ?c ?p ?d . ?e ?p ?f }} }}"
+        limited = RemoteStore(virtuoso.location, query_timeout_s=1)
+        with limited, pytest.raises(QueryTimeout, match="time limit of 1 s"):
+            list(limited.query(join))
+
+    def test_a_netrc_entry_is_sent_by_digest(
+        self, store: GraphStore, virtuoso: Virtuoso, tmp_path: Path, monkeypatch
+    ) -> None:
+        """Virtuoso takes its writers' passwords by digest authentication only: a netrc entry
+        for its host is sent that way (sent as basic authentication it is refused, 401)."""
+        netrc = tmp_path / "netrc"
+        netrc.write_text(f"machine 127.0.0.1 login {virtuoso.user} password {virtuoso.password}\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        with RemoteStore(virtuoso.location) as through_netrc:
+            through_netrc.add(quads_in(G1, triples(3, "netrc")))
+        assert store.count(G1) == 3
+        basic = RemoteStore(virtuoso.location, credentials=Credentials(scheme="basic"))
+        with basic, pytest.raises(StoreError) as refused:
+            basic.add(quads_in(G2, triples(1, "basic")))
+        assert "refused the credentials (401)" in str(refused.value)
+        assert virtuoso.password not in str(refused.value)
 
 
 def clear(store: GraphStore) -> None:

@@ -172,14 +172,18 @@ def read_within(
     def work() -> None:
         try:
             answer = evaluate()  # a syntax error here is the query's
+            unreadable = None
             try:
                 outcome["result"] = _read(answer, prepared.form, cap, deadline, offset)
             except SyntaxError as exc:
                 # The answer's, read lazily: a remote engine's body cut short or malformed.
+                unreadable = exc.msg
+            if unreadable is not None:
+                # Raised here, not in the handler, so that it keeps no frame holding the answer.
                 raise ChmgraphError(
-                    f"the engine's answer cannot be read (cut short or malformed): {exc.msg}",
+                    f"the engine's answer cannot be read (cut short or malformed): {unreadable}",
                     exit_code=3,
-                ) from None
+                )
         except BaseException as exc:  # handed over to the caller's thread
             # without its frames: pyoxigraph's result objects must be dropped in this thread
             outcome["error"] = exc.with_traceback(None)

@@ -324,8 +324,7 @@ class RemoteStore(GraphStore):
                 return _Triples(quad.triple for quad in parsed)
             except SyntaxError as exc:
                 raise StoreError(
-                    f"the answer of {self._name} cannot be read (cut short or malformed): "
-                    f"{exc.msg}"
+                    f"the answer of {self._name} cannot be read (cut short or malformed): {exc.msg}"
                 ) from None
         content = response.content
         if self.profile.blank_node_prefix:
@@ -546,8 +545,12 @@ class RemoteStore(GraphStore):
                     **request,  # type: ignore[arg-type]
                 )
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # Idempotent: sent again, with backoff. A connection that broke mid-answer (a
+                # body shorter than its length) is a cut answer, never read as a partial one.
                 if attempt + 1 == _READ_ATTEMPTS:
-                    raise StoreError(f"cannot reach {self._name}: {exc}") from None
+                    if isinstance(exc, httpx.ConnectError):
+                        raise StoreError(f"cannot reach {self._name}: {exc}") from None
+                    raise StoreError(f"{self._name} broke off its answer: {exc}") from None
                 time.sleep(_BACKOFF_S * 2**attempt)
                 continue
             except httpx.TimeoutException:
