@@ -222,6 +222,29 @@ class StoreContract:
         store.dump(out, ox.RdfFormat.N_TRIPLES, graph=G1)
         assert {q.triple for q in ox.parse(path=out)} == set(triples(20_000, "bulk"))
 
+    def test_bulk_load_keeps_blank_nodes_whole_in_every_graph(
+        self, store: GraphStore, tmp_path: Path
+    ) -> None:
+        """Lists of blank nodes in two graphs (as the vocabulary's and the query library's are),
+        more of them than one request holds on Virtuoso: each list still one list of nodes."""
+        lists = [
+            f"GRAPH <{graph}> {{ <{graph}/s{i}> <{P.value}> ( {' '.join(['1'] * 6)} ) . }}"
+            for graph in (G1, G2)
+            for i in range(150)
+        ]
+        source = tmp_path / "lists.trig"
+        source.write_text("\n".join(lists))
+        store.bulk_load(source)
+        # Each list: its head and five more nodes, each with rdf:first and rdf:rest.
+        assert store.count(G1) == store.count(G2) == 150 * (1 + 6 * 2)
+        rest = "/".join(["<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"] * 6)
+        ends = store.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{P.value}> ?head . "
+            f"?head {rest} <http://www.w3.org/1999/02/22-rdf-syntax-ns#nil> }} }}",
+            named_graphs=[G1, G2],
+        )
+        assert int(next(iter(ends))["n"].value) == 300
+
     @pytest.mark.slow
     def test_a_reader_sees_a_replacement_whole_or_not_at_all(self, store: GraphStore) -> None:
         """A reader querying while a large replacement commits sees the old graphs or the new ones

@@ -451,8 +451,13 @@ class RemoteStore(GraphStore):
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self._writable()
-        for chunk in _chunks(quads, CHUNK_QUADS):
+        for chunk in _chunks(quads, CHUNK_QUADS, self._blank_chunk()):
             self.update(self._insert(chunk))
+
+    def _blank_chunk(self) -> int:
+        """The most triples with blank nodes in one request: in an INSERT template where the
+        engine refuses them in INSERT DATA (Virtuoso's compiler fails on large templates)."""
+        return CHUNK_QUADS if self.profile.blank_nodes_in_data else self.profile.block_triples
 
     def bulk_load(
         self,
@@ -465,17 +470,12 @@ class RemoteStore(GraphStore):
             graph = ox.NamedNode(to_graph) if to_graph else None
             total = source.stat().st_size
             try:
-                parsed = ox.parse(path=str(source), format=detect_format(source))
-                quads: Iterable[ox.Quad] = (
-                    ox.Quad(q.subject, q.predicate, q.object, graph)
-                    if graph is not None and isinstance(q.graph_name, ox.DefaultGraph)
-                    else q
-                    for q in parsed
-                )
-                for chunk in _chunks(quads, CHUNK_QUADS):
-                    self.update(self._insert(chunk))
+                self.add(_parsed(source, graph))
             except SyntaxError as exc:
-                raise SyntaxGateError(str(source), exc.lineno, exc.offset, exc.msg) from None
+                # The engine's refusal of one request (the source's own errors are raised as
+                # SyntaxGateError while it is read).
+                refused = f"{self._name} refused a request loading {source}: {exc.msg}"
+                raise StoreError(refused) from None
             if progress:
                 progress(total, total)
             return
@@ -589,8 +589,10 @@ class RemoteStore(GraphStore):
                 f"{settings}_user and {settings}_password, or a netrc entry for its host"
             )
         if status == 400:
-            # The engine's own words: a query or update it could not parse.
-            raise SyntaxError(response.text.strip() or "the engine refused the request")
+            # The engine's own words: a query or update it could not parse, without the request
+            # it may quote back (Virtuoso does, whole).
+            words = response.text.split("\nSPARQL query:", 1)[0].strip()
+            raise SyntaxError(_shortened(words) or "the engine refused the request")
         if status >= 500 and _DEADLOCK in response.text:
             raise WriteConflict(
                 f"{self._name}: a concurrent write took the same data first; "
@@ -696,9 +698,33 @@ def _endpoints(profile: Profile, base: str) -> dict[str, str]:
             "store": root + profile.store}  # fmt: skip
 
 
-def _chunks(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
-    """``quads`` in lists of ``size``; those with a blank node all in the last one, since a
-    blank node label means one node only within one request."""
+def _parsed(source: Path, graph: ox.NamedNode | None) -> Iterator[ox.Quad]:
+    """The quads of the file ``source``, read as they are needed, its default graph's into
+    ``graph``; a syntax error of the file is raised as ``SyntaxGateError``."""
+    try:
+        for quad in ox.parse(path=str(source), format=detect_format(source)):
+            if graph is not None and isinstance(quad.graph_name, ox.DefaultGraph):
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            yield quad
+    except SyntaxError as exc:
+        raise SyntaxGateError(str(source), exc.lineno, exc.offset, exc.msg) from None
+
+
+def _chunks(quads: Iterable[ox.Quad], size: int, blank_size: int) -> Iterator[list[ox.Quad]]:
+    """``quads`` in lists of ``size``, read as they come; those with a blank node kept until
+    the end, since a blank node label means one node only within one request, then sent by
+    groups of linked blank nodes (each group in one request), graph by graph, in lists of about
+    ``blank_size``.
+
+    Memory is bounded by a chunk and the source's triples with blank nodes (a network's are the
+    vocabulary's lists and the query library's parameters: a few thousand).
+
+    >>> p, g = ox.NamedNode("http://e/p"), ox.NamedNode("http://e/g")
+    >>> b = [ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal("x"), g) for i in range(3)]
+    >>> linked = ox.Quad(ox.BlankNode("b0"), p, ox.BlankNode("b1"), g)
+    >>> [len(c) for c in _chunks([*b, linked], 2, 2)]  # b0 and b1 linked: one group of 3
+    [3, 1]
+    """
     chunk: list[ox.Quad] = []
     blank: list[ox.Quad] = []
     for quad in quads:
@@ -709,8 +735,52 @@ def _chunks(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
         if len(chunk) == size:
             yield chunk
             chunk = []
-    if chunk or blank:
-        yield chunk + blank
+    if chunk:
+        yield chunk
+    by_graph: dict[str, list[list[ox.Quad]]] = {}
+    for group in _linked_groups(blank):
+        by_graph.setdefault(str(group[0].graph_name), []).append(group)
+    # One graph to a request: Virtuoso fails (SR002) on a template of blank nodes in two graphs.
+    for groups in by_graph.values():
+        yield from _packed(groups, blank_size)
+
+
+def _linked_groups(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    """``quads`` grouped so that quads sharing a blank node, directly or through others, are in
+    one group (union-find over the blank nodes)."""
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for quad in quads:
+        labels = [t.value for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
+        for other in labels[1:]:
+            parent[root(other)] = root(labels[0])
+    groups: dict[str, list[ox.Quad]] = {}
+    for quad in quads:
+        term = quad.subject if isinstance(quad.subject, ox.BlankNode) else quad.object
+        groups.setdefault(root(term.value), []).append(quad)
+    return list(groups.values())
+
+
+def _packed(groups: list[list[ox.Quad]], size: int) -> Iterator[list[ox.Quad]]:
+    """The groups in lists of at most ``size`` quads (a larger group alone), none split."""
+    chunk: list[ox.Quad] = []
+    for group in groups:
+        if chunk and len(chunk) + len(group) > size:
+            yield chunk
+            chunk = []
+        chunk += group
+    if chunk:
+        yield chunk
+
+
+def _shortened(text: str, limit: int = 1_000) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _staging() -> str:
