@@ -16,12 +16,14 @@
 
 The queries and the submission run on the engine loaded by its own loader. Virtuoso is started as
 the tests start it (``tests/servers.py``: its own ini on loopback ports, a template database);
-without Virtuoso installed, its rows say so. Run with ``--only remote``; the sizes of the issue:
-``--size 1m`` (the load is of a 1M-triple network).
+without Virtuoso installed, its rows say so. Run with ``--only remote``; the load of the issue is
+of a 1M-triple network: ``--size 1m``, with ``CHMGRAPH_BENCH_REMOTE_PARTS=load`` to measure only
+the load (the parts: ``queries``, ``submission``, ``load``, comma-separated; default all).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -41,6 +43,7 @@ OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 SUBMISSION_TRIPLES = 50_000
 ENGINES = ("oxigraph", "virtuoso")
+PARTS = set((os.environ.get("CHMGRAPH_BENCH_REMOTE_PARTS") or "queries,submission,load").split(","))
 
 
 def run(size: str = "100k", repeats: int = 3) -> list[dict[str, Any]]:
@@ -52,9 +55,12 @@ def run(size: str = "100k", repeats: int = 3) -> list[dict[str, Any]]:
         if "missing" in found:
             rows.append(harness.not_available("remote", workload.size, found["missing"]))
             continue
-        rows += _query_rows(engine, found, workload.size, measured["triples"])
-        rows.append(_submission_row(engine, found, measured, workload.size))
-        rows.append(_load_row(engine, found, measured, workload.size))
+        if "queries" in PARTS:
+            rows += _query_rows(engine, found, workload.size, measured["triples"])
+        if "submission" in PARTS:
+            rows.append(_submission_row(engine, found, measured, workload.size))
+        if "load" in PARTS:
+            rows.append(_load_row(engine, found, measured, workload.size))
     return rows
 
 
@@ -75,7 +81,8 @@ def measure_all(path: str, repeats: int) -> dict[str, Any]:
         local.store.dump(dump, ox.RdfFormat.N_QUADS)
         del local
         measured: dict[str, Any] = {"triples": triples, "dump_mb": dump.stat().st_size / 2**20}
-        measured["embedded_submission"] = _embedded_submission(dump, base, repeats)
+        if "submission" in PARTS:
+            measured["embedded_submission"] = _embedded_submission(dump, base, repeats)
         for engine in ENGINES:
             measured[engine] = _engine(engine, dump, base / engine, repeats)
     return measured
@@ -88,13 +95,16 @@ def _engine(engine: str, dump: Path, base: Path, repeats: int) -> dict[str, Any]
     start = _oxigraph if engine == "oxigraph" else _virtuoso
     found: dict[str, Any] = {}
     try:
-        with start(base / "empty", None) as (location, credentials, _):
-            load, rss = harness.in_child(load_remote, location, credentials, str(dump))
-            found["load"] = {**load, "peak_rss_mb": rss}
+        if "load" in PARTS:
+            with start(base / "empty", None) as (location, credentials, _):
+                load, rss = harness.in_child(load_remote, location, credentials, str(dump))
+                found["load"] = {**load, "peak_rss_mb": rss}
         with start(base / "loaded", dump) as (location, credentials, bulk_s):
             found["bulk_s"] = bulk_s
-            found["queries"] = _queries(location, repeats)
-            found["submission"] = _remote_submission(location, credentials, base, repeats)
+            if "queries" in PARTS:
+                found["queries"] = _queries(location, repeats)
+            if "submission" in PARTS:
+                found["submission"] = _remote_submission(location, credentials, base, repeats)
     except Skipped as exc:
         return {"missing": f"{engine}: {exc.msg}"}
     return found
