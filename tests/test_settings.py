@@ -57,6 +57,16 @@ def test_a_wait_of_zero_means_do_not_wait_but_a_negative_one_is_refused(monkeypa
         Settings.from_env()
 
 
+@pytest.mark.parametrize("variable", ["CHMGRAPH_STORE_AUTH", "CHMGRAPH_ENDPOINT_AUTH"])
+def test_an_unknown_authentication_scheme_is_refused(monkeypatch, variable):
+    # "Digest" would otherwise send the password by basic authentication, unasked.
+    monkeypatch.setenv(variable, "Digest")
+    with pytest.raises(InputError, match=rf"^{variable}='Digest': expected one of basic, digest"):
+        Settings.from_env()
+    monkeypatch.setenv(variable, "digest")
+    assert "digest" in (Settings.from_env().store_auth, Settings.from_env().endpoint_auth)
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
