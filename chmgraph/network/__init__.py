@@ -115,7 +115,6 @@ class Network:
             wait_s=chosen.store_wait_s,
             credentials=credentials,
             timeout_s=chosen.store_timeout_s,
-            query_timeout_s=chosen.query_timeout_s,
         )
         return cls(store, settings=settings)
 

@@ -226,8 +226,9 @@ class RemoteStore(GraphStore):
 
     ``location`` is ``PROFILE+http(s)://host:port[/path]``; for the generic ``sparql`` profile
     its query string gives the three endpoint URLs (``query``, ``update``, ``store``).
-    ``timeout_s`` bounds each request; ``query_timeout_s`` is passed with each query to an engine
-    that takes a time limit (``Profile.timeout_parameter``).
+    ``timeout_s`` bounds each request; an engine that takes a time limit
+    (``Profile.timeout_parameter``) is given ``query_timeout_s`` with each query, by default
+    ``timeout_s``, so that it stops working when chmgraph stops waiting.
     """
 
     def __init__(
@@ -247,7 +248,7 @@ class RemoteStore(GraphStore):
         self.profile = profile
         self.capabilities = self.profile.capabilities
         self._endpoints = _endpoints(self.profile, rest)
-        self._query_timeout_s = query_timeout_s
+        self._query_timeout_s = query_timeout_s or timeout_s
         parts = urlsplit(rest)
         # Messages name the engine without any credentials a URL may carry.
         where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -612,7 +613,7 @@ class RemoteStore(GraphStore):
         if response.headers.get("x-sql-state") == _CUT_AT_TIMEOUT:
             raise QueryTimeout(
                 f"{self._name} cut the answer at the query's time limit of "
-                f"{self._query_timeout_s or 0:g} s (setting query_timeout_s): narrow the query"
+                f"{self._query_timeout_s:g} s: narrow the query"
             )
 
 
