@@ -18,7 +18,9 @@ The queries and the submission run on the engine loaded by its own loader. Virtu
 the tests start it (``tests/servers.py``: its own ini on loopback ports, a template database);
 without Virtuoso installed, its rows say so. Run with ``--only remote``; the load of the issue is
 of a 1M-triple network: ``--size 1m``, with ``CHMGRAPH_BENCH_REMOTE_PARTS=load`` to measure only
-the load (the parts: ``queries``, ``submission``, ``load``, comma-separated; default all).
+the load (the parts: ``queries``, ``submission``, ``load``, comma-separated; default all), and
+``CHMGRAPH_BENCH_REMOTE_ENGINES`` the engines (``oxigraph,virtuoso``). An engine that fails is
+an error row of its own, with the first line of its reason; the other's rows stay.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ GOAL = "overhead <= 1.2x (ratio >= 0.83) above 10 ms"
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 SUBMISSION_TRIPLES = 50_000
-ENGINES = ("oxigraph", "virtuoso")
+ENGINES = tuple((os.environ.get("CHMGRAPH_BENCH_REMOTE_ENGINES") or "oxigraph,virtuoso").split(","))
 PARTS = set((os.environ.get("CHMGRAPH_BENCH_REMOTE_PARTS") or "queries,submission,load").split(","))
 
 
@@ -54,6 +56,9 @@ def run(size: str = "100k", repeats: int = 3) -> list[dict[str, Any]]:
         found = measured[engine]
         if "missing" in found:
             rows.append(harness.not_available("remote", workload.size, found["missing"]))
+            continue
+        if "failed" in found:
+            rows.append(harness.failed("remote", workload.size, found["failed"]))
             continue
         if "queries" in PARTS:
             rows += _query_rows(engine, found, workload.size, measured["triples"])
@@ -107,6 +112,8 @@ def _engine(engine: str, dump: Path, base: Path, repeats: int) -> dict[str, Any]
                 found["submission"] = _remote_submission(location, credentials, base, repeats)
     except Skipped as exc:
         return {"missing": f"{engine}: {exc.msg}"}
+    except Exception as exc:  # reported as this engine's row; the other engine still runs
+        return {"failed": f"{engine}: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"}
     return found
 
 
