@@ -184,6 +184,15 @@ def test_nothing_in_a_request_makes_the_server_call_another_host(
     assert served.http.get("/sparql", params={"query": service}).status_code == 403
     silent = f"SELECT * WHERE {{ SERVICE SILENT <{canary.url}/sparql> {{ ?s ?p ?o }} }}"
     assert served.http.post("/sparql", data={"query": silent}).status_code == 403
+    # An update's WHERE is held to the allowlist too, even with the Secretariat's credential.
+    update = (
+        "INSERT { <https://example.org/chmgraph/synthetic/s> <https://example.org/p> ?o } "
+        f"WHERE {{ SERVICE <{canary.url}/sparql> {{ ?s ?p ?o }} }}"
+    )
+    updated = served.http.post(
+        "/sparql", data={"update": update}, headers=served.bearer(served.admin)
+    )
+    assert updated.status_code == 403, updated.text
     jsonld = (
         b'{"@context": "' + canary.url.encode() + b'/context.jsonld", '
         b'"@id": "https://example.org/chmgraph/synthetic/s", "x": "y"}'
