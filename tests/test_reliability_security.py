@@ -65,6 +65,9 @@ def served(tmp_path_factory) -> Iterator[Served]:
         tmp_path_factory.mktemp("secure"),
         env={
             "CHMGRAPH_SERVER_BODY_TIMEOUT_S": "2",
+            "CHMGRAPH_SERVER_HEADER_TIMEOUT_S": "2",
+            "CHMGRAPH_SERVER_VALIDATE_MAX_BYTES": "200000",
+            "CHMGRAPH_SERVER_MAX_BODY_BYTES": "500000",
             "CHMGRAPH_SERVER_RATE_LIMIT_PER_MINUTE": "6000",
         },
     )
@@ -259,6 +262,107 @@ def test_a_slow_body_is_cut_off_and_does_not_hold_the_server(served: Served) -> 
     waited = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert waited < 10, waited
+
+
+def _answer_while_trickling(
+    connection: socket.socket, trickle: bytes, within_s: float
+) -> tuple[bytes, float]:
+    """What the server answers while ``trickle`` is sent a byte every 0.2 s (then nothing),
+    and when the connection closed or the answer's head arrived."""
+    started = time.monotonic()
+    answer = b""
+    connection.settimeout(0.2)
+    try:
+        while time.monotonic() - started < within_s:
+            if trickle:
+                connection.sendall(trickle[:1])
+                trickle = trickle[1:]
+            try:
+                chunk = connection.recv(4096)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            answer += chunk
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        connection.close()
+    return answer, time.monotonic() - started
+
+
+def test_slow_or_absent_request_headers_are_cut_off_at_their_deadline(served: Served) -> None:
+    # server_header_timeout_s is 2 here: a connection that sends nothing, one that sends its
+    # headers a byte at a time (40 s of them), and a kept-alive one that does so for its second
+    # request are each answered 408 and closed, while others are served.
+    headers = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 200 + b"\r\n\r\n"
+    silent = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    slow = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    kept = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = b""
+    while b"}" not in first:  # the whole first answer: its head, then its JSON body
+        first += kept.recv(4096)
+    assert first.startswith(b"HTTP/1.1 200"), first
+    found: dict[str, tuple[bytes, float]] = {}
+    waiters = [
+        threading.Thread(
+            target=lambda name=name, conn=conn, sent=sent: found.__setitem__(
+                name, _answer_while_trickling(conn, sent, 30)
+            )
+        )
+        for name, conn, sent in (
+            ("silent", silent, b""),
+            ("slow", slow, headers),
+            ("kept", kept, headers),
+        )
+    ]
+    for waiter in waiters:
+        waiter.start()
+    assert served.http.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+    for waiter in waiters:
+        waiter.join()
+    for name, (answer, waited) in found.items():
+        assert answer.startswith(b"HTTP/1.1 408"), (name, answer[:200])
+        assert b"server_header_timeout_s" in answer, (name, answer)
+        assert 1.5 < waited < 8, (name, waited)
+
+
+def test_a_slow_multipart_upload_is_cut_off_like_any_body(served: Served) -> None:
+    slow = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    slow.sendall(
+        b"POST /validate HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+    )
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.ttl"\r\n\r\n'
+    answer, waited = _answer_while_trickling(slow, part + b"#" * 1000, 20)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert waited < 10, waited
+
+
+def test_a_multipart_upload_past_the_limit_is_cut_off_without_a_declared_length(
+    served: Served,
+) -> None:
+    # Chunked, so no Content-Length to refuse it by: a file part past the limit (200,000 bytes
+    # here, 500,000 for /store) is cut off as it arrives, never spooled to disk whole.
+    def chunks() -> Iterator[bytes]:
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.ttl"\r\n\r\n'
+        for _ in range(100):
+            yield b"#" * 10_000 + b"\n"
+        yield b"\r\n--b--\r\n"
+
+    for path in ("/validate", "/store"):
+        got = served.http.post(
+            path,
+            params={"graph": iris.CBD_GRAPH + "-x"} if path == "/store" else None,
+            content=chunks(),
+            headers={
+                "Content-Type": "multipart/form-data; boundary=b",
+                **served.bearer(served.admin),
+            },
+        )
+        assert got.status_code == 413, (path, got.status_code, got.text[:200])
+    assert served.http.get("/sparql", params={"query": "ASK {}"}).status_code == 200
 
 
 def test_an_oversized_declared_body_is_refused_before_it_is_read(served: Served) -> None:
