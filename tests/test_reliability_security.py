@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability import record, soak_number
 from serving import Served
+from sites import Site
 
 from chmgraph import iris
 from chmgraph.settings import DATA_DIR
@@ -27,6 +29,7 @@ EXAMPLE = (DATA_DIR / "examples" / "national-chm-example.ttl").read_bytes()
 FR_GRAPH = iris.national_graph("FR")
 CM_GRAPH = iris.national_graph("CM")
 TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+VOID = "http://rdfs.org/ns/void#"
 ONE_TRIPLE = b"<https://example.org/chmgraph/synthetic/s> <https://example.org/p> 1 .\n"
 
 
@@ -68,6 +71,8 @@ def served(tmp_path_factory) -> Iterator[Served]:
             "CHMGRAPH_SERVER_HEADER_TIMEOUT_S": "2",
             "CHMGRAPH_SERVER_VALIDATE_MAX_BYTES": "200000",
             "CHMGRAPH_SERVER_MAX_BODY_BYTES": "500000",
+            # Harvests read from 127.0.0.2 only; the canary listens on 127.0.0.1.
+            "CHMGRAPH_HARVEST_ALLOWED_HOSTS": "127.0.0.2",
             "CHMGRAPH_SERVER_RATE_LIMIT_PER_MINUTE": "6000",
         },
     )
@@ -229,6 +234,44 @@ def test_nothing_in_a_request_makes_the_server_call_another_host(
         ]
         for got in sent:
             assert 400 <= got.status_code < 500, (media, got.status_code, got.text)
+    assert canary.requests == []
+
+
+def test_a_harvest_reads_nothing_but_its_allowed_hosts(
+    served: Served, canary: Canary, tmp_path: Path
+) -> None:
+    cm, admin = served.bearer(served.cm), served.bearer(served.admin)
+    at_canary = {"source": f"{canary.url}/void.nt"}
+    assert served.http.post("/api/harvest", params=at_canary).status_code == 401
+    assert served.http.post("/api/harvest", params=at_canary, headers=cm).status_code == 403
+    # The Secretariat's own source off harvest_allowed_hosts: refused before any request.
+    refused = served.http.post("/api/harvest", params=at_canary, headers=admin)
+    assert refused.status_code == 403 and "harvest_allowed_hosts" in refused.text, refused.text
+    # A source on an allowed host whose description links to the canary and to a local file:
+    # neither is read.
+    site = Site(tmp_path, host="127.0.0.2")
+    links = {"CM": f"{canary.url}/national/CM.ttl", "FR": "file:///etc/passwd"}
+    site.overrides["void.nt"] = "".join(
+        f"<{iris.national_graph(code)}> <{VOID}dataDump> <{link}> .\n"
+        f"<{iris.national_graph(code)}> <{iris.PREFIXES['rdf']}type> <{VOID}Dataset> .\n"
+        for code, link in links.items()
+    ).encode()
+    try:
+        started = served.http.post(
+            "/api/harvest", params={"source": site.url + "void.nt"}, headers=admin
+        )
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 60
+        while (status := served.http.get("/api/harvest").json())["running"]:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+    finally:
+        site.close()
+    report = status["last"]
+    assert site.paths() == ["void.nt"], site.paths()
+    reasons = " ".join(g["reason"] for g in report["graphs"])
+    assert report["counts"]["added"] == report["counts"]["updated"] == 0, report
+    assert "not one the harvest may read from" in reasons and "not an http(s) URL" in reasons
     assert canary.requests == []
 
 
