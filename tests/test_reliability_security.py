@@ -133,6 +133,36 @@ def test_no_write_route_lets_in_a_request_without_a_valid_token(served: Served) 
     assert triples(served) == before
 
 
+def test_a_page_elsewhere_may_read_but_never_write(served: Served) -> None:
+    # CORS: any origin reads (no credentials asked for); a preflight for a write, which needs
+    # the Authorization header, is refused on every write route, so a page's script cannot send
+    # one. And since no credential is ambient (no cookies; Basic is refused, above), a page's
+    # plain cross-origin form post reaches a write route without one: 401 there.
+    origin = {"Origin": "https://elsewhere.example"}
+    read = served.http.get("/sparql", params={"query": "ASK {}"}, headers=origin)
+    assert read.status_code == 200 and read.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in read.headers
+    for method, url, params, _, _ in write_routes(served):
+        preflight = served.http.options(
+            url,
+            params=params,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 400, (method, url, preflight.status_code)
+        assert "authorization" not in preflight.headers.get("access-control-allow-headers", "")
+    before = triples(served)
+    posted = served.http.post(
+        "/sparql",
+        content=b"update=CLEAR+ALL",
+        headers={**origin, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert posted.status_code == 401 and triples(served) == before
+
+
 def test_a_cm_token_writes_neither_fr_nor_the_secretariats_graphs(served: Served) -> None:
     before = triples(served)
     cm = served.bearer(served.cm)
