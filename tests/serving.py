@@ -50,7 +50,8 @@ class Served:
             stderr=self.log.open("ab"),
         )
         self._wait(self.start_s)
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+        # A large network's submissions validate against it: as long as a start may take.
+        self.http = httpx.Client(base_url=self.url, timeout=max(60, min(self.start_s, 600)))
 
     def restart(self) -> None:
         """Start the server again on the same store and tokens, after it stopped or was killed."""
