@@ -88,6 +88,8 @@ BYPASSES = [
     # the string, a reader that decodes every escape first sees one string over the SERVICE.
     'SELECT * WHERE {{ BIND("\\u0022" AS ?a) SERVICE <{url}> {{ ?s ?p ?o }} '
     'BIND("\\u0022" AS ?b) }}',
+    # A comment ended by an escaped line break: what follows is the query's.
+    "SELECT * WHERE {{ # a comment\\u000A SERVICE <{url}> {{ ?s ?p ?o }} }}",
     # Braces and the endpoint's IRI written with escapes.
     "SELECT * WHERE \\u007B SERVICE \\u003C{url}> {{ ?s ?p ?o }} }}",
 ]
