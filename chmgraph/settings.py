@@ -110,6 +110,7 @@ class Settings:
     server_result_cache_entries: int = 512
     server_result_cache_answer_bytes: int = 1024 * 1024
     server_shutdown_timeout_s: float = 30.0
+    server_header_timeout_s: float = 20.0
     server_body_timeout_s: float = 60.0
     # Bounds on what any RDF input may hold, checked before and right after parsing.
     max_input_bytes: int = 512 * 1024 * 1024

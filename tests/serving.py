@@ -20,9 +20,17 @@ class Served:
     """A running ``chmgraph serve``: its URL, its tokens, its log, and how to stop it."""
 
     def __init__(
-        self, folder: Path, *, env: dict[str, str] | None = None, synthetic: str = ""
+        self,
+        folder: Path,
+        *,
+        env: dict[str, str] | None = None,
+        synthetic: str = "",
+        start_s: float = 60,
     ) -> None:
+        """``start_s``: how long the server may take to answer at first (it writes its dump
+        before it does: minutes for a network of a million triples on a loaded machine)."""
         self.folder = folder
+        self.start_s = start_s
         self.store = folder / "store"
         self.env = {**os.environ, "CHMGRAPH_STORE": str(self.store), **(env or {})}
         self.run("init", *(("--with-synthetic", synthetic) if synthetic else ()))
@@ -41,8 +49,9 @@ class Served:
             stdout=subprocess.DEVNULL,
             stderr=self.log.open("ab"),
         )
-        self._wait()
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+        self._wait(self.start_s)
+        # A large network's submissions validate against it: as long as a start may take.
+        self.http = httpx.Client(base_url=self.url, timeout=max(60, min(self.start_s, 600)))
 
     def restart(self) -> None:
         """Start the server again on the same store and tokens, after it stopped or was killed."""
@@ -65,7 +74,9 @@ class Served:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("chmgraph serve did not start")
+        self.process.kill()  # not left behind, writing its dump, once the test has failed
+        self.process.wait()
+        raise RuntimeError(f"chmgraph serve did not answer within {seconds:g} s")
 
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}

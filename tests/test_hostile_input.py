@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from chmgraph.cli import cli
+from chmgraph.errors import SyntaxGateError
 from chmgraph.network import Network
 from chmgraph.query.policy import ServiceRefused, check_services
 from chmgraph.settings import DATA_DIR
@@ -83,6 +84,14 @@ BYPASSES = [
     "PREFIX e: <{url}#> SELECT * WHERE {{ SERVICE e:x {{ ?s ?p ?o }} }}",
     # A variable as the endpoint: unknown until the query runs.
     "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    # A quote written as a codepoint escape in strings: the engine reads it as a character of
+    # the string, a reader that decodes every escape first sees one string over the SERVICE.
+    'SELECT * WHERE {{ BIND("\\u0022" AS ?a) SERVICE <{url}> {{ ?s ?p ?o }} '
+    'BIND("\\u0022" AS ?b) }}',
+    # A comment ended by an escaped line break: what follows is the query's.
+    "SELECT * WHERE {{ # a comment\\u000A SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    # Braces and the endpoint's IRI written with escapes.
+    "SELECT * WHERE \\u007B SERVICE \\u003C{url}> {{ ?s ?p ?o }} }}",
 ]
 
 
@@ -111,6 +120,48 @@ def test_no_way_of_writing_service_reaches_an_unlisted_endpoint(
             network.query(query)
         waiter.join()
     assert not contacted.is_set()
+
+
+ESCAPED = [
+    # SPARQL reads codepoint escapes anywhere (its section 19.2): in keywords, variables,
+    # punctuation, names, strings and IRIs. Each query is asked as written and in plain text.
+    (
+        r"selec\u0074 ?\u006E WHERE \u007B ?s a chm:Countr\u0079 . BIND(1 AS ?n) } LIMIT 3",
+        "select ?n WHERE { ?s a chm:Country . BIND(1 AS ?n) } LIMIT 3",
+    ),
+    (r'SELECT ?x { BIND("a\u0022b\u005C" AS ?x) }', r'SELECT ?x { BIND("a\"b\\" AS ?x) }'),
+    (
+        r"\u0041SK { ?s a <https://w3id.org/chmgraph/vocab#\u0043ountry> }",
+        "ASK { ?s a <https://w3id.org/chmgraph/vocab#Country> }",
+    ),
+    (
+        r"CONSTRUC\U00000054 { ?s a chm:Country } WHERE { ?s a chm:Country }",
+        "CONSTRUCT { ?s a chm:Country } WHERE { ?s a chm:Country }",
+    ),
+]
+
+
+@pytest.mark.parametrize(("escaped", "plain"), ESCAPED)
+def test_codepoint_escapes_anywhere_in_a_query_are_read(
+    escaped: str, plain: str, network: Network
+) -> None:
+    assert "\\u" in escaped.lower()
+    written, asked = network.query(escaped), network.query(plain)
+    assert written.form == asked.form
+    assert (written.rows, set(written.triples), written.boolean) == (
+        asked.rows,
+        set(asked.triples),
+        asked.boolean,
+    )
+    assert written.rows or written.triples or written.boolean
+
+
+def test_an_error_after_an_escape_is_placed_in_the_text_as_written(network: Network) -> None:
+    with pytest.raises(SyntaxGateError) as plain:
+        network.query("SELECT * { ?s ?p ?o } LIMIT 1 OOPS")
+    with pytest.raises(SyntaxGateError) as escaped:
+        network.query(r"SELECT * { ?s ?p ?o } LIMIT \u0031 OOPS")
+    assert escaped.value.column == plain.value.column + 5
 
 
 def test_service_in_strings_and_comments_is_no_service() -> None:

@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability import record, soak_number
 from serving import Served
+from sites import Site
 
 from chmgraph import iris
 from chmgraph.settings import DATA_DIR
@@ -27,6 +29,7 @@ EXAMPLE = (DATA_DIR / "examples" / "national-chm-example.ttl").read_bytes()
 FR_GRAPH = iris.national_graph("FR")
 CM_GRAPH = iris.national_graph("CM")
 TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+VOID = "http://rdfs.org/ns/void#"
 ONE_TRIPLE = b"<https://example.org/chmgraph/synthetic/s> <https://example.org/p> 1 .\n"
 
 
@@ -65,6 +68,11 @@ def served(tmp_path_factory) -> Iterator[Served]:
         tmp_path_factory.mktemp("secure"),
         env={
             "CHMGRAPH_SERVER_BODY_TIMEOUT_S": "2",
+            "CHMGRAPH_SERVER_HEADER_TIMEOUT_S": "2",
+            "CHMGRAPH_SERVER_VALIDATE_MAX_BYTES": "200000",
+            "CHMGRAPH_SERVER_MAX_BODY_BYTES": "500000",
+            # Harvests read from 127.0.0.2 only; the canary listens on 127.0.0.1.
+            "CHMGRAPH_HARVEST_ALLOWED_HOSTS": "127.0.0.2",
             "CHMGRAPH_SERVER_RATE_LIMIT_PER_MINUTE": "6000",
         },
     )
@@ -123,6 +131,36 @@ def test_no_write_route_lets_in_a_request_without_a_valid_token(served: Served) 
             assert got.status_code == 401, (method, url, auth, got.status_code, got.text)
             assert got.headers["www-authenticate"].startswith("Bearer")
     assert triples(served) == before
+
+
+def test_a_page_elsewhere_may_read_but_never_write(served: Served) -> None:
+    # CORS: any origin reads (no credentials asked for); a preflight for a write, which needs
+    # the Authorization header, is refused on every write route, so a page's script cannot send
+    # one. And since no credential is ambient (no cookies; Basic is refused, above), a page's
+    # plain cross-origin form post reaches a write route without one: 401 there.
+    origin = {"Origin": "https://elsewhere.example"}
+    read = served.http.get("/sparql", params={"query": "ASK {}"}, headers=origin)
+    assert read.status_code == 200 and read.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in read.headers
+    for method, url, params, _, _ in write_routes(served):
+        preflight = served.http.options(
+            url,
+            params=params,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 400, (method, url, preflight.status_code)
+        assert "authorization" not in preflight.headers.get("access-control-allow-headers", "")
+    before = triples(served)
+    posted = served.http.post(
+        "/sparql",
+        content=b"update=CLEAR+ALL",
+        headers={**origin, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert posted.status_code == 401 and triples(served) == before
 
 
 def test_a_cm_token_writes_neither_fr_nor_the_secretariats_graphs(served: Served) -> None:
@@ -184,6 +222,15 @@ def test_nothing_in_a_request_makes_the_server_call_another_host(
     assert served.http.get("/sparql", params={"query": service}).status_code == 403
     silent = f"SELECT * WHERE {{ SERVICE SILENT <{canary.url}/sparql> {{ ?s ?p ?o }} }}"
     assert served.http.post("/sparql", data={"query": silent}).status_code == 403
+    # An update's WHERE is held to the allowlist too, even with the Secretariat's credential.
+    update = (
+        "INSERT { <https://example.org/chmgraph/synthetic/s> <https://example.org/p> ?o } "
+        f"WHERE {{ SERVICE <{canary.url}/sparql> {{ ?s ?p ?o }} }}"
+    )
+    updated = served.http.post(
+        "/sparql", data={"update": update}, headers=served.bearer(served.admin)
+    )
+    assert updated.status_code == 403, updated.text
     jsonld = (
         b'{"@context": "' + canary.url.encode() + b'/context.jsonld", '
         b'"@id": "https://example.org/chmgraph/synthetic/s", "x": "y"}'
@@ -220,6 +267,44 @@ def test_nothing_in_a_request_makes_the_server_call_another_host(
     assert canary.requests == []
 
 
+def test_a_harvest_reads_nothing_but_its_allowed_hosts(
+    served: Served, canary: Canary, tmp_path: Path
+) -> None:
+    cm, admin = served.bearer(served.cm), served.bearer(served.admin)
+    at_canary = {"source": f"{canary.url}/void.nt"}
+    assert served.http.post("/api/harvest", params=at_canary).status_code == 401
+    assert served.http.post("/api/harvest", params=at_canary, headers=cm).status_code == 403
+    # The Secretariat's own source off harvest_allowed_hosts: refused before any request.
+    refused = served.http.post("/api/harvest", params=at_canary, headers=admin)
+    assert refused.status_code == 403 and "harvest_allowed_hosts" in refused.text, refused.text
+    # A source on an allowed host whose description links to the canary and to a local file:
+    # neither is read.
+    site = Site(tmp_path, host="127.0.0.2")
+    links = {"CM": f"{canary.url}/national/CM.ttl", "FR": "file:///etc/passwd"}
+    site.overrides["void.nt"] = "".join(
+        f"<{iris.national_graph(code)}> <{VOID}dataDump> <{link}> .\n"
+        f"<{iris.national_graph(code)}> <{iris.PREFIXES['rdf']}type> <{VOID}Dataset> .\n"
+        for code, link in links.items()
+    ).encode()
+    try:
+        started = served.http.post(
+            "/api/harvest", params={"source": site.url + "void.nt"}, headers=admin
+        )
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 60
+        while (status := served.http.get("/api/harvest").json())["running"]:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+    finally:
+        site.close()
+    report = status["last"]
+    assert site.paths() == ["void.nt"], site.paths()
+    reasons = " ".join(g["reason"] for g in report["graphs"])
+    assert report["counts"]["added"] == report["counts"]["updated"] == 0, report
+    assert "not one the harvest may read from" in reasons and "not an http(s) URL" in reasons
+    assert canary.requests == []
+
+
 def test_a_slow_body_is_cut_off_and_does_not_hold_the_server(served: Served) -> None:
     slow = socket.create_connection(("127.0.0.1", served.port), timeout=30)
     slow.sendall(
@@ -250,6 +335,107 @@ def test_a_slow_body_is_cut_off_and_does_not_hold_the_server(served: Served) -> 
     waited = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert waited < 10, waited
+
+
+def _answer_while_trickling(
+    connection: socket.socket, trickle: bytes, within_s: float
+) -> tuple[bytes, float]:
+    """What the server answers while ``trickle`` is sent a byte every 0.2 s (then nothing),
+    and when the connection closed or the answer's head arrived."""
+    started = time.monotonic()
+    answer = b""
+    connection.settimeout(0.2)
+    try:
+        while time.monotonic() - started < within_s:
+            if trickle:
+                connection.sendall(trickle[:1])
+                trickle = trickle[1:]
+            try:
+                chunk = connection.recv(4096)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            answer += chunk
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        connection.close()
+    return answer, time.monotonic() - started
+
+
+def test_slow_or_absent_request_headers_are_cut_off_at_their_deadline(served: Served) -> None:
+    # server_header_timeout_s is 2 here: a connection that sends nothing, one that sends its
+    # headers a byte at a time (40 s of them), and a kept-alive one that does so for its second
+    # request are each answered 408 and closed, while others are served.
+    headers = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 200 + b"\r\n\r\n"
+    silent = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    slow = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    kept = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = b""
+    while b"}" not in first:  # the whole first answer: its head, then its JSON body
+        first += kept.recv(4096)
+    assert first.startswith(b"HTTP/1.1 200"), first
+    found: dict[str, tuple[bytes, float]] = {}
+    waiters = [
+        threading.Thread(
+            target=lambda name=name, conn=conn, sent=sent: found.__setitem__(
+                name, _answer_while_trickling(conn, sent, 30)
+            )
+        )
+        for name, conn, sent in (
+            ("silent", silent, b""),
+            ("slow", slow, headers),
+            ("kept", kept, headers),
+        )
+    ]
+    for waiter in waiters:
+        waiter.start()
+    assert served.http.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+    for waiter in waiters:
+        waiter.join()
+    for name, (answer, waited) in found.items():
+        assert answer.startswith(b"HTTP/1.1 408"), (name, answer[:200])
+        assert b"server_header_timeout_s" in answer, (name, answer)
+        assert 1.5 < waited < 8, (name, waited)
+
+
+def test_a_slow_multipart_upload_is_cut_off_like_any_body(served: Served) -> None:
+    slow = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+    slow.sendall(
+        b"POST /validate HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+    )
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.ttl"\r\n\r\n'
+    answer, waited = _answer_while_trickling(slow, part + b"#" * 1000, 20)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert waited < 10, waited
+
+
+def test_a_multipart_upload_past_the_limit_is_cut_off_without_a_declared_length(
+    served: Served,
+) -> None:
+    # Chunked, so no Content-Length to refuse it by: a file part past the limit (200,000 bytes
+    # here, 500,000 for /store) is cut off as it arrives, never spooled to disk whole.
+    def chunks() -> Iterator[bytes]:
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.ttl"\r\n\r\n'
+        for _ in range(100):
+            yield b"#" * 10_000 + b"\n"
+        yield b"\r\n--b--\r\n"
+
+    for path in ("/validate", "/store"):
+        got = served.http.post(
+            path,
+            params={"graph": iris.CBD_GRAPH + "-x"} if path == "/store" else None,
+            content=chunks(),
+            headers={
+                "Content-Type": "multipart/form-data; boundary=b",
+                **served.bearer(served.admin),
+            },
+        )
+        assert got.status_code == 413, (path, got.status_code, got.text[:200])
+    assert served.http.get("/sparql", params={"query": "ASK {}"}).status_code == 200
 
 
 def test_an_oversized_declared_body_is_refused_before_it_is_read(served: Served) -> None:

@@ -12,6 +12,7 @@ from chmgraph.cli.store import store_option
 from chmgraph.credentials import WriteCredentials
 from chmgraph.network import Network
 from chmgraph.server.app import create_app
+from chmgraph.server.limits import HeaderDeadline
 from chmgraph.settings import Settings, store_location
 
 
@@ -42,6 +43,7 @@ def serve(store_path: str | None, host: str, port: int, base_url: str | None) ->
             port=port,
             access_log=False,
             timeout_graceful_shutdown=int(settings.server_shutdown_timeout_s),
+            http=HeaderDeadline.within(settings.server_header_timeout_s),
             log_config=_LOG_CONFIG,
         )
 

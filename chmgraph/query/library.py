@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.errors import InputError
-from chmgraph.query.tokens import tokens
+from chmgraph.query.tokens import tokens, unescaped
 from chmgraph.settings import QUERIES_DIR
 
 XSD = iris.PREFIXES["xsd"]
@@ -148,7 +148,7 @@ class NamedQuery:
     @cached_property
     def form(self) -> str:
         """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``: the first form keyword."""
-        for token in tokens(self.text):
+        for token in tokens(unescaped(self.text)[0]):
             if token.lastgroup == "word" and token.group().upper() in _FORMS:
                 return token.group().upper()
         return "SELECT"

@@ -17,7 +17,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from chmgraph.errors import ChmgraphError, InputError, QueryTimeout
 from chmgraph.query.results import QueryResult
 from chmgraph.query.text import PreparedQuery
-from chmgraph.query.tokens import is_keyword, tokens
+from chmgraph.query.tokens import is_keyword, tokens, unescaped
 from chmgraph.settings import Settings
 
 
@@ -29,7 +29,8 @@ def check_services(text: str, allowlist: Iterable[str]) -> None:
     """Refuse a query that calls a SERVICE endpoint not in ``allowlist``.
 
     The endpoint must be written as a full IRI: a variable or prefixed name cannot be checked
-    before the query runs, so it is refused too.
+    before the query runs, so it is refused too. ``text`` is read with its codepoint escapes
+    written out (``unescaped``), as ``prepare`` hands it to the engine.
 
     >>> check_services("SELECT * { SERVICE <https://evil.example/sparql> { ?s ?p ?o } }", [])
     Traceback (most recent call last):
@@ -38,7 +39,7 @@ def check_services(text: str, allowlist: Iterable[str]) -> None:
 service_allowlist setting (allowed: none)
     """
     allowed = set(allowlist)
-    for endpoint in _services(_codepoints_decoded(text)):
+    for endpoint in _services(unescaped(text)[0]):
         if endpoint is None:
             raise ServiceRefused(
                 "SERVICE endpoints must be written as a full <IRI> to be checked against the "
@@ -51,17 +52,6 @@ service_allowlist setting (allowed: none)
             )
 
 
-def _codepoints_decoded(text: str) -> str:
-    r"""``text`` with its codepoint escapes (``\u0053`` is ``S``) replaced: SPARQL processes
-    them before anything else, anywhere in a query, so a keyword may be written with them.
-
-    >>> _codepoints_decoded(r"\u0053ERVICE")
-    'SERVICE'
-    """
-    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-
-
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
 
 

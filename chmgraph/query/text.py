@@ -12,7 +12,7 @@ from functools import lru_cache
 from chmgraph import iris
 from chmgraph.errors import InputError, SyntaxGateError
 from chmgraph.query.library import NamedQuery
-from chmgraph.query.tokens import is_keyword, tokens
+from chmgraph.query.tokens import is_keyword, tokens, unescaped
 from chmgraph.store.base import Term
 
 _ERROR_PLACE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
@@ -62,9 +62,10 @@ def unknown_prefix_message(prefixes: tuple[str, ...]) -> str:
 def prepare(
     query: NamedQuery, bindings: Mapping[str, Term], *, base_iri: str | None = None
 ) -> PreparedQuery:
-    """The text to run: missing standard prefixes declared, ``bindings`` as a VALUES block, and
-    ``base_iri`` (a SPARQL Protocol endpoint's URL) as the base relative IRIs resolve against
-    unless the query declares its own.
+    """The text to run: codepoint escapes written as their characters (``unescaped``: the
+    engine reads them only in strings and IRIs), missing standard prefixes declared,
+    ``bindings`` as a VALUES block, and ``base_iri`` (a SPARQL Protocol endpoint's URL) as the
+    base relative IRIs resolve against unless the query declares its own.
 
     >>> import pyoxigraph as ox
     >>> q = NamedQuery.from_text("SELECT ?x WHERE { ?x a chm:Workshop }")
@@ -75,8 +76,11 @@ def prepare(
     'SELECT ?x WHERE { VALUES (?x) { (<http://e/w>) } ?x a chm:Workshop }'
     """
     where = str(query.path) if query.path else "<query>"
+    text, changes = unescaped(query.text)
+    escapes = [(*_place(text, offset), change) for offset, change in changes]
     constants = {p.name for p in query.parameters if p.constant and p.name in bindings}
-    text, insertions = _write_constants(query.text, {n: bindings[n] for n in constants})
+    text, insertions = _write_constants(text, {n: bindings[n] for n in constants})
+    insertions = escapes + insertions
     bindings = {n: term for n, term in bindings.items() if n not in constants}
     prologue, brace, unknown = _shape(text)
     if bindings:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chmgraph.harvest import Harvester, HarvestState, NetworkHarvest
+from chmgraph.harvest.download import host_of
 from chmgraph.server import auth
 from chmgraph.server.http import HttpError
 from chmgraph.server.service import Service
@@ -87,6 +88,15 @@ async def start(request: Request) -> Response:
     source = request.query_params.get("source", "")
     if not source.startswith(("http://", "https://")):
         raise HttpError(400, "source must be the http(s) URL of a VoID description")
+    hosts = service.settings.harvest_allowed_hosts
+    if hosts and host_of(source) not in {h.lower() for h in hosts}:
+        # Refused before any request, as the harvest would refuse it (its links are held to
+        # the same hosts).
+        raise HttpError(
+            403,
+            f"{source}: host {host_of(source)!r} is not one the harvest may read from "
+            f"({', '.join(sorted(hosts))}; setting harvest_allowed_hosts)",
+        )
     if not _runs(request).start(source):
         raise HttpError(409, "a harvest is running already: GET /api/harvest says how it goes")
     return JSONResponse({"started": source, "status": "/api/harvest"}, status_code=202)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 import pyoxigraph as ox
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message
 
 from chmgraph.errors import ChmgraphError, InputError, StoreError, VersionConflict
 from chmgraph.query.policy import QueryTimeout, ServiceRefused
@@ -77,6 +82,44 @@ async def read_body(request: Request, limit: int) -> bytes:
             f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
             {"Connection": "close"},
         ) from None
+
+
+@contextlib.asynccontextmanager
+async def read_form(request: Request, limit: int) -> AsyncIterator[FormData]:
+    """The request's form (multipart or URL-encoded) within the bounds of ``read_body``: 413
+    past ``limit`` bytes in all, 408 when it has not all arrived within the
+    ``server_body_timeout_s`` setting, 400 when it cannot be read. Starlette bounds only the
+    parts that are not files; a file part would be spooled to disk whatever its size."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"the body is {int(declared):,} bytes; the limit is {limit:,}")
+    size = 0
+
+    async def receive() -> Message:
+        nonlocal size
+        message = await request.receive()
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise HttpError(413, f"the body passed the limit of {limit:,} bytes; cut off there")
+        return message
+
+    bounded = Request(request.scope, receive)
+    seconds = request.app.state.service.settings.server_body_timeout_s
+    try:
+        async with asyncio.timeout(seconds):
+            form = await bounded.form(max_part_size=limit)
+    except TimeoutError:
+        raise HttpError(
+            408,
+            f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
+            {"Connection": "close"},
+        ) from None
+    except HTTPException as exc:  # a part too large, a broken body
+        raise HttpError(400, f"the form cannot be read: {exc.detail}") from None
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 async def _read_within(request: Request, limit: int) -> bytes:

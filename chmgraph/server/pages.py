@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,7 +27,7 @@ from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.results import QueryResult, media_type, serialize
 from chmgraph.query.text import bind
 from chmgraph.server import i18n
-from chmgraph.server.http import HttpError, text
+from chmgraph.server.http import HttpError, read_form, text
 from chmgraph.server.service import Service
 from chmgraph.server.templating import page, result_table, world
 from chmgraph.settings import DATA_DIR
@@ -308,18 +307,11 @@ async def validation(request: Request) -> Response:
     upload (``file``) or pasted text (``text``). ``?format=json|sarif|turtle`` downloads."""
     service = _service(request)
     lang = i18n.language(request)
-    limit = service.settings.server_validate_max_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"the upload is {int(declared):,} bytes; the limit is {limit:,}")
-    try:
-        fields = await request.form(max_part_size=limit)
-    except HTTPException as exc:  # the form cannot be read: a part too large, a broken body
-        raise HttpError(400, f"the form cannot be read: {exc.detail}") from None
-    picked = request.query_params.get("pick") or fields.get("pick")
-    country = (fields.get("country") or request.query_params.get("country") or "").strip()
-    chosen = fields.get("format") or request.query_params.get("format")
-    sources = await _sources(request, fields, picked)
+    async with read_form(request, service.settings.server_validate_max_bytes) as fields:
+        picked = request.query_params.get("pick") or fields.get("pick")
+        country = (fields.get("country") or request.query_params.get("country") or "").strip()
+        chosen = fields.get("format") or request.query_params.get("format")
+        sources = await _sources(request, fields, picked)
     if sources is None:
         return page(request, "validate.html", report=None, files=[], picks=PICKS, **_form(lang))
     if picked in PICKS and not country:

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from chmgraph.query.policy import QueryTimeout, timeout_message
+from chmgraph.query.policy import QueryTimeout, check_services, timeout_message
 from chmgraph.query.run import ProtocolDataset
 from chmgraph.query.stream import Chunks, Stopped, write_answer
 from chmgraph.query.text import with_using
+from chmgraph.query.tokens import unescaped
 from chmgraph.server import auth
 from chmgraph.server.http import (
     HttpError,
@@ -248,7 +249,12 @@ class _Cut(Exception):
 async def _update(request: Request, service: Service, asked: ProtocolRequest) -> Response:
     auth.may_write_secretariat(request, service)
     using = asked.graphs("using-graph-uri", "using-named-graph-uri")
-    update = asked.text if using is None else with_using(asked.text, using.default, using.named)
+    # The update's WHERE may call a SERVICE: the allowlist holds for the Secretariat too, on the
+    # text as the engine reads it.
+    update = unescaped(asked.text)[0]
+    check_services(update, service.settings.service_allowlist)
+    if using is not None:
+        update = with_using(update, using.default, using.named)
     store = service.network.store
 
     def run() -> None:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from chmgraph import iris
 from chmgraph.network import SubmissionResult
 from chmgraph.server import auth
-from chmgraph.server.http import HttpError, graph_iri, media_type, read_body, text
+from chmgraph.server.http import HttpError, graph_iri, media_type, read_body, read_form, text
 from chmgraph.server.negotiation import GRAPH, choose
 from chmgraph.server.service import Service
 
@@ -110,7 +110,7 @@ async def _triples(request: Request, service: Service) -> list[ox.Triple]:
     media, _ = media_type(request)
     if media == "multipart/form-data":
         documents = []
-        async with request.form(max_part_size=limit) as form:
+        async with read_form(request, limit) as form:
             for _, part in form.multi_items():
                 if hasattr(part, "read"):
                     documents.append((await part.read(), part.content_type or "text/turtle"))
