@@ -33,7 +33,7 @@ run: $(STAMP)
 test: $(STAMP) $(DCAT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m "not soak"
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q
 	@[ -x /usr/bin/chromium ] || echo '*** NOT RUN: the browser tests (tests/test_webui.py) need /usr/bin/chromium (apt-get install chromium) ***'
 
 lint: $(STAMP)
@@ -54,12 +54,10 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --size $(SIZE) $(BENCH_ARGS)
 
-# make soak [SOAK=--quick]: the tests marked soak (the network, a steward's session and the query
-# library on Virtuoso: minutes), then the reliability suite at length (32 clients x 5 min on a 1M
-# network, 20 kills of the server and of the CLI...) and the figures of docs/reliability.md.
+# make soak [SOAK=--quick]: the reliability suite at length (32 clients x 5 min on a 1M network,
+# 20 kills of the server and of the CLI...) and the figures of docs/reliability.md.
 SOAK ?=
 soak: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup -q -m soak
 	$(BIN)/python scripts/soak.py $(SOAK)
 
 docs: $(STAMP)

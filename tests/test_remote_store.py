@@ -28,8 +28,7 @@ XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 UNCAPPED = Settings(max_rows=10**7, query_timeout_s=120)
 
 
-# Virtuoso's runs take minutes on a loaded machine: they are soak tests (`make soak`).
-ENGINES = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.soak)]
+ENGINES = ["oxigraph", "virtuoso"]
 
 
 @contextmanager
@@ -108,7 +107,7 @@ def test_the_store_is_remote_and_holds_the_same_graphs(remote: Network, network:
     "kind",
     [
         "oxigraph",
-        pytest.param("virtuoso", marks=pytest.mark.soak),
+        "virtuoso",
     ],
 )
 def test_a_stewards_commands_on_a_remote_store(
@@ -148,7 +147,7 @@ def test_a_stewards_commands_on_a_remote_store(
     "kind",
     [
         "oxigraph",
-        pytest.param("virtuoso", marks=pytest.mark.soak),
+        "virtuoso",
     ],
 )
 def test_processes_submitting_to_one_engine_make_consecutive_versions(
