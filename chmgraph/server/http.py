@@ -69,19 +69,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, refused with 413 once it passes ``limit`` bytes (before reading it
     all when Content-Length says so), and with 408 when it has not all arrived within the
     ``server_body_timeout_s`` setting (a client sending a byte now and then holds nothing)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"the body is {int(declared):,} bytes; the limit is {limit:,}")
-    seconds = request.app.state.service.settings.server_body_timeout_s
-    try:
-        async with asyncio.timeout(seconds):
-            return await _read_within(request, limit)
-    except TimeoutError:
-        raise HttpError(
-            408,
-            f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
-            {"Connection": "close"},
-        ) from None
+    _refuse_declared(request, limit)
+    async with _body_deadline(request):
+        return await _read_within(request, limit)
 
 
 @contextlib.asynccontextmanager
@@ -90,9 +80,7 @@ async def read_form(request: Request, limit: int) -> AsyncIterator[FormData]:
     past ``limit`` bytes in all, 408 when it has not all arrived within the
     ``server_body_timeout_s`` setting, 400 when it cannot be read. Starlette bounds only the
     parts that are not files; a file part would be spooled to disk whatever its size."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"the body is {int(declared):,} bytes; the limit is {limit:,}")
+    _refuse_declared(request, limit)
     size = 0
 
     async def receive() -> Message:
@@ -104,22 +92,38 @@ async def read_form(request: Request, limit: int) -> AsyncIterator[FormData]:
         return message
 
     bounded = Request(request.scope, receive)
-    seconds = request.app.state.service.settings.server_body_timeout_s
     try:
-        async with asyncio.timeout(seconds):
+        async with _body_deadline(request):
             form = await bounded.form(max_part_size=limit)
-    except TimeoutError:
-        raise HttpError(
-            408,
-            f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
-            {"Connection": "close"},
-        ) from None
     except HTTPException as exc:  # a part too large, a broken body
         raise HttpError(400, f"the form cannot be read: {exc.detail}") from None
     try:
         yield form
     finally:
         await form.close()
+
+
+def _refuse_declared(request: Request, limit: int) -> None:
+    """413 before reading, when the body's Content-Length passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"the body is {int(declared):,} bytes; the limit is {limit:,}")
+
+
+@contextlib.asynccontextmanager
+async def _body_deadline(request: Request) -> AsyncIterator[None]:
+    """408 (and the connection closed) when the body has not all arrived within the
+    ``server_body_timeout_s`` setting."""
+    seconds = request.app.state.service.settings.server_body_timeout_s
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise HttpError(
+            408,
+            f"the body did not arrive within {seconds:g} s (setting server_body_timeout_s)",
+            {"Connection": "close"},
+        ) from None
 
 
 async def _read_within(request: Request, limit: int) -> bytes:
