@@ -21,12 +21,21 @@ from chmgraph.settings import DATA_DIR, Settings
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
 
 
-def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tmp_path):
+def initialized(tmp_path) -> Network:
+    """A network on disk under ``tmp_path``, initialized, with its entailments."""
     network = Network.open(tmp_path / "store", create=True)
     network.init()
     materialize(network)
-    settings = Settings.from_env(store_path=tmp_path / "store")
-    service = Service(network, settings, base_url="http://127.0.0.1:9")
+    return network
+
+
+def settings_of(tmp_path) -> Settings:
+    return Settings.from_env(store_path=tmp_path / "store")
+
+
+def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tmp_path):
+    network = initialized(tmp_path)
+    service = Service(network, settings_of(tmp_path), base_url="http://127.0.0.1:9")
     library = QueryLibrary.load()
     query = library["workshops-by-supporter"]
     before = service.cache_key("query", query.text, None, ("", None))
@@ -49,11 +58,8 @@ def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tm
 
 
 def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
-    network = Network.open(tmp_path / "store", create=True)
-    network.init()
-    materialize(network)
-    settings = Settings.from_env(store_path=tmp_path / "store")
-    service = Service(network, settings, base_url="http://127.0.0.1:9")
+    network = initialized(tmp_path)
+    service = Service(network, settings_of(tmp_path), base_url="http://127.0.0.1:9")
     library = QueryLibrary.load()
     chms = library["countries-with-national-chm"]
     english = {"lang": "en"}  # what the query's page asks with no value given, in English
@@ -81,13 +87,11 @@ def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
 
 
 def test_a_prewarmed_answer_is_the_answer_sparql_writes_uncached(tmp_path):
-    network = Network.open(tmp_path / "store", create=True)
-    network.init()
-    materialize(network)
+    network = initialized(tmp_path)
     port = free_port()
     app = create_app(
         network,
-        Settings.from_env(store_path=tmp_path / "store"),
+        settings_of(tmp_path),
         base_url=f"http://127.0.0.1:{port}",
     )
     service = app.state.service
