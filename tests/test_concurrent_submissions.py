@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from stewards import submit_at_once
 
 from chmgraph import iris
-from chmgraph.network import Network
+from chmgraph.network import Network, check_submission
 from chmgraph.network.history import versions
 from chmgraph.network.submission import commit
 from chmgraph.settings import DATA_DIR
+from chmgraph.validation import run as run_module
 
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
 LAUNCH = '"2012"^^xsd:gYear'
@@ -85,3 +87,46 @@ def test_processes_submitting_one_country_make_consecutive_versions(tmp_path: Pa
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_validations_from_any_caller_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pySHACL is not thread-safe: a steward's check through the network and a harvest's check
+    (``check_submission`` with a context read earlier, as the harvester calls it) started at
+    once in two threads of one process never validate at the same time."""
+    network = Network.in_memory()
+    network.init()
+    context = network.validation_context()
+    running = [0, 0]  # validations inside the engine now, the most at once
+    lock = threading.Lock()
+    engine = run_module.run_engine
+
+    def watched(*args: object) -> object:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        try:
+            time.sleep(0.2)  # long enough for the other thread to arrive if it could
+            return engine(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(run_module, "run_engine", watched)
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+
+    def steward() -> None:
+        barrier.wait()
+        results.append(network.check(EXAMPLE, "CM").conforms)
+
+    def harvester() -> None:
+        barrier.wait()
+        results.append(check_submission(EXAMPLE, "CM", context=context).conforms)
+
+    workers = [threading.Thread(target=steward), threading.Thread(target=harvester)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert results == [True, True]
+    assert running[1] == 1

@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,9 +82,8 @@ class Network:
     def __init__(self, store: GraphStore, *, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings
-        # pySHACL and rdflib's SPARQL parser are not thread-safe: validation runs one at a time
-        # in a process. Version numbers need no lock: commits are conditional writes.
-        self._validating = threading.Lock()
+        # Version numbers need no lock: commits are conditional writes. Validations run one at
+        # a time in a process (``chmgraph.validation.validate`` serializes them).
 
     @classmethod
     def open(
@@ -215,8 +213,7 @@ class Network:
         """
         code = self.country_code(country)
         received = as_source(source, name=name, format=format)
-        with self._validating:
-            checked = check_submission(received, code, self.store)
+        checked = check_submission(received, code, self.store)
         return self.accept(checked, code, by=by, message=message, sha256=sha256)
 
     def accept(
@@ -299,8 +296,7 @@ class Network:
         earlier by ``validation_context``), and store nothing."""
         code = self.country_code(country)
         received = as_source(source, name=name, format=format)
-        with self._validating:
-            return check_submission(received, code, self.store, context=context)
+        return check_submission(received, code, self.store, context=context)
 
     def validation_context(self) -> Context:
         """What submissions are checked against (vocabulary, reference data, the CBD's facts),

@@ -42,8 +42,9 @@ MESSAGE_FILES = (MESSAGE_FILE,)
 # While a validation runs, the collector's oldest generation is collected after this many
 # collections of the middle one (Python's default: 10), i.e. in practice not at all.
 _OLDEST_GENERATION_AFTER = 1_000_000
-_paused = threading.Lock()
-_pausing = [0, None]  # validations running, and the thresholds to restore after the last
+# pySHACL and rdflib's SPARQL parser are not thread-safe: one validation at a time in a process,
+# whichever face or caller starts it (a submission, a check, a harvest, the server's /validate).
+_one_at_a_time = threading.Lock()
 
 
 def validate(
@@ -72,7 +73,7 @@ def validate(
     >>> report.conforms, report.counts["Violation"]
     (True, 0)
     """
-    with _full_collections_paused():
+    with _one_at_a_time, _full_collections_paused():
         return _validate(sources, country, shapes, inference, lang, context)
 
 
@@ -84,20 +85,14 @@ def _full_collections_paused() -> Iterator[None]:
     A validation holds its graphs as millions of small objects that live until it ends, and
     every full collection walks all of them: a fifth of the time at 100k triples, and a larger
     share the larger the input. The graphs hold no reference cycles to reclaim, so the pause
-    costs no memory; the thresholds are put back when the last validation running ends."""
-    with _paused:
-        if _pausing[0] == 0:
-            _pausing[1] = gc.get_threshold()
-            young, middle, _ = _pausing[1]
-            gc.set_threshold(young, middle, _OLDEST_GENERATION_AFTER)
-        _pausing[0] += 1
+    costs no memory; the thresholds are put back when it ends (validations run one at a time)."""
+    thresholds = gc.get_threshold()
+    young, middle, _ = thresholds
+    gc.set_threshold(young, middle, _OLDEST_GENERATION_AFTER)
     try:
         yield
     finally:
-        with _paused:
-            _pausing[0] -= 1
-            if _pausing[0] == 0:
-                gc.set_threshold(*_pausing[1])
+        gc.set_threshold(*thresholds)
 
 
 def _validate(
