@@ -382,3 +382,21 @@ def test_a_bulk_file_is_read_one_graph_at_a_time_and_each_graph_must_come_whole(
     with pytest.raises(SyntaxGateError) as caught:
         list(graphs_in_file(broken))
     assert caught.value.line == 2
+
+
+def test_a_bulk_file_refused_midway_stops_the_load_with_its_reason(tmp_path: Path) -> None:
+    # Every country is streamed to the bulk loader in one load: a refusal raised while the
+    # loader reads reaches the caller as the same error, and the store on disk still opens.
+    network = Network.open(tmp_path / "store", create=True)
+    network.init()
+    statement = '<https://example.org/s> <https://example.org/p> "{}" .'
+    mixed = tmp_path / "mixed.trig"
+    mixed.write_text(
+        f"<{iris.national_graph('FR')}> {{ {statement.format(1)} }}\n"
+        f"<https://example.org/not-national> {{ {statement.format(2)} }}\n"
+    )
+    with pytest.raises(InputError, match="is not a national graph"):
+        network.load_national_graphs(mixed, by="test", message="bulk")
+    assert "https://example.org/not-national" not in network.store.graphs()
+    network.close()
+    Network.open(tmp_path / "store").close()

@@ -118,7 +118,7 @@ def load_national_graphs(
             code = iris.country_of_graph(graph)
             if code is None:
                 raise InputError(f"{path}: <{graph}> is not a national graph")
-            if code in loaded or versions(store, code):
+            if versions(store, code):
                 continue
             record = record_quads(
                 country=code,
