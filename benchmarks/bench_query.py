@@ -213,16 +213,16 @@ def _stopped(rdflib: dict[str, Any], timing: dict[str, Any]) -> str:
 
 
 def build_network(path: str, store_dir: str | None = None) -> Any:
-    """The seed network's own graphs plus the synthetic national graphs, with entailments, in
-    a store on disk at ``store_dir`` (else in memory)."""
-    from chmgraph.entailment import materialize
+    """The network as a deployment builds it (``make run``, a server's demo network): the seed
+    network's own graphs, then the synthetic national graphs, each with its inferred graph and
+    version record, through the bulk loader, in a store on disk at ``store_dir`` (else in
+    memory)."""
     from chmgraph.network import Network
     from chmgraph.store import OxigraphStore
 
     network = Network(OxigraphStore(harness.Path(store_dir))) if store_dir else Network.in_memory()
     network.init()
-    network.store.bulk_load(harness.Path(path))
-    materialize(network)
+    network.load_national_graphs(harness.Path(path), by="bench_query", message="Synthetic data.")
     return network
 
 
