@@ -18,10 +18,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from chmgraph.network import Network
-from chmgraph.server import dumps, harvests, linked_data, pages, sparql, store, submissions
+from chmgraph.server import assets, dumps, harvests, linked_data, pages, sparql, store, submissions
 from chmgraph.server.http import EXPECTED_FAILURES, error_response
 from chmgraph.server.limits import Manners
 from chmgraph.server.service import Service
@@ -40,6 +39,7 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.run(service.start)
+        service.later(pages.warm)
         yield
         # Uvicorn has let requests in flight finish (its graceful shutdown); the pool's own
         # work (a submission's commit and dump) finishes here before the store is closed.
@@ -55,7 +55,7 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
         Route("/validate", pages.validation, methods=["GET", "HEAD", "POST"]),
         Route("/rules", pages.rules, methods=_READ),
         Route("/steward", pages.steward, methods=_READ),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", assets.Assets(directory=STATIC_DIR), name="static"),
         Route("/healthz", healthz, methods=_READ),
         Route("/sparql", sparql.endpoint, methods=["GET", "HEAD", "POST"]),
         Route("/store", store.graph_store, methods=_GSP),

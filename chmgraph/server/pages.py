@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -89,11 +90,7 @@ async def editor(request: Request) -> Response:
     """``/query``: YASGUI against ``/sparql``, the library as examples; ``?query=`` opens a
     query (a shared URL)."""
     library = QueryLibrary.load()
-    lang = i18n.language(request)
-    examples = {
-        q.name: bind(q.text, q.bindings({"lang": lang} if _takes(q, "lang") else {}))
-        for q in library
-    }
+    examples = _examples(library, i18n.language(request))
     first = library["workshops-per-year"] if "workshops-per-year" in examples else None
     shown = request.query_params.get("query") or (examples[first.name] if first else "")
     return page(
@@ -184,6 +181,17 @@ async def _answer_page(request: Request, query: NamedQuery, values: dict[str, st
         world=world,
         **context,
     )
+
+
+@lru_cache(maxsize=2 * len(i18n.LANGUAGES))
+def _examples(library: QueryLibrary, lang: str) -> dict[str, str]:
+    """The editor's examples: each library query's text with its default parameters bound, in
+    ``lang``; once a library and language (binding the whole library takes a quarter of a
+    second, the rest of the page a few milliseconds)."""
+    return {
+        q.name: bind(q.text, q.bindings({"lang": lang} if _takes(q, "lang") else {}))
+        for q in library
+    }
 
 
 def _takes(query: NamedQuery, name: str) -> bool:
@@ -357,11 +365,24 @@ async def _report(
     depends only on them, the country and the language, so each is computed once a server."""
     if not picked:
         return await service.run(validate, sources, country=code, lang=lang)
+    return await service.run(_picked_report, sources, code, lang)
+
+
+def _picked_report(sources: list[Source], code: str | None, lang: str) -> ValidationReport:
     digest = hashlib.sha256(b"".join(s.name.encode() + b"\0" + s.data for s in sources))
     key = (digest.hexdigest(), code, lang)
     if key not in _PICKED_REPORTS:
-        _PICKED_REPORTS[key] = await service.run(validate, sources, country=code, lang=lang)
+        _PICKED_REPORTS[key] = validate(sources, country=code, lang=lang)
     return _PICKED_REPORTS[key]
+
+
+def warm() -> None:
+    """What the pages compute once a server, computed at its start (``Service.later``) rather
+    than for its first reader: the editor's examples and the seed's report, in English (the
+    seed's validation took 2.4 s for the first reader on a loaded machine)."""
+    _examples(QueryLibrary.load(), "en")
+    folder, pattern, code = PICKS["seed"]
+    _picked_report(_picked_sources(folder, pattern), code, "en")
 
 
 # Reports of picked files by (content digest, country, language): a few picks, six languages.
@@ -375,10 +396,7 @@ def _form(lang: str, country: str = "") -> dict:
 async def _sources(request: Request, fields: object, picked: str | None) -> list[Source] | None:
     if picked in PICKS:
         folder, pattern, _ = PICKS[picked]
-        return [
-            Source(name=f"{folder}/{path.name}", data=path.read_bytes())
-            for path in sorted((DATA_DIR / folder.removeprefix("data/")).glob(pattern))
-        ]
+        return _picked_sources(folder, pattern)
     if picked:
         raise HttpError(400, f"pick must be one of {', '.join(PICKS)}")
     upload = fields.get("file")  # type: ignore[attr-defined]
@@ -393,6 +411,13 @@ async def _sources(request: Request, fields: object, picked: str | None) -> list
             for n, t in zip(named, texts, strict=False)
         ]
     return None
+
+
+def _picked_sources(folder: str, pattern: str) -> list[Source]:
+    return [
+        Source(name=f"{folder}/{path.name}", data=path.read_bytes())
+        for path in sorted((DATA_DIR / folder.removeprefix("data/")).glob(pattern))
+    ]
 
 
 def _shown(sources: list[Source], report: ValidationReport) -> list[ShownFile]:

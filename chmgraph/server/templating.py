@@ -7,9 +7,11 @@ licences) in ``static/``, both inside the package.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -62,6 +64,24 @@ def local_href(iri: str) -> str:
     return "/" + iri[len(_BASE) :] if iri.startswith(_BASE) else iri
 
 
+def asset_url(name: str) -> str:
+    """The URL a page links for ``static/NAME``: its path with the digest of its content, so
+    that it may be kept for good (``chmgraph.server.assets``).
+
+    >>> asset_url("chmgraph.css").startswith("/static/chmgraph.css?v=")
+    True
+    """
+    path = STATIC_DIR / name
+    found = path.stat()
+    return f"/static/{name}?v={asset_digest(str(path), found.st_mtime_ns, found.st_size)}"
+
+
+@lru_cache(maxsize=256)
+def asset_digest(path: str, mtime_ns: int, size: int) -> str:
+    """The start of the SHA-256 of the file at ``path`` (as it is at that time and size)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
 def short(iri: str) -> str:
     """An IRI as a prefixed name when one of the network's prefixes fits.
 
@@ -105,6 +125,7 @@ def page(
             "here": request.url.path,
             "local_href": local_href,
             "short": short,
+            "asset": asset_url,
             **context,
         },
         status_code=status,
@@ -127,8 +148,64 @@ def page_headers() -> dict[str, str]:
 
 @cache
 def world() -> dict:
-    """The map's outlines: ``{"width", "height", "paths": {M49 code: SVG path data}}``."""
-    return json.loads(MAP_PATHS.read_text(encoding="utf-8"))
+    """The map's outlines: ``{"width", "height", "paths": {M49 code: SVG path data}}``, the
+    path data in relative form (``compact_path``): the same shapes in about half the bytes of
+    every page that shows a map."""
+    outlines = json.loads(MAP_PATHS.read_text(encoding="utf-8"))
+    outlines["paths"] = {code: compact_path(d) for code, d in outlines["paths"].items()}
+    return outlines
+
+
+_STEP = re.compile(r"([MLZ])(?:(-?[0-9.]+),(-?[0-9.]+))?", re.IGNORECASE)
+
+
+def compact_path(data: str) -> str:
+    """SVG path data of absolute ``M``/``L``/``Z`` commands with coordinates in tenths, as
+    relative moves and lines, each command letter once for a run of points, numbers written
+    as short as SVG reads them.
+
+    >>> compact_path("M684.8,146.3L685.6,146.2L686.7,146.6L687.5,146.5ZM10.0,20.0L12.0,20.0Z")
+    'M684.8,146.3l.8-.1 1.1.4.8-.1zm-674.8-126.3l2 0z'
+    """
+    out: list[str] = []
+    last: str | None = None  # the last number written, for whether the next needs a space
+    x = y = 0
+    start = (0, 0)  # after ``z`` SVG goes on from where the subpath started
+    command = ""
+    for letter, xs, ys in _STEP.findall(data):
+        if letter.upper() == "Z":
+            out.append("z")
+            command, last = "z", None
+            x, y = start
+            continue
+        nx, ny = round(float(xs) * 10), round(float(ys) * 10)
+        if not out:
+            wanted, dx, dy = "M", nx, ny
+        else:
+            wanted, dx, dy = ("m" if letter.upper() == "M" else "l"), nx - x, ny - y
+        x, y = nx, ny
+        if wanted in "Mm":
+            start = (x, y)
+        if wanted != command:
+            out.append(wanted)
+            command, last = wanted, None
+        for number in (_tenths(dx), _tenths(dy)):
+            if last is not None and not (
+                number.startswith("-") or (number.startswith(".") and "." in last)
+            ):
+                out.append("," if command == "M" else " ")
+            out.append(number)
+            last = number
+    return "".join(out)
+
+
+def _tenths(value: int) -> str:
+    """``value`` tenths as SVG's shortest number: 8 -> ``.8``, -11 -> ``-1.1``, 20 -> ``2``."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    whole, tenth = divmod(value, 10)
+    if not tenth:
+        return f"{sign}{whole}"
+    return f"{sign}{whole or ''}.{tenth}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +215,14 @@ class Cell:
     text: str
     href: str | None = None
     lang: str | None = None
+    # The whole value's length in characters when ``text`` is only its start (``result_table``).
+    whole: int | None = None
+
+
+# A literal longer than this is shown cut on a page, as Datasette's pages cut long cells: the
+# first characters and an ellipsis; the downloads have it whole. (A GROUP_CONCAT of a country's
+# workshops at 100k is 9,000 characters a row: the whole table was 290 KB of one page.)
+PAGE_CELL_CHARS = 300
 
 
 def result_table(result: QueryResult, most: int) -> dict:
@@ -150,11 +235,26 @@ def result_table(result: QueryResult, most: int) -> dict:
     if result.form in ("CONSTRUCT", "DESCRIBE"):
         header = ["subject", "predicate", "object"]
         rows = [(t.subject, t.predicate, t.object) for t in result.triples]
+    shown = [[_shortened(cell(term)) for term in row] for row in rows[:most]]
     return {
         "header": header,
-        "rows": [[cell(term) for term in row] for row in rows[:most]],
+        "rows": shown,
         "cut": len(rows) > most,
+        "cells_cut": any(c.whole is not None for row in shown for c in row),
     }
+
+
+def _shortened(value: Cell) -> Cell:
+    """``value`` with a literal's text cut to ``PAGE_CELL_CHARS`` characters (an IRI whole).
+
+    >>> _shortened(Cell("x" * 301)).text == "x" * 300, _shortened(Cell("x" * 301)).whole
+    (True, 301)
+    >>> _shortened(Cell("short")).whole is None
+    True
+    """
+    if value.href or len(value.text) <= PAGE_CELL_CHARS:
+        return value
+    return Cell(value.text[:PAGE_CELL_CHARS], value.href, value.lang, len(value.text))
 
 
 def cell(term: object) -> Cell:
