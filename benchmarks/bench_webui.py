@@ -32,8 +32,11 @@ PAGES = {
     "country": "/id/country/CM",
     "validation": "/validate?pick=seed",
 }
-# Pages timed to a later moment than their load event, by the selector that marks it.
+# Pages timed to a later moment than their load event, by the selector that marks it; and
+# again in a context that has visited the page once (its scripts in the browser's cache, kept
+# for good under their digest URLs, so neither fetched nor asked about again).
 READY = {"query editor ready": ("/query", "#yasgui[data-ready='true']")}
+AGAIN = {"query editor ready, second visit": ("/query", "#yasgui[data-ready='true']")}
 PAINT = "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0"
 
 
@@ -53,19 +56,27 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
                     rows.append(
                         _row(workload, name, path, *_measure(browser, url + path, repeats, ready))
                     )
+                for name, (path, ready) in AGAIN.items():
+                    measured = _measure(browser, url + path, repeats, ready, again=True)
+                    rows.append(_row(workload, name, path, *measured))
                 return rows
             finally:
                 browser.close()
 
 
 def _measure(
-    browser, url: str, repeats: int, ready: str | None = None
+    browser, url: str, repeats: int, ready: str | None = None, again: bool = False
 ) -> tuple[list[float], list[float], int, list[float]]:
     # The first visit warms the server's own caches (the query library, templates) only.
     loads, html, paints = [], [], []
     for attempt in range(repeats + 1):
         context = browser.new_context()
         page = context.new_page()
+        if again:
+            page.goto(url, wait_until="load")
+            if ready:
+                page.wait_for_selector(ready, state="attached", timeout=60_000)
+            page.goto("about:blank")
         started = time.perf_counter()
         page.goto(url, wait_until="load")
         if ready:
@@ -90,7 +101,8 @@ def _measure(
 def _row(
     workload, name: str, path: str, loads: list, html: list, size: int, paints: list
 ) -> dict[str, Any]:
-    paint = sorted(paints)[len(paints) // 2] if paints else 0.0
+    reported = sorted(p for p in paints if p)
+    paint = f"{reported[len(reported) // 2]:.2f} s" if reported else "not reported"
     return {
         "name": f"first load {name} ({path})",
         "size": workload.size,
@@ -101,5 +113,5 @@ def _row(
         "baseline_s": html,
         "goal": "< 1 s",
         "notes": f"{size / 1024:.0f} KiB transferred (gzipped where the server compresses); "
-        f"first contentful paint {paint:.2f} s",
+        f"first contentful paint {paint}",
     }

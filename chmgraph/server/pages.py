@@ -27,7 +27,7 @@ from chmgraph.network.standing import CountryStanding, coverage
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.results import QueryResult, media_type, serialize
 from chmgraph.query.text import bind
-from chmgraph.server import i18n
+from chmgraph.server import i18n, templating
 from chmgraph.server.http import HttpError, read_form, text
 from chmgraph.server.service import Service
 from chmgraph.server.templating import page, result_table, world
@@ -379,7 +379,9 @@ def _picked_report(sources: list[Source], code: str | None, lang: str) -> Valida
 def warm() -> None:
     """What the pages compute once a server, computed at its start (``Service.later``) rather
     than for its first reader: the editor's examples and the seed's report, in English (the
-    seed's validation took 2.4 s for the first reader on a loaded machine)."""
+    seed's validation took 2.4 s for the first reader on a loaded machine); the templates
+    compiled and the map read."""
+    templating.warm()
     _examples(QueryLibrary.load(), "en")
     folder, pattern, code = PICKS["seed"]
     _picked_report(_picked_sources(folder, pattern), code, "en")

@@ -136,6 +136,13 @@ def page(
     return response
 
 
+def warm() -> None:
+    """Compile every template and read the map once, before the first page asks for them."""
+    for name in _environment.list_templates(extensions=["html"]):
+        _environment.get_template(name)
+    world()
+
+
 def page_headers() -> dict[str, str]:
     """What every page carries: its policy, and that it varies with the reader's language."""
     return {
