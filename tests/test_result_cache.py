@@ -57,6 +57,25 @@ def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tm
     network.close()
 
 
+def test_a_started_server_has_the_librarys_answers_before_its_first_reader(tmp_path):
+    network = initialized(tmp_path)
+    service = Service(network, settings_of(tmp_path), base_url="http://127.0.0.1:9")
+    library = QueryLibrary.load()
+    hosts = library["workshops-by-host-country"]
+    supporters = library["workshops-by-supporter"]
+    assert service.kept_answer(hosts, {"lang": "en"}) is None
+    service.start()
+    service.close()  # waits for the pre-warming the start asked for
+    kept = service.kept_answer(hosts, {"lang": "en"})
+    assert kept is not None
+    assert kept.values("country") == network.query(hosts).values("country")
+    body, media = service.cached(service.cache_key("query", supporters.text, None, ("", None)))
+    assert media == "application/sparql-results+json"
+    found = [row["workshop"]["value"] for row in json.loads(body)["results"]["bindings"]]
+    assert found == network.query(supporters).values("workshop") and found
+    network.close()
+
+
 def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
     network = initialized(tmp_path)
     service = Service(network, settings_of(tmp_path), base_url="http://127.0.0.1:9")

@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -451,10 +451,75 @@ def test_the_query_page_weighs_at_most_600_kb_gzipped(served):
     page = served.http.get("/query")
     assert page.status_code == 200
     parts = [page.content]
-    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+    # The editor's script and style are fetched by the page's script once it has loaded.
+    for asset in re.findall(r'(?:src|href|data-script|data-style)="(/static/[^"]+)"', page.text):
         fetched = httpx.get(served.url + asset)
         assert fetched.status_code == 200, asset
         parts.append(fetched.content)
     gzipped = sum(len(gzip.compress(part, 9)) for part in parts)
-    assert len(parts) >= 4
+    assert len(parts) >= 6
     assert gzipped <= 600 * 1024, gzipped
+
+
+def test_the_query_form_works_before_the_editor_has_loaded(browser, served):
+    opened = Visit(browser, served)
+    try:
+        page = opened.page
+        # The editor's script, as if it had not arrived yet: the page's own form is the editor.
+        page.route(
+            "**/yasgui.min.js*",
+            lambda route: route.fulfill(body="", content_type="text/javascript"),
+        )
+        page.goto(served.url + "/query", wait_until="load")
+        assert page.get_attribute("#yasgui", "data-ready") is None
+        open_example(page, "workshops-by-region")
+        text = page.input_value("#query-text")
+        assert "targetRegion" in text
+        shared = urlparse(page.locator("#share").get_attribute("href"))
+        assert shared.path == "/query" and parse_qs(shared.query)["query"] == [text]
+        page.click("#query-form button[type=submit]")
+        page.wait_for_load_state("load")
+        assert urlparse(page.url).path == "/results"
+        expected = sparql_rows(served, text)
+        assert expected
+        assert page.locator("table.results tbody tr").count() == len(expected)
+        opened.clean()
+    finally:
+        opened.close()
+
+
+def test_static_files_are_gzipped_and_kept_for_good_under_their_digest(served):
+    page = served.http.get("/query")
+    linked = re.findall(r'data-script="(/static/[^"]+)"', page.text)
+    assert len(linked) == 1 and "?v=" in linked[0]
+    versioned = served.url + linked[0]
+    whole = (PROJECT_ROOT / "chmgraph/server/static/vendor/yasgui/yasgui.min.js").read_bytes()
+    got = httpx.get(versioned, headers={"Accept-Encoding": "gzip"})
+    assert got.status_code == 200
+    assert got.headers["content-encoding"] == "gzip"
+    assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert got.content == whole  # decoded by httpx
+    assert int(got.headers["content-length"]) < len(whole) / 2
+    again = httpx.get(
+        versioned, headers={"Accept-Encoding": "gzip", "If-None-Match": got.headers["etag"]}
+    )
+    assert again.status_code == 304
+    # Without the current digest (an old page, a typed URL): the file, to be asked for again.
+    for url in (versioned.split("?")[0], versioned.split("?")[0] + "?v=0"):
+        plain = httpx.get(url, headers={"Accept-Encoding": "identity"})
+        assert plain.status_code == 200
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["cache-control"] == "no-cache"
+        assert plain.content == whole
+
+
+def test_a_long_value_is_cut_on_the_page_and_whole_in_the_downloads(served):
+    long = "-".join(["synthetic"] * 60)  # 599 characters
+    query = f'SELECT ?long WHERE {{ BIND("{long}" AS ?long) }}'
+    page = served.http.get("/results", params={"query": query, "lang": "en"})
+    assert page.status_code == 200
+    cells = re.findall(r"<td>(.*?)</td>", page.text)
+    assert cells == [long[:300] + '<span class="cell-cut" title="599 characters in all">…</span>']
+    assert "the downloads have them whole" in page.text
+    download = served.http.get("/results", params={"query": query, "format": "csv"})
+    assert download.text.splitlines() == ["long", long]

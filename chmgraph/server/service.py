@@ -354,7 +354,7 @@ class Service:
         the current state, so that the first readers after a write find them cached: the same
         bytes ``/sparql`` writes, by the same writer; and the pages' answers (``answer``,
         ``kept``). Runs on the dump's thread after each write; stops when another write comes
-        in. Returns the number of answers kept."""
+        in. Returns the number of library queries whose answers are kept (already or now)."""
         if not self.caching:
             return 0
         state, kept = self.state, 0
@@ -371,7 +371,10 @@ class Service:
                 wanted: self.cache_key("query", query.text, None, wanted) for wanted in _DEFAULT
             }
             missing = [w for w, key in keys.items() if key and self.cached(key) is None]
-            if query.name in self._too_large or not missing:
+            if query.name in self._too_large:
+                continue
+            if not missing:  # kept already (by the pre-warming at start, or a reader)
+                kept += 1
                 continue
             written: dict[str, tuple[bytes, str] | None] = {}  # by format: one run for both
             try:
