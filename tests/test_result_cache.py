@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import uvicorn
@@ -73,6 +74,29 @@ def test_a_started_server_has_the_librarys_answers_before_its_first_reader(tmp_p
     assert media == "application/sparql-results+json"
     found = [row["workshop"]["value"] for row in json.loads(body)["results"]["bindings"]]
     assert found == network.query(supporters).values("workshop") and found
+    network.close()
+
+
+def test_readers_asking_for_an_answer_being_computed_wait_for_it(tmp_path):
+    network = initialized(tmp_path)
+    service = Service(network, settings_of(tmp_path), base_url="http://127.0.0.1:9")
+    hosts = QueryLibrary.load()["workshops-by-host-country"]
+    real = network.query
+    runs = []
+
+    def counted(*args, **kwargs):
+        runs.append(args[0])
+        time.sleep(0.3)  # a slow answer: the other readers ask while it is being computed
+        return real(*args, **kwargs)
+
+    network.query = counted
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: service.answer(hosts, {"lang": "en"}), range(4)))
+    assert runs == [hosts]
+    assert all(answer is answers[0] for answer in answers)
+    expected = real(hosts, params={"lang": "en"}).values("country")
+    assert answers[0].values("country") == expected and expected
+    service.close()
     network.close()
 
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -122,6 +122,15 @@ class QueryWorkers:
                 log.exception("a query worker failed")
 
 
+@dataclass
+class _Running:
+    """An answer being computed: set when done, with its value or that it failed."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: object = None
+    failed: bool = False
+
+
 class Service:
     """The network as the server shares it between requests."""
 
@@ -153,6 +162,8 @@ class Service:
         # The library's answers as pages show them (a named query's page, a country's page),
         # for the current state only, like the result cache.
         self._answers: OrderedDict[str, object] = OrderedDict()
+        # The answers being computed, by key, for the requests that ask for one meanwhile.
+        self._running: dict[str, _Running] = {}
 
     async def run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``function`` in the worker pool and wait for it without blocking the loop."""
@@ -288,9 +299,13 @@ class Service:
         if found is not None:
             return found
         key, state = self._answer_key(query, params), self.state
-        result = self.network.query(query, params=dict(params), settings=self.settings)
-        self._keep_answer(key, state, result)
-        return result
+
+        def compute() -> QueryResult:
+            result = self.network.query(query, params=dict(params), settings=self.settings)
+            self._keep_answer(key, state, result)
+            return result
+
+        return self._once(key, compute)
 
     def kept(self, compute: Callable[..., T], **kwargs: str) -> T:
         """``compute(**kwargs)`` (a read of the network a page shows: the home page's figures,
@@ -302,12 +317,43 @@ class Service:
                 if key in self._answers:
                     return self._answers[key]  # type: ignore[return-value]
         state = self.state
-        value = compute(**kwargs)
-        if key is not None:
+
+        def computed() -> T:
+            value = compute(**kwargs)
+            if key is not None:
+                with self._cache_lock:
+                    if state == self.state:
+                        self._answers[key] = value  # type: ignore[assignment]
+            return value
+
+        return self._once(key, computed)
+
+    def _once(self, key: str | None, compute: Callable[[], T]) -> T:
+        """``compute()``; or, while another thread computes the answer of the same ``key`` (the
+        pre-warming at start, a reader before), that thread's answer when it has one: a page
+        asked for while it is being computed waits for it rather than computing it again."""
+        if key is None:
+            return compute()
+        with self._cache_lock:
+            running = self._running.get(key)
+            mine = running is None
+            if running is None:
+                running = self._running[key] = _Running()
+        if not mine:
+            running.done.wait()
+            if running.failed:
+                return compute()  # its failure was its own (a timeout, a write meanwhile)
+            return running.value  # type: ignore[return-value]
+        try:
+            running.value = compute()
+            return running.value  # type: ignore[return-value]
+        except BaseException:
+            running.failed = True
+            raise
+        finally:
             with self._cache_lock:
-                if state == self.state:
-                    self._answers[key] = value  # type: ignore[assignment]
-        return value
+                self._running.pop(key, None)
+            running.done.set()
 
     def kept_answer(self, query: NamedQuery, params: Mapping[str, str]) -> QueryResult | None:
         """The answer ``answer`` keeps for the current state, if any."""
