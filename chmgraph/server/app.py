@@ -38,8 +38,7 @@ def create_app(network: Network, settings: Settings, *, base_url: str) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await service.run(service.start)
-        service.later(pages.warm)
+        await service.run(service.start, pages.warm)
         yield
         # Uvicorn has let requests in flight finish (its graceful shutdown); the pool's own
         # work (a submission's commit and dump) finishes here before the store is closed.

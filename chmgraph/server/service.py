@@ -240,19 +240,21 @@ class Service:
         self.refresh_dump()
         self.prewarm()
 
-    def start(self) -> None:
+    def start(self, *first: Callable[[], object]) -> None:
         """Before the first request: the dump written; then, on the dump's thread while
-        requests are served, the pre-warming a write is followed by, so that the first readers
+        requests are served, ``first`` (the pages' own warming: templates, the map) and the
+        pre-warming a write is followed by, so that the first readers
         after a start find the pages' answers kept (at 100k a library page took 2.5 s for its
         first reader, 40 ms for the next). (The store is not compacted here:
         ``GraphStore.optimize`` took 52 s on a 1M network and left it larger on disk, so a
         server would start minutes late for a gain of about 15% measured on a loaded machine.)"""
         self.refresh_dump()
+        for work in first:
+            self.later(work)
         self.later(self.prewarm)
 
     def later(self, work: Callable[[], object]) -> None:
-        """Run ``work`` on the dump's thread, after the dump and pre-warming already asked for
-        (a page's own warming at start)."""
+        """Run ``work`` on the dump's thread, after the work already asked of it."""
         self._dumper.submit(work)
 
     def refresh_dump(self) -> None:
