@@ -66,7 +66,9 @@ def test_a_started_server_has_the_librarys_answers_before_its_first_reader(tmp_p
     supporters = library["workshops-by-supporter"]
     assert service.kept_answer(hosts, {"lang": "en"}) is None
     service.start()
+    assert service.warming
     service.close()  # waits for the pre-warming the start asked for
+    assert not service.warming
     kept = service.kept_answer(hosts, {"lang": "en"})
     assert kept is not None
     assert kept.values("country") == network.query(hosts).values("country")

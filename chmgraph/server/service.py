@@ -162,6 +162,8 @@ class Service:
         # The library's answers as pages show them (a named query's page, a country's page),
         # for the current state only, like the result cache.
         self._answers: OrderedDict[str, object] = OrderedDict()
+        # Whether the warming at start (``start``) is still under way (``/healthz`` says so).
+        self.warming = False
         # The answers being computed, by key, for the requests that ask for one meanwhile.
         self._running: dict[str, _Running] = {}
 
@@ -249,9 +251,14 @@ class Service:
         ``GraphStore.optimize`` took 52 s on a 1M network and left it larger on disk, so a
         server would start minutes late for a gain of about 15% measured on a loaded machine.)"""
         self.refresh_dump()
+        self.warming = True
         for work in first:
             self.later(work)
         self.later(self.prewarm)
+        self.later(self._warmed)
+
+    def _warmed(self) -> None:
+        self.warming = False
 
     def later(self, work: Callable[[], object]) -> None:
         """Run ``work`` on the dump's thread, after the work already asked of it."""
