@@ -66,9 +66,27 @@ def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     """An rdflib graph of ``triples``; literals keep their lexical form as written."""
     graph = PreparedQueryGraph()
     add = graph.add
-    for t in triples:
-        add((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object)))
+    for triple in rdflib_triples(triples):
+        add(triple)
     return graph
+
+
+def rdflib_triples(triples: Iterable[ox.Triple]) -> list[tuple[rdflib.term.Node, ...]]:
+    """``triples`` as rdflib terms, each distinct term built once and shared.
+
+    Building an rdflib literal is slow, and a term met again is the very same object: a
+    dictionary finds it by identity, without rdflib's equality written in Python."""
+    built: dict = {}
+    converted = []
+    for t in triples:
+        row = []
+        for term in (t.subject, t.predicate, t.object):
+            found = built.get(term)
+            if found is None:
+                found = built[term] = to_rdflib_term(term)
+            row.append(found)
+        converted.append(tuple(row))
+    return converted
 
 
 def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:

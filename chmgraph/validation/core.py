@@ -36,12 +36,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+import pyoxigraph as ox
 import rdflib
 from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS
 from pyshacl.validator import Validator
 from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from chmgraph.validation.bridge import PreparedQueryGraph, rdflib_triples
 
 # The parameters evaluated here; any other constraint parameter leaves its shape to pySHACL.
 _SUPPORTED = {
@@ -95,19 +98,51 @@ class Unsupported(Exception):
 
 
 class Data:
-    """The data graph as dictionaries: subject -> predicate -> objects, and the inverse."""
+    """The data graph as dictionaries: subject -> predicate -> objects, and the inverse.
 
-    def __init__(self, graph: rdflib.Graph) -> None:
-        self.graph = graph
+    Built from the triples (rdflib terms) the shapes see; the rdflib graph pySHACL needs is
+    built from them only when pySHACL runs (``graph``), with ``namespaces`` bound."""
+
+    def __init__(
+        self, triples: Iterable[tuple], namespaces: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        self.triples = list(dict.fromkeys(triples))
+        self.namespaces = list(namespaces)
         out: dict = defaultdict(lambda: defaultdict(list))
         inv: dict = defaultdict(lambda: defaultdict(list))
         by_predicate: dict = defaultdict(list)
-        for s, p, o in graph:
+        for s, p, o in self.triples:
             out[s][p].append(o)
             inv[o][p].append(s)
             by_predicate[p].append((s, o))
         self.out, self.inv, self.by_predicate = out, inv, by_predicate
         self._superclasses: dict = {}
+
+    @classmethod
+    def of(cls, triples: Iterable[ox.Triple], namespaces: Iterable[tuple[str, str]] = ()) -> Data:
+        """The data of pyoxigraph ``triples``."""
+        return cls(rdflib_triples(triples), namespaces)
+
+    @cached_property
+    def graph(self) -> rdflib.Graph:
+        """The data as an rdflib graph, for pySHACL."""
+        graph = PreparedQueryGraph()
+        for prefix, namespace in self.namespaces:
+            graph.bind(prefix, namespace, override=False)
+        add = graph.add
+        for triple in self.triples:
+            add(triple)
+        return graph
+
+    @cached_property
+    def blank_descriptions(self) -> rdflib.Graph:
+        """The statements about blank nodes: what a report copies of a blank focus node or
+        value (pySHACL's report writer clones a blank node's description, nothing else)."""
+        graph = rdflib.Graph()
+        for s, p, o in self.triples:
+            if isinstance(s, rdflib.BNode):
+                graph.add((s, p, o))
+        return graph
 
     def objects(self, node, predicate) -> list:
         found = self.out.get(node)
@@ -116,6 +151,15 @@ class Data:
     def subjects(self, predicate, node) -> list:
         found = self.inv.get(node)
         return found.get(predicate, []) if found is not None else []
+
+    def referrers(self, node) -> list:
+        """The subjects of every statement whose object is ``node``."""
+        found = self.inv.get(node)
+        return [s for subjects in found.values() for s in subjects] if found is not None else []
+
+    def objects_of(self, predicate) -> list:
+        """The objects of every statement with ``predicate``."""
+        return [o for _, o in self.by_predicate.get(predicate, ())]
 
     def superclasses(self, cls) -> set:
         """``cls`` and every class it is an ``rdfs:subClassOf``, transitively."""
@@ -758,6 +802,7 @@ def report_graph(
 ) -> tuple[bool, rdflib.Graph]:
     """pySHACL's report graph for ``results``, written by pySHACL's own report writer."""
     written = []
+    described = data.blank_descriptions if results else None
     for r in results:
         node = rdflib.BNode()
         triples = [
@@ -765,10 +810,10 @@ def report_graph(
             (node, SH.sourceConstraintComponent, (shapes, r.component)),
             (node, SH.sourceShape, (shapes, r.shape.node)),
             (node, SH.resultSeverity, r.shape.severity),
-            (node, SH.focusNode, (data.graph, r.focus)),
+            (node, SH.focusNode, (described, r.focus)),
         ]
         if r.value is not None:
-            triples.append((node, SH.value, (data.graph, r.value)))
+            triples.append((node, SH.value, (described, r.value)))
         if r.shape.path_node is not None:
             triples.append((node, SH.resultPath, (shapes, r.shape.path_node)))
         for message in r.shape.messages or (rdflib.Literal(_generic(r)),):

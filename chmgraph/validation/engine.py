@@ -24,23 +24,22 @@ from chmgraph.validation.core import Data, core_shapes, report_graph
 from chmgraph.validation.errors import EngineError, ShapesError
 
 
-def run_engine(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.Graph:
-    """The report graph for ``data_graph``: the core evaluator's for the shapes it understands
-    and pySHACL's for the rest."""
+def run_engine(data: Data, shapes_graph: rdflib.Graph) -> rdflib.Graph:
+    """The report graph for ``data``: the core evaluator's for the shapes it understands and
+    pySHACL's for the rest (on ``data.graph``, built only then)."""
     _loadable(shapes_graph)
     try:
         compiled = core_shapes(shapes_graph)
     except Exception as exc:
         raise EngineError(f"validation could not run: {exc!r}") from exc
     if not compiled.fast:
-        return run_pyshacl(data_graph, shapes_graph)
+        return run_pyshacl(data.graph, shapes_graph)
     try:
-        data = Data(data_graph)
         conforms, report = report_graph(shapes_graph, data, compiled.validate(data))
     except Exception as exc:
         raise EngineError(f"validation could not run: {exc!r}") from exc
     if compiled.rest:
-        rest = run_pyshacl(data_graph, shapes_graph, use_shapes=[str(n) for n in compiled.rest])
+        rest = run_pyshacl(data.graph, shapes_graph, use_shapes=[str(n) for n in compiled.rest])
         conforms = _merge(report, rest) and conforms
     _check(conforms, report)
     return report

@@ -18,6 +18,7 @@ from rdflib.namespace import RDF, SH
 from chmgraph import iris
 from chmgraph.validation.bridge import from_rdflib, to_rdflib_term
 from chmgraph.validation.context import LABEL_PREDICATES
+from chmgraph.validation.core import Data
 from chmgraph.validation.facts import SUBMISSION
 from chmgraph.validation.lexical import ill_typed
 from chmgraph.validation.messages import (
@@ -138,7 +139,7 @@ class ResultBuilder:
 
     def __init__(
         self,
-        data: rdflib.Graph,
+        data: Data,
         shapes: rdflib.Graph,
         report: rdflib.Graph,
         templates: Templates,
@@ -157,10 +158,24 @@ class ResultBuilder:
         # Many results share a focus node and a shape: each is looked up once.
         self._labels: dict = {}
         self._codes: dict = {}
+        self._expectations: dict = {}
+        self._paths: dict = {}
+        self._authorship: dict = {}
+        # The report's statements by subject and predicate, read once: asking rdflib's store
+        # for each property of each result was most of the time of a report of many results.
+        self._about: dict = {}
 
     def results(self) -> list[BuiltResult]:
         """One per ``sh:result`` of pySHACL's report."""
+        about = self._about
+        for s, p, o in self.report:
+            about.setdefault(s, {}).setdefault(p, []).append(o)
         return [self._build(node) for node in self.report.objects(None, SH.result)]
+
+    def _value(self, node, predicate):
+        """One value of ``predicate`` at ``node`` in the report (as ``Graph.value``)."""
+        found = self._about.get(node, {}).get(predicate)
+        return found[0] if found else None
 
     def named_graph_results(self) -> list[ValidationResult]:
         """One per named graph of a source: a national submission is one graph, a rule about
@@ -197,10 +212,13 @@ class ResultBuilder:
             if r.component == "sh:DatatypeConstraintComponent"
         }
         results = []
-        for t in sorted(triples, key=str):
+        typed = (
+            t
+            for t in triples
+            if isinstance(t.object, ox.Literal) and t.object.datatype.value.startswith(_XSD)
+        )
+        for t in sorted(typed, key=str):
             literal = t.object
-            if not isinstance(literal, ox.Literal) or not literal.datatype.value.startswith(_XSD):
-                continue
             value = to_rdflib_term(literal)
             if not ill_typed(value):
                 continue
@@ -263,12 +281,11 @@ class ResultBuilder:
         )
 
     def _build(self, node: rdflib.term.Node) -> BuiltResult:
-        rg = self.report
-        focus = rg.value(node, SH.focusNode)
-        shape = rg.value(node, SH.sourceShape)
-        component = rg.value(node, SH.sourceConstraintComponent)
-        path_node = rg.value(node, SH.resultPath)
-        value = rg.value(node, SH.value)
+        focus = self._value(node, SH.focusNode)
+        shape = self._value(node, SH.sourceShape)
+        component = self._value(node, SH.sourceConstraintComponent)
+        path_node = self._value(node, SH.resultPath)
+        value = self._value(node, SH.value)
         detail = self._detail(node, focus, shape, component, path_node, value)
         authored = self._authored(node, shape)
         messages = {
@@ -277,7 +294,7 @@ class ResultBuilder:
         }
         source, line = self._place(focus)
         result = ValidationResult(
-            severity=severity_name(rg.value(node, SH.resultSeverity)),
+            severity=severity_name(self._value(node, SH.resultSeverity)),
             code=self._code(shape),
             focus=_name(focus),
             label=self._label(focus),
@@ -295,7 +312,7 @@ class ResultBuilder:
 
     def _detail(self, node, focus, shape, component, path_node, value) -> dict[str, object]:
         detail: dict[str, object] = {
-            "path": _path(self.report, path_node) if path_node is not None else None,
+            "path": self._path(path_node) if path_node is not None else None,
             "value": _show(value) if value is not None else None,
             "focus": self._label(focus) or _show(focus),
         }
@@ -317,7 +334,18 @@ class ResultBuilder:
             detail["suggestion"] = self.vocabulary.nearest(str(value))
         return detail
 
+    def _path(self, path_node) -> str:
+        if path_node not in self._paths:
+            self._paths[path_node] = _path(self.report, path_node)
+        return self._paths[path_node]
+
     def _expected(self, shape, parameter) -> str | None:
+        key = (shape, parameter)
+        if key not in self._expectations:
+            self._expectations[key] = self._find_expected(shape, parameter)
+        return self._expectations[key]
+
+    def _find_expected(self, shape, parameter) -> str | None:
         found = self.shapes.value(shape, parameter)
         if found is None:
             return None
@@ -349,9 +377,9 @@ class ResultBuilder:
 
     def _bindings(self, node) -> dict[str, str]:
         """Values of a SPARQL rule's variables, read back from its filled-in ``sh:message``."""
-        constraint = self.report.value(node, SH.sourceConstraint)
+        constraint = self._value(node, SH.sourceConstraint)
         template = self.shapes.value(constraint, SH.message) if constraint is not None else None
-        message = self.report.value(node, SH.resultMessage)
+        message = self._value(node, SH.resultMessage)
         if template is None or message is None:
             return {}
         names: list[str] = []
@@ -381,7 +409,7 @@ class ResultBuilder:
         if shape is not None and self.templates.has(str(shape)):
             text = self.templates.render(str(shape), lang, detail)
         elif authored:
-            text = _authors_message(self.report.objects(node, SH.resultMessage), lang, detail)
+            text = _authors_message(self._about[node].get(SH.resultMessage, ()), lang, detail)
         elif component is not None and self.templates.has(str(component)):
             wording = NETWORK_MESSAGE if self.network else MESSAGE
             if not self.templates.has(str(component), wording):
@@ -389,18 +417,20 @@ class ResultBuilder:
             text = self.templates.render(str(component), lang, detail, predicate=wording)
         else:
             text = None
-        engine_message = self.report.value(node, SH.resultMessage)
+        engine_message = self._value(node, SH.resultMessage)
         return text or (str(engine_message) if engine_message is not None else "")
 
     def _authored(self, node, shape) -> bool:
         """Whether the shape's author wrote the message (``sh:message`` on the shape or on its
         SPARQL constraint): then it is the one shown, as pySHACL filled it in."""
-        constraint = self.report.value(node, SH.sourceConstraint)
-        return any(
-            self.shapes.value(holder, SH.message) is not None
-            for holder in (shape, constraint)
-            if holder is not None
-        )
+        key = (shape, self._value(node, SH.sourceConstraint))
+        if key not in self._authorship:
+            self._authorship[key] = any(
+                self.shapes.value(holder, SH.message) is not None
+                for holder in key
+                if holder is not None
+            )
+        return self._authorship[key]
 
     def _suggestion(self, nearest: object, lang: str) -> str:
         if not nearest:
@@ -460,7 +490,7 @@ class ResultBuilder:
                 if line is not None:
                     return r.source.name, line
             if isinstance(term, rdflib.BNode):
-                frontier.extend(self.data.subjects(None, term))
+                frontier.extend(self.data.referrers(term))
         term = from_rdflib(focus)
         described_in = [r.source.name for r, subjects in self._subjects() if term in subjects]
         return (described_in[0] if described_in else None), None
@@ -534,7 +564,7 @@ def _show_text(text: str) -> str:
     return text
 
 
-def _values(shapes: rdflib.Graph, data: rdflib.Graph, focus, path) -> set | None:
+def _values(shapes: rdflib.Graph, data: Data, focus, path) -> set | None:
     """The values of ``path`` at ``focus``: predicates, inverses, sequences and alternatives;
     None for a path this does not follow (the count is then shown as unknown)."""
     if isinstance(path, rdflib.URIRef):

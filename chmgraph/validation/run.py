@@ -25,8 +25,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chmgraph.errors import InputError
-from chmgraph.validation.bridge import from_rdflib, to_rdflib
+from chmgraph.validation.bridge import from_rdflib
 from chmgraph.validation.context import Context
+from chmgraph.validation.core import Data
 from chmgraph.validation.engine import run_engine
 from chmgraph.validation.errors import NothingChecked
 from chmgraph.validation.facts import SUBMISSION, engine_facts
@@ -112,21 +113,21 @@ def _validate(
     shape_paths = tuple(Path(p) for p in (CHM_SHAPES if chm_mode else shapes))
     shapes_in_use = shapes_graph(shape_paths)
     known = (context or Context.load()) if chm_mode else None
-    data_graph = to_rdflib(_seen_by_shapes(submitted, known, country, inference))
-    for r in read:
-        for prefix, namespace in r.sourcemap.prefixes.items():
-            data_graph.bind(prefix, namespace, override=False)
-    if data_quads and not any_shape_applies(shapes_in_use, data_graph):
+    data = Data.of(
+        _seen_by_shapes(submitted, known, country, inference),
+        [item for r in read for item in r.sourcemap.prefixes.items()],
+    )
+    if data_quads and not any_shape_applies(shapes_in_use, data):
         raise NothingChecked(
             f"{_names(read)}: no shape applied to any node, so nothing was checked: no node of "
             f"the data is of a class the shapes target, nor uses a property they target "
             f"(shapes: {', '.join(str(p) for p in shape_paths)})"
         )
-    engine_graph = run_engine(data_graph, shapes_in_use)
+    engine_graph = run_engine(data, shapes_in_use)
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
-        data_graph, shapes_in_use, engine_graph, templates, read, lang, vocabulary, network=chm_mode
+        data, shapes_in_use, engine_graph, templates, read, lang, vocabulary, network=chm_mode
     )
     # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}

@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -35,9 +36,15 @@ _TEXT_FORMATS = {
     ox.RdfFormat.N_QUADS,
     ox.RdfFormat.N3,
 }
-_PUNCTUATION = set("[](){},;")
-# A run of characters that can form a prefixed name, keyword, number or blank node label.
-_WORD_END = re.compile(r"""[\s<>"'{}\[\](),;#]""")
+# One token at a position, by the group that matched: white space (newlines counted), a
+# comment, an IRI, the quote opening a string (read by _string_end), punctuation, or a run of
+# characters that can form a prefixed name, keyword, number or blank node label.
+_TOKEN = re.compile(
+    r"""(\s+)|(#[^\n]*)|<(?!<)([^>]*)>?|(["'])|(<<|>>|\^\^|[\[\](){},;])"""
+    r"""|(.[^\s<>"'{}\[\](),;#]*)""",
+    re.DOTALL,
+)
+_SPACE, _COMMENT, _IRI, _QUOTE, _PUNCT = 1, 2, 3, 4, 5
 _ESCAPE = re.compile(r"\\(.)")
 _ID_ATTRIBUTE = re.compile(
     r"""(?:"@id"\s*:\s*"([^"]*)"|rdf:(?:about|ID)\s*=\s*["']([^"']*)["'])"""
@@ -45,8 +52,7 @@ _ID_ATTRIBUTE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "iri", "pname", "bnode", "string", "punct", "word"
     text: str
     line: int
@@ -117,39 +123,28 @@ def _names(written: str, subject: str) -> bool:
 
 def _tokens(text: str) -> Iterator[_Token]:
     pos, line, size = 0, 1, len(text)
+    match = _TOKEN.match
     while pos < size:
-        char = text[pos]
-        if char == "\n":
-            line += 1
-            pos += 1
-        elif char.isspace():
-            pos += 1
-        elif char == "#":
-            end = text.find("\n", pos)
-            pos = size if end < 0 else end
-        elif text.startswith("<<", pos) or text.startswith(">>", pos):
-            yield _Token("punct", text[pos : pos + 2], line)
-            pos += 2
-        elif char == "<":
-            end = text.find(">", pos)
-            end = size if end < 0 else end
-            yield _Token("iri", text[pos + 1 : end], line)
-            pos = end + 1
-        elif char in "\"'":
+        found = match(text, pos)
+        kind = found.lastindex
+        if kind == _SPACE:
+            line += found.group(kind).count("\n")
+            pos = found.end()
+        elif kind == _COMMENT:
+            pos = found.end()
+        elif kind == _IRI:
+            yield _Token("iri", found.group(kind), line)
+            pos = found.end()
+        elif kind == _QUOTE:
             end = _string_end(text, pos)
             yield _Token("string", "", line)
             line += text.count("\n", pos, end)
             pos = end
-        elif char in _PUNCTUATION:
-            yield _Token("punct", char, line)
-            pos += 1
-        elif char == "^" and text.startswith("^^", pos):
-            yield _Token("punct", "^^", line)
-            pos += 2
+        elif kind == _PUNCT:
+            yield _Token("punct", found.group(kind), line)
+            pos = found.end()
         else:
-            match = _WORD_END.search(text, pos + 1)
-            end = size if match is None else match.start()
-            word = text[pos:end]
+            word, end = found.group(kind), found.end()
             # A final "." ends the statement, unless escaped inside a local name.
             while word.endswith(".") and not word.endswith("\\."):
                 word, end = word[:-1], end - 1

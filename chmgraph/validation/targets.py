@@ -10,10 +10,12 @@ from __future__ import annotations
 import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 
+from chmgraph.validation.core import Data
+
 _SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
 
 
-def any_shape_applies(shapes: rdflib.Graph, data: rdflib.Graph) -> bool:
+def any_shape_applies(shapes: rdflib.Graph, data: Data) -> bool:
     """Whether some shape has a focus node in ``data``: an ``sh:targetNode`` (a focus node
     whether or not the data mentions it), an instance of a target class (implicit class targets
     and ``rdfs:subClassOf`` in the data included), a subject or object of a target property. A
@@ -22,12 +24,12 @@ def any_shape_applies(shapes: rdflib.Graph, data: rdflib.Graph) -> bool:
         return True
     for kind in (SH.targetSubjectsOf, SH.targetObjectsOf):
         for predicate in shapes.objects(None, kind):
-            if _exists(data, (None, predicate, None)):
+            if data.by_predicate.get(predicate):
                 return True
     classes = set(shapes.objects(None, SH.targetClass))
     classes |= {c for c in shapes.subjects(RDF.type, RDFS.Class) if _is_shape(shapes, c)}
     return bool(classes) and any(
-        classes & _with_superclasses(data, type_) for type_ in set(data.objects(None, RDF.type))
+        classes & data.superclasses(type_) for type_ in set(data.objects_of(RDF.type))
     )
 
 
@@ -37,13 +39,3 @@ def _exists(graph: rdflib.Graph, pattern: tuple) -> bool:
 
 def _is_shape(shapes: rdflib.Graph, node) -> bool:
     return any((node, RDF.type, kind) in shapes for kind in _SHAPE_TYPES)
-
-
-def _with_superclasses(data: rdflib.Graph, type_) -> set:
-    found, frontier = set(), [type_]
-    while frontier:
-        current = frontier.pop()
-        if current not in found:
-            found.add(current)
-            frontier.extend(data.objects(current, RDFS.subClassOf))
-    return found
