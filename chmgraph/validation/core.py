@@ -797,31 +797,43 @@ class _ShapesGraphView:
         self.graph = graph
 
 
-def report_graph(
-    shapes: rdflib.Graph, data: Data, results: list[CoreResult]
-) -> tuple[bool, rdflib.Graph]:
-    """pySHACL's report graph for ``results``, written by pySHACL's own report writer."""
+# The statements of a result whose objects are the data's or the shapes' nodes: a blank one is
+# copied into the report with its description, as pySHACL's report writer copies it.
+_FROM_DATA = (SH.focusNode, SH.value)
+_FROM_SHAPES = (SH.sourceConstraintComponent, SH.sourceShape, SH.resultPath)
+
+
+def result_statements(r: CoreResult) -> dict:
+    """What the report states of the result ``r``: predicate -> objects, as pySHACL's."""
+    about = {
+        RDF.type: [SH.ValidationResult],
+        SH.sourceConstraintComponent: [r.component],
+        SH.sourceShape: [r.shape.node],
+        SH.resultSeverity: [r.shape.severity],
+        SH.focusNode: [r.focus],
+    }
+    if r.value is not None:
+        about[SH.value] = [r.value]
+    if r.shape.path_node is not None:
+        about[SH.resultPath] = [r.shape.path_node]
+    about[SH.resultMessage] = list(r.shape.messages or (rdflib.Literal(_generic(r)),))
+    return about
+
+
+def report_graph(shapes: rdflib.Graph, data: Data, results: list[tuple]) -> rdflib.Graph:
+    """pySHACL's report graph for ``results`` (each its node and ``result_statements``),
+    written by pySHACL's own report writer."""
     written = []
     described = data.blank_descriptions if results else None
-    for r in results:
-        node = rdflib.BNode()
-        triples = [
-            (node, RDF.type, SH.ValidationResult),
-            (node, SH.sourceConstraintComponent, (shapes, r.component)),
-            (node, SH.sourceShape, (shapes, r.shape.node)),
-            (node, SH.resultSeverity, r.shape.severity),
-            (node, SH.focusNode, (described, r.focus)),
-        ]
-        if r.value is not None:
-            triples.append((node, SH.value, (described, r.value)))
-        if r.shape.path_node is not None:
-            triples.append((node, SH.resultPath, (shapes, r.shape.path_node)))
-        for message in r.shape.messages or (rdflib.Literal(_generic(r)),):
-            triples.append((node, SH.resultMessage, message))
+    for node, about in results:
+        triples = []
+        for predicate, objects in about.items():
+            source = described if predicate in _FROM_DATA else None
+            source = shapes if predicate in _FROM_SHAPES else source
+            triples.extend((node, predicate, o if source is None else (source, o)) for o in objects)
         written.append(("", node, triples))
-    conforms = not written
-    report, _ = Validator.create_validation_report(_ShapesGraphView(shapes), conforms, written)
-    return conforms, report
+    report, _ = Validator.create_validation_report(_ShapesGraphView(shapes), not written, written)
+    return report
 
 
 def _generic(r: CoreResult) -> str:

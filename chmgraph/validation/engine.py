@@ -12,7 +12,9 @@ constraints, and pySHACL's machinery, not the constraints, was most of a submiss
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import pyshacl
 import rdflib
@@ -20,12 +22,49 @@ from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, SH
 
-from chmgraph.validation.core import Data, core_shapes, report_graph
+from chmgraph.validation.core import Data, core_shapes, report_graph, result_statements
 from chmgraph.validation.errors import EngineError, ShapesError
 
 
-def run_engine(data: Data, shapes_graph: rdflib.Graph) -> rdflib.Graph:
-    """The report graph for ``data``: the core evaluator's for the shapes it understands and
+@dataclass(frozen=True)
+class EngineResult:
+    """One result as the report states it: its node in the report, its statements (predicate
+    -> objects), and the graph describing its path (a complex path is a blank node)."""
+
+    node: rdflib.term.Node
+    about: dict
+    paths: rdflib.Graph
+
+    def value(self, predicate) -> rdflib.term.Node | None:
+        """One object of ``predicate`` (as ``Graph.value``)."""
+        found = self.about.get(predicate)
+        return found[0] if found else None
+
+
+class EngineReport:
+    """The engines' results, and the ``sh:ValidationReport`` graph stating them, written when
+    first asked for: a report in text, JSON or SARIF never needs it, and writing it with
+    rdflib took as long as evaluating the core shapes."""
+
+    def __init__(self, results: list[EngineResult], write: Callable[[], rdflib.Graph]) -> None:
+        self.results = results
+        self._write = write
+
+    @property
+    def conforms(self) -> bool:
+        """SHACL's verdict: no result at all."""
+        return not self.results
+
+    @cached_property
+    def graph(self) -> rdflib.Graph:
+        """pySHACL's report graph of these results."""
+        report = self._write()
+        _check(self.conforms, report)
+        return report
+
+
+def run_engine(data: Data, shapes_graph: rdflib.Graph) -> EngineReport:
+    """The results for ``data``: the core evaluator's for the shapes it understands and
     pySHACL's for the rest (on ``data.graph``, built only then)."""
     _loadable(shapes_graph)
     try:
@@ -33,16 +72,34 @@ def run_engine(data: Data, shapes_graph: rdflib.Graph) -> rdflib.Graph:
     except Exception as exc:
         raise EngineError(f"validation could not run: {exc!r}") from exc
     if not compiled.fast:
-        return run_pyshacl(data.graph, shapes_graph)
+        report = run_pyshacl(data.graph, shapes_graph)
+        return EngineReport(_results_of(report), lambda: report)
     try:
-        conforms, report = report_graph(shapes_graph, data, compiled.validate(data))
+        ours = [
+            EngineResult(rdflib.BNode(), result_statements(r), shapes_graph)
+            for r in compiled.validate(data)
+        ]
     except Exception as exc:
         raise EngineError(f"validation could not run: {exc!r}") from exc
+    rest = None
     if compiled.rest:
         rest = run_pyshacl(data.graph, shapes_graph, use_shapes=[str(n) for n in compiled.rest])
-        conforms = _merge(report, rest) and conforms
-    _check(conforms, report)
-    return report
+
+    def write() -> rdflib.Graph:
+        report = report_graph(shapes_graph, data, [(r.node, r.about) for r in ours])
+        if rest is not None:
+            _merge(report, rest)
+        return report
+
+    return EngineReport(ours + (_results_of(rest) if rest is not None else []), write)
+
+
+def _results_of(report: rdflib.Graph) -> list[EngineResult]:
+    """The results of pySHACL's report graph, each read once."""
+    about: dict = {}
+    for s, p, o in report:
+        about.setdefault(s, {}).setdefault(p, []).append(o)
+    return [EngineResult(node, about[node], report) for node in report.objects(None, SH.result)]
 
 
 @lru_cache(maxsize=16)
@@ -56,8 +113,8 @@ def _loadable(shapes_graph: rdflib.Graph) -> None:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from None
 
 
-def _merge(report: rdflib.Graph, other: rdflib.Graph) -> bool:
-    """Add the results of ``other`` to ``report``'s one report; whether ``other`` conforms."""
+def _merge(report: rdflib.Graph, other: rdflib.Graph) -> None:
+    """Add the results of ``other`` to ``report``'s one report."""
     (ours,) = report.subjects(RDF.type, SH.ValidationReport)
     (theirs,) = other.subjects(RDF.type, SH.ValidationReport)
     for s, p, o in other:
@@ -66,10 +123,8 @@ def _merge(report: rdflib.Graph, other: rdflib.Graph) -> bool:
                 report.add((ours, SH.result, o))
             continue
         report.add((s, p, o))
-    conforms = not any(other.objects(theirs, SH.result))
-    if not conforms:
+    if any(other.objects(theirs, SH.result)):
         report.set((ours, SH.conforms, rdflib.Literal(False)))
-    return conforms
 
 
 def run_pyshacl(

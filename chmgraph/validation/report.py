@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -85,10 +86,17 @@ class ValidationReport:
     results: list[ValidationResult]
     data_quads: list[ox.Quad]
     lang: str = "en"
-    engine_graph: rdflib.Graph | None = field(default=None, repr=False)
+    # Writes the engine's sh:ValidationReport graph (engine_graph), only when asked for.
+    engine_report: Callable[[], rdflib.Graph] | None = field(default=None, repr=False)
     summary_text: Callable[[str, dict[str, int], bool], str] | None = field(
         default=None, repr=False
     )
+
+    @cached_property
+    def engine_graph(self) -> rdflib.Graph | None:
+        """The engine's own ``sh:ValidationReport`` (pySHACL's form), before chmgraph's
+        grouping: written when first asked for."""
+        return self.engine_report() if self.engine_report is not None else None
 
     @property
     def counts(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ from chmgraph import iris
 from chmgraph.validation.bridge import from_rdflib, to_rdflib_term
 from chmgraph.validation.context import LABEL_PREDICATES
 from chmgraph.validation.core import Data
+from chmgraph.validation.engine import EngineReport, EngineResult
 from chmgraph.validation.facts import SUBMISSION
 from chmgraph.validation.lexical import ill_typed
 from chmgraph.validation.messages import (
@@ -123,6 +124,11 @@ def _order(result: ValidationResult) -> tuple:
         rank,
         result.code or "",
         result.path or "",
+        # Then by what tells two results of one rule apart, so that a report is the same
+        # from run to run (the engines give their results in no particular order).
+        result.component or "",
+        result.value or "",
+        result.message,
     )
 
 
@@ -141,7 +147,7 @@ class ResultBuilder:
         self,
         data: Data,
         shapes: rdflib.Graph,
-        report: rdflib.Graph,
+        engine: EngineReport,
         templates: Templates,
         read: list[ReadSource],
         lang: str,
@@ -149,7 +155,7 @@ class ResultBuilder:
         *,
         network: bool = True,
     ) -> None:
-        self.data, self.shapes, self.report = data, shapes, report
+        self.data, self.shapes, self.engine = data, shapes, engine
         self.templates, self.read, self.lang = templates, read, lang
         self.vocabulary = vocabulary
         # Whether the network's graphs were looked in (the CHM shapes), as messages may say.
@@ -161,21 +167,10 @@ class ResultBuilder:
         self._expectations: dict = {}
         self._paths: dict = {}
         self._authorship: dict = {}
-        # The report's statements by subject and predicate, read once: asking rdflib's store
-        # for each property of each result was most of the time of a report of many results.
-        self._about: dict = {}
 
     def results(self) -> list[BuiltResult]:
-        """One per ``sh:result`` of pySHACL's report."""
-        about = self._about
-        for s, p, o in self.report:
-            about.setdefault(s, {}).setdefault(p, []).append(o)
-        return [self._build(node) for node in self.report.objects(None, SH.result)]
-
-    def _value(self, node, predicate):
-        """One value of ``predicate`` at ``node`` in the report (as ``Graph.value``)."""
-        found = self._about.get(node, {}).get(predicate)
-        return found[0] if found else None
+        """One per result of the engines."""
+        return [self._build(result) for result in self.engine.results]
 
     def named_graph_results(self) -> list[ValidationResult]:
         """One per named graph of a source: a national submission is one graph, a rule about
@@ -280,21 +275,21 @@ class ResultBuilder:
             messages=messages,
         )
 
-    def _build(self, node: rdflib.term.Node) -> BuiltResult:
-        focus = self._value(node, SH.focusNode)
-        shape = self._value(node, SH.sourceShape)
-        component = self._value(node, SH.sourceConstraintComponent)
-        path_node = self._value(node, SH.resultPath)
-        value = self._value(node, SH.value)
-        detail = self._detail(node, focus, shape, component, path_node, value)
-        authored = self._authored(node, shape)
+    def _build(self, found: EngineResult) -> BuiltResult:
+        focus = found.value(SH.focusNode)
+        shape = found.value(SH.sourceShape)
+        component = found.value(SH.sourceConstraintComponent)
+        path_node = found.value(SH.resultPath)
+        value = found.value(SH.value)
+        detail = self._detail(found, focus, shape, component, path_node, value)
+        authored = self._authored(found, shape)
         messages = {
-            lang: self._message(node, shape, component, lang, detail, authored)
+            lang: self._message(found, shape, component, lang, detail, authored)
             for lang in LANGUAGES
         }
         source, line = self._place(focus)
         result = ValidationResult(
-            severity=severity_name(self._value(node, SH.resultSeverity)),
+            severity=severity_name(found.value(SH.resultSeverity)),
             code=self._code(shape),
             focus=_name(focus),
             label=self._label(focus),
@@ -306,38 +301,39 @@ class ResultBuilder:
             shape=_name(shape) if shape is not None else None,
             component=curie(str(component)) if component is not None else None,
             messages=messages,
-            node=node,
+            node=found.node,
         )
         return BuiltResult(result, focus)
 
-    def _detail(self, node, focus, shape, component, path_node, value) -> dict[str, object]:
+    def _detail(self, found, focus, shape, component, path_node, value) -> dict[str, object]:
         detail: dict[str, object] = {
-            "path": self._path(path_node) if path_node is not None else None,
+            "path": self._path(found.paths, path_node) if path_node is not None else None,
             "value": _show(value) if value is not None else None,
             "focus": self._label(focus) or _show(focus),
         }
         local = str(component).rsplit("#", 1)[-1] if component is not None else ""
         if local == "UniqueLangConstraintComponent":
-            detail["value"] = self._repeated_languages(focus, path_node)
+            detail["value"] = self._repeated_languages(found.paths, focus, path_node)
         parameter = _PARAMETER.get(local)
         if parameter is not None and shape is not None:
             detail["expected"] = self._expected(shape, parameter)
         if local in {"MinCountConstraintComponent", "MaxCountConstraintComponent"}:
-            detail["count"] = self._count(focus, path_node)
+            detail["count"] = self._count(found.paths, focus, path_node)
         if local in _PAIR_COMPONENTS and shape is not None:
             other = self.shapes.value(shape, _PARAMETER[local])
             values = sorted(_show(v) for v in self.data.objects(focus, other))
             detail["other"] = ", ".join(values) or None
-        detail.update(self._bindings(node))
+        detail.update(self._bindings(found))
         # The nearest declared term: only the CHM shapes come with a vocabulary to look in.
         if value is not None and str(shape) == CHMSH + "DeclaredTerms" and self.vocabulary:
             detail["suggestion"] = self.vocabulary.nearest(str(value))
         return detail
 
-    def _path(self, path_node) -> str:
-        if path_node not in self._paths:
-            self._paths[path_node] = _path(self.report, path_node)
-        return self._paths[path_node]
+    def _path(self, paths: rdflib.Graph, path_node) -> str:
+        key = (id(paths), path_node)
+        if key not in self._paths:
+            self._paths[key] = _path(paths, path_node)
+        return self._paths[key]
 
     def _expected(self, shape, parameter) -> str | None:
         key = (shape, parameter)
@@ -365,21 +361,21 @@ class ResultBuilder:
             parts.append(f"{curie(str(predicate)).removeprefix('sh:')} {_show(obj)}")
         return ", ".join(parts) or _show(member)
 
-    def _count(self, focus, path_node) -> int | None:
-        values = _values(self.report, self.data, focus, path_node)
+    def _count(self, paths: rdflib.Graph, focus, path_node) -> int | None:
+        values = _values(paths, self.data, focus, path_node)
         return None if values is None else len(values)
 
-    def _repeated_languages(self, focus, path_node) -> str | None:
-        values = _values(self.report, self.data, focus, path_node) or set()
+    def _repeated_languages(self, paths: rdflib.Graph, focus, path_node) -> str | None:
+        values = _values(paths, self.data, focus, path_node) or set()
         tags = [v.language for v in values if isinstance(v, rdflib.Literal) and v.language]
         repeated = sorted({t for t in tags if tags.count(t) > 1})
         return ", ".join(repeated) or None
 
-    def _bindings(self, node) -> dict[str, str]:
+    def _bindings(self, found: EngineResult) -> dict[str, str]:
         """Values of a SPARQL rule's variables, read back from its filled-in ``sh:message``."""
-        constraint = self._value(node, SH.sourceConstraint)
+        constraint = found.value(SH.sourceConstraint)
         template = self.shapes.value(constraint, SH.message) if constraint is not None else None
-        message = self._value(node, SH.resultMessage)
+        message = found.value(SH.resultMessage)
         if template is None or message is None:
             return {}
         names: list[str] = []
@@ -402,14 +398,14 @@ class ResultBuilder:
         return {name: _show_text(match.group(f"v{i}")) for i, name in enumerate(names)}
 
     def _message(
-        self, node, shape, component, lang: str, detail: dict[str, object], authored: bool
+        self, found, shape, component, lang: str, detail: dict[str, object], authored: bool
     ) -> str:
         if "suggestion" in detail:
             detail = {**detail, "suggestion": self._suggestion(detail["suggestion"], lang)}
         if shape is not None and self.templates.has(str(shape)):
             text = self.templates.render(str(shape), lang, detail)
         elif authored:
-            text = _authors_message(self._about[node].get(SH.resultMessage, ()), lang, detail)
+            text = _authors_message(found.about.get(SH.resultMessage, ()), lang, detail)
         elif component is not None and self.templates.has(str(component)):
             wording = NETWORK_MESSAGE if self.network else MESSAGE
             if not self.templates.has(str(component), wording):
@@ -417,13 +413,13 @@ class ResultBuilder:
             text = self.templates.render(str(component), lang, detail, predicate=wording)
         else:
             text = None
-        engine_message = self._value(node, SH.resultMessage)
+        engine_message = found.value(SH.resultMessage)
         return text or (str(engine_message) if engine_message is not None else "")
 
-    def _authored(self, node, shape) -> bool:
+    def _authored(self, found: EngineResult, shape) -> bool:
         """Whether the shape's author wrote the message (``sh:message`` on the shape or on its
         SPARQL constraint): then it is the one shown, as pySHACL filled it in."""
-        key = (shape, self._value(node, SH.sourceConstraint))
+        key = (shape, found.value(SH.sourceConstraint))
         if key not in self._authorship:
             self._authorship[key] = any(
                 self.shapes.value(holder, SH.message) is not None

@@ -123,11 +123,11 @@ def _validate(
             f"the data is of a class the shapes target, nor uses a property they target "
             f"(shapes: {', '.join(str(p) for p in shape_paths)})"
         )
-    engine_graph = run_engine(data, shapes_in_use)
+    engine = run_engine(data, shapes_in_use)
     templates = Templates.of(tuple(dict.fromkeys(MESSAGE_FILES + CHM_SHAPES + shape_paths)))
     vocabulary = known.vocabulary if known is not None else None
     builder = ResultBuilder(
-        data, shapes_in_use, engine_graph, templates, read, lang, vocabulary, network=chm_mode
+        data, shapes_in_use, engine, templates, read, lang, vocabulary, network=chm_mode
     )
     # Results about the submission as a whole (the national rules) are about no subject of it.
     reported = {t.subject for t in submitted} | {SUBMISSION}
@@ -142,7 +142,7 @@ def _validate(
         results=ordered(results),
         data_quads=data_quads,
         lang=lang,
-        engine_graph=engine_graph,
+        engine_report=lambda: engine.graph,
         summary_text=lambda lang_, counts, ok: summary(templates, lang_, counts, ok),
     )
 
