@@ -83,6 +83,22 @@ _WHOLE = {
     XSD.unsignedShort,
     XSD.unsignedByte,
 }
+# Terms the constraints compare values with, looked up once: an attribute of an rdflib
+# namespace is a function call that builds a new term.
+_TYPE, _LANG_STRING, _STRING = RDF.type, RDF.langString, XSD.string
+_STRING_TYPES = (None, _LANG_STRING, _STRING)
+# pySHACL's check of a literal's Python value, for the datatypes it knows.
+_PYTHON_TYPES = {
+    XSD.string: (str, bytes),
+    RDF.langString: (str, bytes),
+    XSD.integer: int,
+    XSD.float: float,
+    XSD.decimal: Decimal,
+    XSD.boolean: bool,
+    XSD.date: date,
+    XSD.time: time,
+    XSD.dateTime: datetime,
+}
 _NODE_KINDS = {
     SH.BlankNode: (True, False, False),
     SH.IRI: (False, True, False),
@@ -474,7 +490,7 @@ def _class_check(cls):
         for f, vs in values.items():
             for v in vs:
                 if isinstance(v, rdflib.Literal) or not any(
-                    cls in data.superclasses(t) for t in data.objects(v, RDF.type)
+                    cls in data.superclasses(t) for t in data.objects(v, _TYPE)
                 ):
                     failed.append((f, v))
         return failed
@@ -484,19 +500,21 @@ def _class_check(cls):
 
 def _datatype(core, g, node, is_property, within):
     rule = _single(g, node, SH.datatype)
+    any_literal, any_datatype = rule == RDFS.Literal, rule == RDFS.Datatype
+    string, lang_string = rule == _STRING, rule == _LANG_STRING
 
     def test(v) -> bool:
         if not isinstance(v, rdflib.Literal):
             return False
         if v.datatype == rule:
             return not getattr(v, "ill_typed", None) and _actual_datatype(v, rule)
-        if rule == RDFS.Literal:
+        if any_literal:
             return True
-        if rule == RDFS.Datatype and v.datatype:
+        if any_datatype and v.datatype:
             return True
-        if v.datatype is None and v.language is None and rule == XSD.string:
+        if v.datatype is None and v.language is None and string:
             return _actual_datatype(v, rule)
-        if rule == RDF.langString and v.language:
+        if lang_string and v.language:
             return _actual_datatype(v, rule)
         return False
 
@@ -505,19 +523,8 @@ def _datatype(core, g, node, is_property, within):
 
 def _actual_datatype(literal: rdflib.Literal, rule) -> bool:
     """pySHACL's check of a literal's Python value for the datatypes it knows."""
-    value = literal.value
-    expected = {
-        XSD.string: (str, bytes),
-        RDF.langString: (str, bytes),
-        XSD.integer: int,
-        XSD.float: float,
-        XSD.decimal: Decimal,
-        XSD.boolean: bool,
-        XSD.date: date,
-        XSD.time: time,
-        XSD.dateTime: datetime,
-    }.get(rule)
-    return True if expected is None else isinstance(value, expected)
+    expected = _PYTHON_TYPES.get(rule)
+    return True if expected is None else isinstance(literal.value, expected)
 
 
 def _node_kind(core, g, node, is_property, within):
@@ -614,8 +621,7 @@ def _pattern(core, g, node, is_property, within):
 
 def _as_string(v) -> str:
     """A value node's text as pySHACL's string-based constraints read it."""
-    plain = (None, RDF.langString, XSD.string)
-    if isinstance(v, rdflib.Literal) and v.value is not None and v.datatype in plain:
+    if isinstance(v, rdflib.Literal) and v.value is not None and v.datatype in _STRING_TYPES:
         return str(v.value)
     return str(v)
 
@@ -710,10 +716,13 @@ def _property(core, g, node, is_property, within):
             raise Unsupported("sh:property names a node shape")
 
         def check(core, data, values, cache, nested=nested):
-            results = []
-            for vs in values.values():
-                for v in vs:
-                    results.extend(core.evaluate(data, nested, [v], cache))
+            each = [v for vs in values.values() for v in vs]
+            distinct = list(dict.fromkeys(each))
+            if len(distinct) == len(each):  # evaluated together: the same results, at once
+                return core.evaluate(data, nested, distinct, cache)
+            results = []  # a value met twice is reported twice, as pySHACL does
+            for v in each:
+                results.extend(core.evaluate(data, nested, [v], cache))
             return results
 
         checks.append((None, check))
