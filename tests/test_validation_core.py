@@ -120,3 +120,36 @@ def test_shapes_split_between_the_engines_when_nothing_is_shared(tmp_path):
         "sh:MinInclusiveConstraintComponent",
         "sh:SPARQLConstraintComponent",
     }
+
+
+def test_the_turtle_report_states_each_result_of_both_engines(tmp_path):
+    # The report graph is written when first read; each result's node in it is the one the
+    # results were built from, so the Turtle report copies every statement pySHACL makes.
+    shapes, data = tmp_path / "shapes.ttl", tmp_path / "data.ttl"
+    shapes.write_text(MIXED_SHAPES)
+    data.write_text(MIXED_DATA)
+    report = validate([data], shapes=[shapes], inference=False)
+    graph = rdflib.Graph().parse(data=report.render("turtle"), format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    results = list(graph.objects(None, sh.result))
+    assert len(results) == len(report.results) == 5
+    for result in results:
+        assert graph.value(result, sh.focusNode) is not None
+        assert graph.value(result, sh.sourceShape) is not None
+        assert graph.value(result, sh.sourceConstraintComponent) is not None
+    shown = {str(graph.value(r, sh.sourceConstraintComponent)).rsplit("#", 1)[-1] for r in results}
+    assert {"PatternConstraintComponent", "SPARQLConstraintComponent"} <= shown
+
+
+def test_results_of_one_rule_on_one_thing_come_in_the_same_order_every_time(tmp_path):
+    shapes, data = tmp_path / "shapes.ttl", tmp_path / "data.ttl"
+    shapes.write_text(MIXED_SHAPES)
+    data.write_text(
+        "@prefix ex: <http://example.org/ns#> .\n"
+        'ex:a a ex:Thing ; ex:name "A" ; ex:code "q" , "c" , "x" , "b" , "m" .\n'
+    )
+    for _ in range(5):
+        report = validate([data], shapes=[shapes], inference=False)
+        values = [r.value for r in report.results if r.component == "sh:PatternConstraintComponent"]
+        # Two shapes use ex:Shared: each wrong code twice, in the order of the values.
+        assert values == [v for v in sorted(['"q"', '"c"', '"x"', '"b"', '"m"']) for _ in (1, 2)]
