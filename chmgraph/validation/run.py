@@ -23,12 +23,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 
 from chmgraph.errors import InputError
 from chmgraph.validation.bridge import from_rdflib
 from chmgraph.validation.context import Context
 from chmgraph.validation.core import Data
-from chmgraph.validation.engine import run_engine
+from chmgraph.validation.engine import EngineReport, run_engine
 from chmgraph.validation.errors import NothingChecked
 from chmgraph.validation.facts import SUBMISSION, engine_facts
 from chmgraph.validation.inference import Hierarchy, entailed
@@ -142,9 +143,16 @@ def _validate(
         results=ordered(results),
         data_quads=data_quads,
         lang=lang,
-        engine_report=lambda: engine.graph,
+        engine_report=lambda: _written(engine),
         summary_text=lambda lang_, counts, ok: summary(templates, lang_, counts, ok),
     )
+
+
+def _written(engine: EngineReport) -> rdflib.Graph:
+    """The engine's report graph, written (when first read, after the validation) one at a
+    time like any validation: it is pySHACL's report writer that writes it."""
+    with _one_at_a_time:
+        return engine.graph
 
 
 def _names(read: list) -> str:
