@@ -63,6 +63,10 @@ def unescaped(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     >>> unescaped(r'selec\u0074 ?\u0078 { BIND("\u0022" AS ?x) }')[0]
     'select ?x { BIND("\\"" AS ?x) }'
     """
+    if _CODEPOINT.search(text) is None:
+        # No escape to write out: the text as it is (the reading below, a character at a time
+        # in Python, took most of the time of planning a query at the endpoint).
+        return text, ()
     pieces: list[str] = []
     changes: list[tuple[int, int]] = []
     size = 0
