@@ -10,6 +10,12 @@ tie under ``ORDER BY`` may come in either order) and, separately, in order. Each
 
     .venv/bin/python benchmarks/same_rows.py --size 100k --before main
     .venv/bin/python benchmarks/same_rows.py --size 1m --before main --out benchmarks/results
+    .venv/bin/python benchmarks/same_rows.py --size 100k --before main --engine virtuoso
+
+With ``--engine oxigraph`` or ``--engine virtuoso`` the after side runs on that engine instead,
+loaded with the network's N-Quads dump by its own bulk loader (started as bench_remote starts
+it) and reached through ``RemoteStore``: the before side stays on the embedded store, so the
+check is that the library answers on the engine as it did on the embedded store.
 
 Exits 1 when any query's sorted rows differ, else 0.
 """
@@ -23,17 +29,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import harness
+import pyoxigraph as ox
 
 from chmgraph.entailment import materialize
 from chmgraph.network import Network
 from chmgraph.query import run_query
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.settings import Settings
-from chmgraph.store import OxigraphStore
+from chmgraph.store import OxigraphStore, RemoteStore
 
 LANGS = ("en", "fr", "zh")
 
@@ -47,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--langs", default=",".join(LANGS))
     parser.add_argument("--only", default="", help="comma-separated query names")
     parser.add_argument("--out", type=Path, help="write same-rows-<size>.json there")
+    parser.add_argument("--engine", choices=("oxigraph", "virtuoso"), help="the after side's")
     args = parser.parse_args(argv)
     workload = harness.network(args.size)
     after = QueryLibrary.load()
     before = _before(args.before, after.names)
     names = [n for n in after.names if not args.only or n in args.only.split(",")]
-    with tempfile.TemporaryDirectory(dir=harness.CACHE_DIR) as tmp:
+    with tempfile.TemporaryDirectory(dir=harness.CACHE_DIR) as tmp, ExitStack() as engine:
         network = _network(workload.path, None if args.memory else Path(tmp) / "store")
+        other = _on_engine(engine, args.engine, network, Path(tmp)) if args.engine else network
         settings = Settings.from_env(max_rows=10**9, query_timeout_s=3600)
         cases = []
         for name in names:
@@ -61,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: new, nothing to compare", flush=True)
                 continue
             for params in _cases(after[name], args.langs.split(",")):
-                case = _compare(network, before[name], after[name], params, settings, args.repeats)
+                case = _compare(
+                    (network, other), before[name], after[name], params, settings, args.repeats
+                )
                 cases.append(case)
                 print(_line(case), flush=True)
         network.close()
@@ -70,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "size": workload.size,
         "triples": workload.triples,
         "store": "memory" if args.memory else "disk",
+        "engine": args.engine or "embedded",
         "before": args.before,
         "cases": cases,
         "differ": len(differ),
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_summary(cases))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        where = "memory" if args.memory else "disk"
+        where = args.engine or ("memory" if args.memory else "disk")
         path = args.out / f"same-rows-{workload.size}-{where}.json"
         path.write_text(json.dumps(summary, indent=1) + "\n")
     return 1 if differ else 0
@@ -111,6 +124,18 @@ def _network(path: Path, store_path: Path | None) -> Network:
     return network
 
 
+def _on_engine(stack: ExitStack, engine: str, network: Network, folder: Path) -> Network:
+    """A network on ``engine`` holding the quads of ``network``, loaded from its dump by the
+    engine's own loader, for as long as ``stack`` lasts."""
+    from bench_remote import _oxigraph, _virtuoso
+
+    dump = folder / "network.nq"
+    network.store.dump(dump, ox.RdfFormat.N_QUADS)
+    start = _oxigraph if engine == "oxigraph" else _virtuoso
+    location, _, _ = stack.enter_context(start(folder / engine, dump))
+    return Network(RemoteStore(location, timeout_s=3600))
+
+
 # A country parameter is also set to a host country of the seed (a country page asks so).
 COUNTRY = "CM"
 
@@ -125,9 +150,9 @@ def _cases(query: NamedQuery, langs: list[str]) -> list[dict[str, str]]:
     return cases
 
 
-def _compare(network, before, after, params, settings, repeats) -> dict[str, Any]:
+def _compare(networks, before, after, params, settings, repeats) -> dict[str, Any]:
     rows, times, cpu = {}, {}, {}
-    for side, query in (("before", before), ("after", after)):
+    for side, query, network in zip(("before", "after"), (before, after), networks, strict=True):
         start, start_cpu = time.perf_counter(), time.process_time()
         rows[side] = _rows(run_query(network, query, params=params, settings=settings))
         # The first run warms; with --repeats 0 it is the only one, and its time is reported.
