@@ -71,6 +71,8 @@ class Settings:
     store_password: str = field(default="", repr=False)
     store_auth: str = field(default="", metadata={"choices": _AUTH_SCHEMES})
     store_timeout_s: float = 60.0
+    # How long a remote store's list of graphs is kept (its own writes drop it at once).
+    store_graphs_ttl_s: float = field(default=5.0, metadata={"zero": True})
     # Credentials of the endpoint `chmgraph query --endpoint` reads (never printed either).
     endpoint_token: str = field(default="", repr=False)
     endpoint_user: str = field(default="", repr=False)

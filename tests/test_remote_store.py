@@ -4,11 +4,13 @@ Oxigraph server and on Virtuoso reached over HTTP, answering as the embedded sto
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
@@ -248,3 +250,28 @@ def test_processes_submitting_to_one_engine_make_consecutive_versions(
     assert [v.number for v in history] == list(range(1, len(files) + 1))
     expected = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
     assert sorted(v.sha256 for v in history) == expected
+
+
+def test_the_list_of_graphs_is_kept_briefly_and_dropped_by_a_write() -> None:
+    """A remote store lists the engine's graphs once per ``graphs_ttl_s``, not for every query
+    (on Virtuoso a listing reads every quad); its own writes are seen at once, another
+    process's after at most that long."""
+    sent: list[str] = []
+    client = httpx.Client(event_hooks={"request": [lambda r: sent.append(r.read().decode())]})
+    with oxigraph_server() as url:
+        kept = RemoteStore(f"oxigraph+{url}", graphs_ttl_s=1.0, client=client)
+        other = RemoteStore(f"oxigraph+{url}")
+        kept.add([ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("1"),
+                          ox.NamedNode("urn:g:1"))])  # fmt: skip
+        assert kept.graphs() == ["urn:g:1"]  # its own write, at once
+        listings = len(sent)
+        for _ in range(5):
+            assert kept.graphs() == ["urn:g:1"]
+            kept.query("ASK { ?s ?p ?o }", union=True)
+        assert len(sent) == listings + 5  # the five ASKs, no listing
+        other.add([ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("2"),
+                           ox.NamedNode("urn:g:2"))])  # fmt: skip
+        time.sleep(1.1)
+        assert kept.graphs() == ["urn:g:1", "urn:g:2"]  # another's write, once the list aged
+        kept.close()
+        other.close()

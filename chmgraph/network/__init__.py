@@ -113,6 +113,7 @@ class Network:
             wait_s=chosen.store_wait_s,
             credentials=credentials,
             timeout_s=chosen.store_timeout_s,
+            graphs_ttl_s=chosen.store_graphs_ttl_s,
         )
         return cls(store, settings=settings)
 

@@ -48,10 +48,11 @@ def open_store(
     wait_s: float = 0.0,
     credentials: Credentials | None = None,
     timeout_s: float = 60.0,
+    graphs_ttl_s: float = 0.0,
 ) -> GraphStore:
     """The store at ``path`` (None: a new in-memory store), or the remote engine it names
     (``oxigraph+http://host:port``: ``chmgraph.store.remote``, with ``credentials``; each request
-    bounded by ``timeout_s``).
+    bounded by ``timeout_s``; its list of graphs kept ``graphs_ttl_s``).
 
     Without ``create``, a path that holds no store is an error rather than a new empty store, so a
     mistyped ``--store`` never silently starts an empty network. A store on disk is written by one
@@ -63,7 +64,9 @@ def open_store(
     if path is None:
         return OxigraphStore(None)
     if is_remote(str(path)):
-        return RemoteStore(str(path), credentials=credentials, timeout_s=timeout_s)
+        return RemoteStore(
+            str(path), credentials=credentials, timeout_s=timeout_s, graphs_ttl_s=graphs_ttl_s
+        )
     path = Path(path)
     if not create and not (path / "CURRENT").is_file():
         raise StoreError(f"no store at {path}: create one with `chmgraph init --store {path}`")
