@@ -104,6 +104,7 @@ class Settings:
     server_dump_dir: str = ""
     server_workers: int = 4
     server_max_concurrent_queries: int = 32
+    server_max_abandoned_queries: int = 4
     server_max_body_bytes: int = 64 * 1024 * 1024
     server_validate_max_bytes: int = 8 * 1024 * 1024
     server_rate_limit_per_minute: int = 600

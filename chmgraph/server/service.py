@@ -50,6 +50,10 @@ class Busy(Exception):
     """Every query slot is taken: the client should come back shortly."""
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its answer began (nothing can be sent)."""
+
+
 class AnswerStream:
     """An answer's chunks on their way from the worker writing it to the response sending it.
 
@@ -97,29 +101,92 @@ class AnswerStream:
 _CHUNKS_IN_FLIGHT = 4
 
 
+class QueryJob:
+    """One ``/sparql`` query in the workers: ``write`` writing its answer to ``stream``."""
+
+    def __init__(self, write: Callable[[AnswerStream], None], stream: AnswerStream) -> None:
+        self.write = write
+        self.stream = stream
+        self.state = "queued"  # then "running", then "done"
+        #: Its client has gone (or waited past the timeout) before the answer's first chunk,
+        #: and its request slot went back: the query runs on, as an abandoned one.
+        self.abandoned = False
+
+
 class QueryWorkers:
-    """The threads that run ``/sparql`` queries, each writing its answer where it ran it.
+    """The threads that run ``/sparql`` queries, each writing its answer where it ran it, and
+    the ``server_max_concurrent_queries`` request slots they are given in.
 
-    Daemon threads, unlike a ``ThreadPoolExecutor``'s: a query the engine cannot cancel, stuck
-    before its first row, finishes in the background after its client got 503, and must not
-    hold up the server's exit."""
+    The engine cannot stop a query before its first row: a client that gives up on a long
+    query (it disconnects, or the query timeout passes) would hold its slot and its worker until
+    the query ends, and the clients after it would get 503. So a query given up before its first
+    chunk is *abandoned* (``abandon``): its request slot goes back at once, its thread runs it
+    to its end (the answer, if complete, still fills the result cache) and then retires, and a
+    new thread takes its place among the ``server_workers``. At most ``abandoned`` queries run
+    abandoned at once (the ``server_max_abandoned_queries`` setting): past that, a query given up
+    keeps its slot until it ends, as before, so giving up is not a way to make the machine run
+    ever more queries: at most ``server_workers`` + ``abandoned`` run at once.
 
-    def __init__(self, count: int) -> None:
-        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        for number in range(count):
-            name = f"chmgraph-query-{number}"
-            threading.Thread(target=self._serve, name=name, daemon=True).start()
+    Daemon threads, unlike a ``ThreadPoolExecutor``'s: an abandoned query must not hold up the
+    server's exit."""
 
-    def submit(self, work: Callable[[], None]) -> None:
-        self._work.put(work)
+    def __init__(self, count: int, slots: threading.BoundedSemaphore, abandoned: int) -> None:
+        self._work: queue.SimpleQueue[QueryJob] = queue.SimpleQueue()
+        self._slots = slots
+        self._max_abandoned = abandoned
+        self._lock = threading.Lock()
+        self._threads = 0
+        self.abandoned_running = 0
+        for _ in range(count):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self._threads += 1
+        name = f"chmgraph-query-{self._threads}"
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def submit(self, write: Callable[[AnswerStream], None], stream: AnswerStream) -> QueryJob:
+        """Queue ``write`` in one of the request slots (``Busy`` if none is free)."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy
+        job = QueryJob(write, stream)
+        self._work.put(job)
+        return job
+
+    def abandon(self, job: QueryJob) -> None:
+        """The client of ``job`` has given up before its first chunk: its slot goes back now if
+        the job has not started, or if it runs and there is room for one more abandoned query."""
+        job.stream.cancel()
+        with self._lock:
+            if job.abandoned or job.state == "done":
+                return
+            if job.state == "running":
+                if self.abandoned_running >= self._max_abandoned:
+                    return  # it keeps its slot until it ends
+                self.abandoned_running += 1
+                self._spawn()  # this thread retires after the job: another takes its place
+            job.abandoned = True
+        self._slots.release()
 
     def _serve(self) -> None:
         while True:
-            work = self._work.get()
+            job = self._work.get()
+            with self._lock:
+                if job.abandoned:  # given up while it waited: its slot went back then
+                    continue
+                job.state = "running"
             try:
-                work()
+                job.write(job.stream)
             except Exception:  # a bug: logged, and the thread goes on serving
                 log.exception("a query worker failed")
+            with self._lock:
+                job.state = "done"
+                abandoned = job.abandoned
+                if abandoned:
+                    self.abandoned_running -= 1
+            if abandoned:
+                return  # its place was taken when the job was abandoned
+            self._slots.release()
 
 
 @dataclass
@@ -144,7 +211,9 @@ class Service:
         # how many run, and the semaphore how many may wait for it.
         self.pool = ThreadPoolExecutor(settings.server_workers, thread_name_prefix="chmgraph-http")
         self._query_slots = threading.BoundedSemaphore(settings.server_max_concurrent_queries)
-        self.query_workers = QueryWorkers(settings.server_workers)
+        self.query_workers = QueryWorkers(
+            settings.server_workers, self._query_slots, settings.server_max_abandoned_queries
+        )
         # One write at a time, so the state number and the dump follow the writes in order.
         self._writing = threading.Lock()
         # The dump is rewritten by one thread of its own, after the write that changed the
@@ -182,27 +251,19 @@ class Service:
         finally:
             self._query_slots.release()
 
-    def stream_query(
-        self, write: Callable[[AnswerStream], None], *, deadline: float
-    ) -> AnswerStream:
+    def stream_query(self, write: Callable[[AnswerStream], None], *, deadline: float) -> QueryJob:
         """Start ``write`` in a worker, in one of the ``server_max_concurrent_queries`` slots
         (``Busy`` if none is free: the answer is 503 with Retry-After rather than an ever longer
-        queue), and return the stream it writes to. The slot is freed when ``write`` returns,
-        which a cancelled stream makes it do at its next chunk, as does a reader that has not
-        taken the answer by ``deadline`` (``time.monotonic``)."""
-        if not self._query_slots.acquire(blocking=False):
-            raise Busy
+        queue); the job's ``stream`` is what it writes to. The slot is freed when ``write``
+        returns, which a cancelled stream makes it do at its next chunk, as does a reader that
+        has not taken the answer by ``deadline`` (``time.monotonic``), or when the query is
+        given up before its first chunk (``abandon``)."""
         stream = AnswerStream(asyncio.get_running_loop(), deadline)
+        return self.query_workers.submit(write, stream)
 
-        def work() -> None:
-            try:
-                if not stream.cancelled.is_set():  # given up while it waited for a worker
-                    write(stream)
-            finally:
-                self._query_slots.release()
-
-        self.query_workers.submit(work)
-        return stream
+    def abandon(self, job: QueryJob) -> None:
+        """``job``'s client has gone before its answer's first chunk (``QueryWorkers.abandon``)."""
+        self.query_workers.abandon(job)
 
     def write(self, function: Callable[[], T], changed: Callable[[T], bool]) -> T:
         """Run a write (in a worker); when ``changed`` says it changed the network, start a new
