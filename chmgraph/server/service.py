@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -15,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from chmgraph.credentials import WriteCredentials
 from chmgraph.errors import ChmgraphError
 from chmgraph.network import Network
-from chmgraph.publish.dump import dump_network
+from chmgraph.publish.dump import dump_if_stale
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import QueryTimeout
 from chmgraph.query.results import QueryResult
@@ -220,6 +225,13 @@ class Service:
         # network has answered; writes that come in meanwhile are covered by one more refresh.
         self._dumper = ThreadPoolExecutor(1, thread_name_prefix="chmgraph-dump")
         self._dump_pending = threading.Event()
+        self._dump_lock = threading.Lock()
+        self._dump_process: subprocess.Popen[bytes] | None = None
+        self._closing = False
+        #: "writing" (the dump may be stale), "current", or "failed" (the log says why).
+        self.dump_status = "writing"
+        # The state the dump was made from, beside it (not served).
+        self.dump_record = self.dump_dir.with_name(self.dump_dir.name + ".state.json")
         self.state = 0
         # The state counts this server's writes: it stands for the network's only when no one
         # else can write, which the embedded store's process lock ensures and a remote engine
@@ -292,27 +304,37 @@ class Service:
                     self._answers.clear()
                 self._schedule_dump()
 
-    def _schedule_dump(self) -> None:
+    def _schedule_dump(self, *, prewarm: bool = True) -> None:
+        self.dump_status = "writing"
         if self._dump_pending.is_set():
             return
         self._dump_pending.set()
-        self._dumper.submit(self._dump_when_due)
+        self._dumper.submit(self._dump_when_due, prewarm)
 
-    def _dump_when_due(self) -> None:
+    def _dump_when_due(self, prewarm: bool) -> None:
         self._dump_pending.clear()
-        self.refresh_dump()
-        self.prewarm()
+        if prewarm:
+            self.prewarm()  # what readers wait for first
+        try:
+            self.refresh_dump()
+        except ChmgraphError as exc:
+            self.dump_status = "failed"
+            log.warning("the dump was not refreshed: %s", exc)
+            return
+        if not self._dump_pending.is_set():
+            self.dump_status = "current"
 
     def start(self, *first: Callable[[], object]) -> None:
-        """Before the first request: the dump written; then, on the dump's thread while
-        requests are served, ``first`` (the pages' own warming: templates, the map) and the
-        pre-warming a write is followed by, so that the first readers
-        after a start find the pages' answers kept (at 100k a library page took 2.5 s for its
-        first reader, 40 ms for the next). (The store is not compacted here:
-        ``GraphStore.optimize`` took 52 s on a 1M network and left it larger on disk, so a
-        server would start minutes late for a gain of about 15% measured on a loaded machine.)"""
-        self.refresh_dump()
+        """Before the first request: nothing. On the dump's thread, while requests are served,
+        the dump brought up to date (``refresh_dump``, only if the store changed since it was
+        written), then ``first`` (the pages' own warming: templates, the map) and the
+        pre-warming a write is followed by, so that the first readers after a start find the
+        pages' answers kept (at 100k a library page took 2.5 s for its first reader, 40 ms for
+        the next). (The store is not compacted either: ``GraphStore.optimize`` took 52 s on a
+        1M network and left it larger on disk, so a server would start minutes late for a gain
+        of about 15% measured on a loaded machine.)"""
         self.warming = True
+        self._schedule_dump(prewarm=False)
         for work in first:
             self.later(work)
         self.later(self.prewarm)
@@ -326,11 +348,54 @@ class Service:
         self._dumper.submit(work)
 
     def refresh_dump(self) -> None:
-        """Write the dump served at ``/dump/`` (only changed files are rewritten)."""
+        """Bring the dump served at ``/dump/`` up to date if it is stale (``dump_if_stale``:
+        only changed files are rewritten, each atomically, so the old one is served, with its
+        ETag, until the new one is whole; ``void.ttl`` last).
+
+        Over an embedded store on disk it is written by ``chmgraph dump`` in a child process,
+        at a lower CPU priority (``server_dump_niceness``), from the store's newest snapshot: no
+        reader waits for it, and the canonicalization (Python, holding its interpreter's lock)
+        is not this process's.
+        Over another store it is written in this thread."""
         settings = self.settings
         if not settings.dump_base_url:
             settings = replace(settings, dump_base_url=f"{self.base_url}/dump/")
-        dump_network(self.network.store, self.dump_dir, settings=settings)
+        store = self.network.store
+        if isinstance(store, OxigraphStore) and store.path is not None:
+            self._dump_in_child(store.path, settings.dump_base_url)
+            return
+        with suppress(OSError):  # Linux: a thread's own priority
+            niceness = os.getpriority(os.PRIO_PROCESS, 0) + self.settings.server_dump_niceness
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(niceness, 19))
+        dump = dump_if_stale(store, self.dump_dir, record=self.dump_record, settings=settings)
+        log.info("dump: %s", "current" if dump is None else f"{len(dump.rewritten)} files changed")
+
+    def _dump_in_child(self, store_path: Path, base_url: str) -> None:
+        command = [
+            *(sys.executable, "-m", "chmgraph", "dump", "--store", str(store_path)),
+            *("--out", str(self.dump_dir), "--base-url", base_url),
+            *("--state-file", str(self.dump_record)),
+        ]
+        with self._dump_lock:
+            if self._closing:
+                return
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                # One system call, safe beside threads.
+                preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
+            )
+            self._dump_process = process
+        out, err = process.communicate()
+        with self._dump_lock:
+            self._dump_process = None
+        if process.returncode and not self._closing:
+            lines = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+            raise ChmgraphError(f"chmgraph dump exited with {process.returncode}: {lines[-1]}")
+        if out.strip():  # what it did: "dumped N graphs ... M changed", or "... is current"
+            log.info("dump: %s", out.decode("utf-8", "replace").strip())
 
     # The result cache: answers by request, for the current state only.
 
@@ -537,6 +602,16 @@ class Service:
         return b"".join(chunks), with_charset(chosen.media_type)
 
     def close(self) -> None:
-        """Finish the work under way (a submission's commit, the dump after it) and stop."""
+        """Finish the work under way (a submission's commit) and stop; a dump being written is
+        interrupted (its files are each whole, old or new, and the next start finishes it)."""
         self.pool.shutdown(wait=True)
+        with self._dump_lock:
+            self._closing = True
+            process = self._dump_process
+        if process is not None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         self._dumper.shutdown(wait=True)
