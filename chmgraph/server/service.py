@@ -313,10 +313,11 @@ class Service:
 
     def _dump_when_due(self, prewarm: bool) -> None:
         self._dump_pending.clear()
-        if prewarm:
-            self.prewarm()  # what readers wait for first
         try:
-            self.refresh_dump()
+            finish = self._begin_dump()
+            if prewarm:
+                self.prewarm()  # what readers wait for, while the dump is written beside it
+            finish()
         except ChmgraphError as exc:
             self.dump_status = "failed"
             log.warning("the dump was not refreshed: %s", exc)
@@ -355,22 +356,28 @@ class Service:
         Over an embedded store on disk it is written by ``chmgraph dump`` in a child process,
         at a lower CPU priority (``server_dump_niceness``), from the store's newest snapshot: no
         reader waits for it, and the canonicalization (Python, holding its interpreter's lock)
-        is not this process's.
-        Over another store it is written in this thread."""
+        is not this process's. Over another store it is written in this thread."""
+        self._begin_dump()()
+
+    def _begin_dump(self) -> Callable[[], None]:
+        """Start ``refresh_dump``'s work; what waits for its end (raising ``ChmgraphError``)."""
         settings = self.settings
         if not settings.dump_base_url:
             settings = replace(settings, dump_base_url=f"{self.base_url}/dump/")
         store = self.network.store
         if isinstance(store, OxigraphStore) and store.path is not None:
-            self._dump_in_child(store.path, settings.dump_base_url)
-            return
+            return self._dump_in_child(store.path, settings.dump_base_url)
+        return partial(self._dump_here, settings)
+
+    def _dump_here(self, settings: Settings) -> None:
         with suppress(OSError):  # Linux: a thread's own priority
-            niceness = os.getpriority(os.PRIO_PROCESS, 0) + self.settings.server_dump_niceness
+            niceness = os.getpriority(os.PRIO_PROCESS, 0) + settings.server_dump_niceness
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(niceness, 19))
+        store = self.network.store
         dump = dump_if_stale(store, self.dump_dir, record=self.dump_record, settings=settings)
         log.info("dump: %s", "current" if dump is None else f"{len(dump.rewritten)} files changed")
 
-    def _dump_in_child(self, store_path: Path, base_url: str) -> None:
+    def _dump_in_child(self, store_path: Path, base_url: str) -> Callable[[], None]:
         command = [
             *(sys.executable, "-m", "chmgraph", "dump", "--store", str(store_path)),
             *("--out", str(self.dump_dir), "--base-url", base_url),
@@ -378,7 +385,7 @@ class Service:
         ]
         with self._dump_lock:
             if self._closing:
-                return
+                return lambda: None
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -388,14 +395,18 @@ class Service:
                 preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
             )
             self._dump_process = process
-        out, err = process.communicate()
-        with self._dump_lock:
-            self._dump_process = None
-        if process.returncode and not self._closing:
-            lines = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-            raise ChmgraphError(f"chmgraph dump exited with {process.returncode}: {lines[-1]}")
-        if out.strip():  # what it did: "dumped N graphs ... M changed", or "... is current"
-            log.info("dump: %s", out.decode("utf-8", "replace").strip())
+
+        def finish() -> None:
+            out, err = process.communicate()
+            with self._dump_lock:
+                self._dump_process = None
+            if process.returncode and not self._closing:
+                lines = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+                raise ChmgraphError(f"chmgraph dump exited with {process.returncode}: {lines[-1]}")
+            if out.strip():  # what it did: "dumped N graphs ... M changed", or "... is current"
+                log.info("dump: %s", out.decode("utf-8", "replace").strip())
+
+        return finish
 
     # The result cache: answers by request, for the current state only.
 
