@@ -335,6 +335,9 @@ class Service:
         1M network and left it larger on disk, so a server would start minutes late for a gain
         of about 15% measured on a loaded machine.)"""
         self.warming = True
+        # There at once, so a file the first dump has not written yet is a 404, not a 500.
+        with suppress(OSError):  # the dump says why it cannot write there
+            self.dump_dir.mkdir(parents=True, exist_ok=True)
         self._schedule_dump(prewarm=False)
         for work in first:
             self.later(work)
