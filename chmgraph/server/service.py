@@ -313,6 +313,8 @@ class Service:
 
     def _dump_when_due(self, prewarm: bool) -> None:
         self._dump_pending.clear()
+        if self._closing:
+            return
         try:
             finish = self._begin_dump()
             if prewarm:
@@ -554,7 +556,7 @@ class Service:
             return 0
         state, kept = self.state, 0
         for query in QueryLibrary.load():
-            if state != self.state:
+            if state != self.state or self._closing:
                 break
             if query.name not in self._too_large:
                 # The same answer as the query's page shows it in English (its default
@@ -618,9 +620,10 @@ class Service:
     def close(self) -> None:
         """Finish the work under way (a submission's commit) and stop; a dump being written is
         interrupted (its files are each whole, old or new, and the next start finishes it)."""
+        with self._dump_lock:
+            self._closing = True  # no dump or pre-warming starts now
         self.pool.shutdown(wait=True)
         with self._dump_lock:
-            self._closing = True
             process = self._dump_process
         if process is not None:
             process.send_signal(signal.SIGINT)
