@@ -304,21 +304,35 @@ class Service:
                     self._answers.clear()
                 self._schedule_dump()
 
-    def _schedule_dump(self, *, prewarm: bool = True) -> None:
+    def _schedule_dump(
+        self, *, prewarm: bool = True, first: tuple[Callable[[], object], ...] = ()
+    ) -> None:
         self.dump_status = "writing"
         if self._dump_pending.is_set():
             return
         self._dump_pending.set()
-        self._dumper.submit(self._dump_when_due, prewarm)
+        self._dumper.submit(self._dump_when_due, prewarm, first)
 
-    def _dump_when_due(self, prewarm: bool) -> None:
+    def _dump_when_due(self, prewarm: bool, first: tuple[Callable[[], object], ...]) -> None:
+        """The dump begun (in a child process over an embedded store), then, beside it, the
+        warming ``first`` and the pre-warming, what readers wait for; then the dump's end."""
         self._dump_pending.clear()
         if self._closing:
             return
+        failed: ChmgraphError | None = None
         try:
             finish = self._begin_dump()
-            if prewarm:
-                self.prewarm()  # what readers wait for, while the dump is written beside it
+        except ChmgraphError as exc:
+            failed = exc
+        for work in (*first, self.prewarm) if prewarm else first:
+            try:
+                work()
+            except Exception:  # a bug: logged; the dump is still waited for
+                log.exception("the warming failed")
+        self.warming = False
+        try:
+            if failed is not None:
+                raise failed
             finish()
         except ChmgraphError as exc:
             self.dump_status = "failed"
@@ -328,9 +342,9 @@ class Service:
             self.dump_status = "current"
 
     def start(self, *first: Callable[[], object]) -> None:
-        """Before the first request: nothing. On the dump's thread, while requests are served,
+        """Before the first request: nothing. On the dump's thread, while requests are served:
         the dump brought up to date (``refresh_dump``, only if the store changed since it was
-        written), then ``first`` (the pages' own warming: templates, the map) and the
+        written) and, beside it, ``first`` (the pages' own warming: templates, the map) and the
         pre-warming a write is followed by, so that the first readers after a start find the
         pages' answers kept (at 100k a library page took 2.5 s for its first reader, 40 ms for
         the next). (The store is not compacted either: ``GraphStore.optimize`` took 52 s on a
@@ -340,18 +354,7 @@ class Service:
         # There at once, so a file the first dump has not written yet is a 404, not a 500.
         with suppress(OSError):  # the dump says why it cannot write there
             self.dump_dir.mkdir(parents=True, exist_ok=True)
-        self._schedule_dump(prewarm=False)
-        for work in first:
-            self.later(work)
-        self.later(self.prewarm)
-        self.later(self._warmed)
-
-    def _warmed(self) -> None:
-        self.warming = False
-
-    def later(self, work: Callable[[], object]) -> None:
-        """Run ``work`` on the dump's thread, after the work already asked of it."""
-        self._dumper.submit(work)
+        self._schedule_dump(prewarm=True, first=first)
 
     def refresh_dump(self) -> None:
         """Bring the dump served at ``/dump/`` up to date if it is stale (``dump_if_stale``:
