@@ -107,6 +107,8 @@ class Settings:
     server_dump_dir: str = ""
     server_workers: int = 4
     server_max_concurrent_queries: int = 32
+    server_max_abandoned_queries: int = field(default=4, metadata={"zero": True})
+    server_dump_niceness: int = field(default=10, metadata={"zero": True})
     server_max_body_bytes: int = 64 * 1024 * 1024
     server_validate_max_bytes: int = 8 * 1024 * 1024
     server_rate_limit_per_minute: int = 600

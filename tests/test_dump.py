@@ -19,7 +19,13 @@ from chmgraph import iris
 from chmgraph.cli import cli
 from chmgraph.errors import InputError
 from chmgraph.network import Network
-from chmgraph.publish.dump import deterministic_gzip, dump_network, network_trig, write_atomic
+from chmgraph.publish.dump import (
+    deterministic_gzip,
+    dump_if_stale,
+    dump_network,
+    network_trig,
+    write_atomic,
+)
 from chmgraph.publish.files import NETWORK_NQUADS, NETWORK_TRIG, graph_file
 from chmgraph.settings import PROJECT_ROOT, Settings
 from chmgraph.store import OxigraphStore
@@ -107,6 +113,36 @@ def test_dumping_again_rewrites_nothing(dumped):
     again = dump_network(store, out, settings=SETTINGS)
     assert again.rewritten == [] and again.removed == []
     assert {p: (out / p).stat().st_mtime_ns for p in digests(out)} == before
+
+
+def test_a_dump_is_written_again_only_when_the_store_or_its_files_changed(quads, tmp_path):
+    store = store_of(quads)
+    out, record = tmp_path / "dump", tmp_path / "dump.state.json"
+    assert dump_if_stale(store, out, record=record, settings=SETTINGS) is not None
+    assert dump_if_stale(store, out, record=record, settings=SETTINGS) is None
+    # Another dump setting makes another void.ttl: the dump is stale.
+    other = Settings(dump_base_url="https://example.org/other/dump/")
+    assert dump_if_stale(store, out, record=record, settings=other) is not None
+    assert dump_if_stale(store, out, record=record, settings=other) is None
+    # One graph changed: its files, the network's and the description are written, no other.
+    cm = ox.NamedNode(iris.national_graph("CM"))
+    added = ox.Quad(ox.NamedNode(iris.EXAMPLE + "x"), ox.NamedNode(RDFS_SEE_ALSO), cm, cm)
+    store.add([added])
+    changed = dump_if_stale(store, out, record=record, settings=other)
+    assert changed is not None
+    assert {p.removesuffix(".gz") for p in changed.rewritten} == {
+        graph_file(cm.value),
+        NETWORK_TRIG,
+        NETWORK_NQUADS,
+        "changes.ttl",
+        "void.ttl",
+    }
+    # A file of the dump lost (or cut): written again.
+    (out / NETWORK_TRIG).unlink()
+    again = dump_if_stale(store, out, record=record, settings=other)
+    assert again is not None and again.rewritten == [NETWORK_TRIG]
+    record.write_text("{not json")
+    assert dump_if_stale(store, out, record=record, settings=other) is not None
 
 
 def test_every_graph_has_its_turtle_file_and_gzip(dumped):

@@ -264,12 +264,54 @@ def test_dump_paths_cannot_leave_the_dump(served):
 def test_the_dump_follows_an_accepted_submission(served):
     edited = EXAMPLE.replace(b'"2012"^^xsd:gYear', b'"2016"^^xsd:gYear')
     assert submit(served, served.cm, edited).json()["status"] == "accepted"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if b'"2016"' in served.http.get("/dump/national/CM.ttl").content:
             return
         time.sleep(0.2)
     pytest.fail("the dump did not follow the submission")
+
+
+def test_serve_writes_its_dump_only_when_the_store_changed(tmp_path):
+    # One URL for the dump's links, whatever port the server gets each time it starts.
+    base = {"CHMGRAPH_DUMP_BASE_URL": "https://chm.example.org/dump/"}
+    server = Served(tmp_path, env=base)
+    try:
+        assert submit(server, server.cm, EXAMPLE).json()["status"] == "accepted"
+        _wait_for_the_dump(server)
+        dump = tmp_path / "store.dump"
+        before = _stamps(dump)
+        assert "national/CM.ttl" in before
+        server.stop()
+        server.restart()  # answers, and says its dump is current
+        assert _stamps(dump) == before
+        assert server.log.read_text().count("is current: the store has not changed") == 1
+        edited = EXAMPLE.replace(b'"2012"^^xsd:gYear', b'"2017"^^xsd:gYear')
+        assert submit(server, server.cm, edited).json()["status"] == "accepted"
+        _wait_for_the_dump(server)
+        after = _stamps(dump)
+        changed = {p.removesuffix(".gz") for p in after if after[p] != before.get(p)}
+        assert {"national/CM.ttl", "network.trig", "void.ttl"} <= changed
+        assert not changed & {"ontology.ttl", "reference.ttl", "cbd.ttl", "queries.ttl"}
+        assert b'"2017"' in server.http.get("/dump/national/CM.ttl").content
+    finally:
+        server.stop()
+
+
+def _wait_for_the_dump(server: Served) -> None:
+    deadline = time.monotonic() + 60
+    while server.http.get("/healthz").json()["dump"] != "current":
+        assert time.monotonic() < deadline, "the dump was not written within 60 s"
+        time.sleep(0.2)
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file's modification time and inode: equal only if it was not written again."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_tokens_are_listed_without_secrets_and_revoked(served, tmp_path):

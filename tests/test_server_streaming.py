@@ -65,9 +65,11 @@ def silent_endpoint():
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, silent_endpoint):
-    """A server with one query slot, ``TIMEOUT_S`` per query, and no practical row cap."""
+    """A server with one query slot, room for one abandoned query, ``TIMEOUT_S`` per query, and
+    no practical row cap."""
     env = {
         "CHMGRAPH_SERVER_MAX_CONCURRENT_QUERIES": "1",
+        "CHMGRAPH_SERVER_MAX_ABANDONED_QUERIES": "1",
         "CHMGRAPH_QUERY_TIMEOUT_S": str(TIMEOUT_S),
         "CHMGRAPH_MAX_ROWS": str(NO_ROWS),
         "CHMGRAPH_SERVICE_ALLOWLIST": f"{DEAD_ENDPOINT} {silent_endpoint.url}",
@@ -108,16 +110,57 @@ def test_a_query_that_fails_before_its_first_row_gets_its_status(served):
 
 def test_a_query_slower_than_the_timeout_gets_503_on_time(served, silent_endpoint):
     # The query waits on a SERVICE endpoint that never answers: it has no first row to write.
-    query = f"SELECT * WHERE {{ SERVICE <{silent_endpoint.url}> {{ ?s ?p ?o }} }}"
     started = time.monotonic()
-    slow = served.http.get("/sparql", params={"query": query})
+    slow = served.http.get("/sparql", params={"query": _hanging(silent_endpoint)})
     assert slow.status_code == 503
     assert "query_timeout_s" in slow.text
     assert time.monotonic() - started < TIMEOUT_S + 10
-    # The engine cannot cancel it: it holds its slot until the endpoint lets it go.
-    assert served.http.get("/sparql", params={"query": _small()}).status_code == 503
-    silent_endpoint.hang_up()
+    try:
+        # The engine cannot cancel it, but its request's slot is free: it runs on, abandoned.
+        assert served.http.get("/sparql", params={"query": _small()}).status_code == 200
+        # A second one given up (its client goes) while the first still runs finds no room
+        # among the abandoned (one, in this server): it keeps its slot until it ends.
+        _give_up(served, _hanging(silent_endpoint))
+        assert served.http.get("/sparql", params={"query": _small()}).status_code == 503
+    finally:
+        silent_endpoint.hang_up()
     assert _answered_soon(served).status_code == 200
+
+
+def test_clients_that_go_before_the_first_row_do_not_make_the_next_ones_wait(
+    served, silent_endpoint
+):
+    try:
+        for _ in range(3):
+            # Gone after a second, before the query (which waits on the endpoint) has a row.
+            _give_up(served, _hanging(silent_endpoint))
+            gone = time.monotonic()
+            got = _answered_soon(served)
+            assert got.status_code == 200, got.text
+            assert time.monotonic() - gone < TIMEOUT_S / 2
+            # The abandoned query is let go before the next round, so the one room for an
+            # abandoned query is free again (it is taken for each round).
+            silent_endpoint.hang_up()
+            time.sleep(1)
+    finally:
+        silent_endpoint.hang_up()
+    log = served.log.read_text()
+    assert '"GET /sparql" 499' in log and "Traceback" not in log
+
+
+def _hanging(endpoint: SilentEndpoint) -> str:
+    """A query whose SERVICE call waits on ``endpoint``, which never answers."""
+    return f"SELECT * WHERE {{ SERVICE <{endpoint.url}> {{ ?s ?p ?o }} }} # {time.monotonic_ns()}"
+
+
+def _give_up(served: Served, query: str) -> None:
+    """Ask ``query`` and close the connection after a second, before any answer."""
+    with (
+        httpx.Client(base_url=served.url, timeout=1) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get("/sparql", params={"query": query})
+    time.sleep(0.3)  # the server sees the connection closed
 
 
 def test_a_client_that_goes_mid_answer_frees_the_slot(served):

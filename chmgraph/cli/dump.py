@@ -15,7 +15,7 @@ from chmgraph.cli.store import store_option
 from chmgraph.errors import EXIT_INVALID, EXIT_USAGE, InputError
 from chmgraph.harvest import Harvester, HarvestResult, HarvestState, NetworkHarvest, parse_interval
 from chmgraph.network import Network
-from chmgraph.publish.dump import dump_network
+from chmgraph.publish.dump import dump_if_stale, dump_network
 from chmgraph.settings import Settings, default_store_path, store_location
 
 
@@ -39,7 +39,15 @@ def register(group: click.Group) -> None:
     help="The URL the dump will be served under, ending with '/' (required, unless the setting "
     "dump_base_url is set): void.ttl's download links start with it.",
 )
-def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
+@click.option(
+    "--state-file",
+    "state_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Dump only if this file does not record the store's present state as the one the dump "
+    "in --out was made from (then write nothing); after dumping, record it there.",
+)
+def dump(store_path: Path | None, out: Path, base_url: str | None, state_file: Path | None) -> None:
     """Dump every graph as Turtle, the network as TriG and N-Quads (each also .gz), with
     void.ttl (VoID + DCAT-AP) and changes.ttl."""
     settings = Settings.from_env(dump_base_url=base_url)
@@ -57,7 +65,20 @@ def dump(store_path: Path | None, out: Path, base_url: str | None) -> None:
         def progress(path: str, done: int, total: int) -> None:
             bar.update(task, description=f"wrote {path}", completed=done, total=total)
 
-        result = dump_network(network.store, out, settings=settings, progress=progress)
+        if state_file is None:
+            result = dump_network(network.store, out, settings=settings, progress=progress)
+        else:
+            result = dump_if_stale(
+                network.store, out, record=state_file, settings=settings, progress=progress
+            )
+    if result is None:
+        console.print(
+            f"{out} is current: the store has not changed since it was dumped ({state_file})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
     console.print(
         f"dumped {len(result.graphs)} graphs to {out} (void.ttl links under "
         f"{settings.dump_base_url}): {len(result.files)} files, "

@@ -9,6 +9,12 @@
 * ``changes.ttl``, the log of added, replaced and removed graphs between dumps;
 * ``void.ttl``, the VoID and DCAT-AP description of every file, written last.
 
+``dump_if_stale(store, out, record=FILE)`` dumps only when ``FILE`` does not record the state the
+dump at ``out`` was made from as the store's present one (``dump_state``: a digest of each
+graph's statements as the store holds them, the query library, the dump's settings and
+chmgraph's version); after a dump it records that state. Reading the state costs one export of
+the store, a small part of a dump (which canonicalizes, sorts and compresses).
+
 The inferred graphs are not dumped (derived data), nor the statements of every accepted version
 that the submissions graph's records archive (``chm:archivedContent``): the dump publishes the
 current graphs and the provenance of each version, the store keeps the history. Blank
@@ -23,9 +29,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -57,6 +65,7 @@ from chmgraph.publish.files import (
 from chmgraph.query.library import QueryLibrary
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
+from chmgraph.version import __version__
 
 # Level 6 is zlib's default: a tenth of level 9's time for nearly the same size.
 _GZIP_LEVEL = 6
@@ -83,6 +92,58 @@ def dump_network(
     _write_description(store, previous, writer, settings)
     _remove_stale(dump, previous.files)
     return dump
+
+
+def dump_if_stale(
+    store: GraphStore,
+    out: str | Path,
+    *,
+    record: Path,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Dump | None:
+    """``dump_network``, unless ``record`` says the dump at ``out`` was made from the state
+    ``store`` is in now, with these settings, and its files are all there (then None, and
+    nothing is written). After a dump, ``record`` holds its state."""
+    settings = settings or Settings.from_env()
+    state = dump_state(store, settings)
+    out = Path(out)
+    if _recorded(record, out) == state:
+        return None
+    dump = dump_network(store, out, settings=settings, progress=progress)
+    files = {f.path: f.size for f in dump.files}
+    data = json.dumps({"state": state, "files": files}, indent=1, sort_keys=True)
+    write_atomic(record, data.encode() + b"\n")
+    return dump
+
+
+def dump_state(store: GraphStore, settings: Settings) -> dict[str, object]:
+    """What a dump is made of: a digest of each dumped (and inferred) graph's statements in the
+    store's order, of the query library, the ``dump_*`` settings and chmgraph's version."""
+    graphs = {
+        g: hashlib.sha256(graph_ntriples(store, g)).hexdigest()
+        for g in [*dumped_graphs(store), *inferred_graphs(store)]
+    }
+    queries = canonical_turtle(QueryLibrary.load().triples())  # its blank nodes labelled
+    dump_settings = {k: v for k, v in asdict(settings).items() if k.startswith("dump_")}
+    return {
+        "version": __version__,
+        "settings": dump_settings,
+        "graphs": graphs,
+        "queries": hashlib.sha256(queries).hexdigest(),
+    }
+
+
+def _recorded(record: Path, out: Path) -> object:
+    """The state ``record`` holds, if every file it lists is at ``out`` with its size."""
+    try:
+        found = json.loads(record.read_text(encoding="utf-8"))
+        files = found["files"]
+        if not all((out / path).stat().st_size == size for path, size in files.items()):
+            return None
+        return found["state"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _check_base_url(url: str) -> None:
@@ -159,8 +220,10 @@ def write_atomic(path: Path, data: bytes) -> bool:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except OSError as exc:
+    except BaseException as exc:  # an interrupted dump leaves no temporary file behind
         temporary.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         raise ChmgraphError(f"{path}: cannot write dump file: {exc.strerror or exc}") from None
     return True
 

@@ -104,4 +104,11 @@ async def _failed(request: Request, exc: Exception) -> Response:
 
 async def healthz(request: Request) -> Response:
     service: Service = request.app.state.service
-    return JSONResponse({"status": "ok", "state": service.state, "warming": service.warming})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "state": service.state,
+            "warming": service.warming,
+            "dump": service.dump_status,
+        }
+    )

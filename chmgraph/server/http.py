@@ -17,7 +17,7 @@ from starlette.types import Message
 from chmgraph.errors import ChmgraphError, InputError, StoreError, VersionConflict
 from chmgraph.query.policy import QueryTimeout, ServiceRefused
 from chmgraph.server.negotiation import NotAcceptable
-from chmgraph.server.service import Busy
+from chmgraph.server.service import Busy, ClientGone
 
 log = logging.getLogger("chmgraph.server")
 
@@ -42,6 +42,9 @@ def error_response(exc: Exception) -> Response:
         return text(exc.status, str(exc), exc.headers)
     if isinstance(exc, NotAcceptable):
         return text(406, str(exc))
+    if isinstance(exc, ClientGone):
+        # Nothing reaches the client; the access log shows the status nginx uses for it.
+        return Response(status_code=499)
     if isinstance(exc, Busy):
         return text(503, "every query slot is busy: try again shortly", {"Retry-After": "1"})
     if isinstance(exc, ServiceRefused):
@@ -62,7 +65,7 @@ def error_response(exc: Exception) -> Response:
 
 
 # The failures a request can cause (answered with their status, nothing logged).
-EXPECTED_FAILURES = (HttpError, NotAcceptable, Busy, ChmgraphError)
+EXPECTED_FAILURES = (HttpError, NotAcceptable, Busy, ClientGone, ChmgraphError)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

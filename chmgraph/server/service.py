@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -15,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from chmgraph.credentials import WriteCredentials
 from chmgraph.errors import ChmgraphError
 from chmgraph.network import Network
-from chmgraph.publish.dump import dump_network
+from chmgraph.publish.dump import dump_if_stale
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import QueryTimeout
 from chmgraph.query.results import QueryResult
@@ -48,6 +53,10 @@ _DEFAULT: tuple[tuple[str, str | None], ...] = (("", None), ("*/*", None))
 
 class Busy(Exception):
     """Every query slot is taken: the client should come back shortly."""
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer began (nothing can be sent)."""
 
 
 class AnswerStream:
@@ -97,29 +106,92 @@ class AnswerStream:
 _CHUNKS_IN_FLIGHT = 4
 
 
+class QueryJob:
+    """One ``/sparql`` query in the workers: ``write`` writing its answer to ``stream``."""
+
+    def __init__(self, write: Callable[[AnswerStream], None], stream: AnswerStream) -> None:
+        self.write = write
+        self.stream = stream
+        self.state = "queued"  # then "running", then "done"
+        #: Its client has gone (or waited past the timeout) before the answer's first chunk,
+        #: and its request slot went back: the query runs on, as an abandoned one.
+        self.abandoned = False
+
+
 class QueryWorkers:
-    """The threads that run ``/sparql`` queries, each writing its answer where it ran it.
+    """The threads that run ``/sparql`` queries, each writing its answer where it ran it, and
+    the ``server_max_concurrent_queries`` request slots they are given in.
 
-    Daemon threads, unlike a ``ThreadPoolExecutor``'s: a query the engine cannot cancel, stuck
-    before its first row, finishes in the background after its client got 503, and must not
-    hold up the server's exit."""
+    The engine cannot stop a query before its first row: a client that gives up on a long
+    query (it disconnects, or the query timeout passes) would hold its slot and its worker until
+    the query ends, and the clients after it would get 503. So a query given up before its first
+    chunk is *abandoned* (``abandon``): its request slot goes back at once, its thread runs it
+    to its end (the answer, if complete, still fills the result cache) and then retires, and a
+    new thread takes its place among the ``server_workers``. At most ``abandoned`` queries run
+    abandoned at once (the ``server_max_abandoned_queries`` setting): past that, a query given up
+    keeps its slot until it ends, as before, so giving up is not a way to make the machine run
+    ever more queries: at most ``server_workers`` + ``abandoned`` run at once.
 
-    def __init__(self, count: int) -> None:
-        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        for number in range(count):
-            name = f"chmgraph-query-{number}"
-            threading.Thread(target=self._serve, name=name, daemon=True).start()
+    Daemon threads, unlike a ``ThreadPoolExecutor``'s: an abandoned query must not hold up the
+    server's exit."""
 
-    def submit(self, work: Callable[[], None]) -> None:
-        self._work.put(work)
+    def __init__(self, count: int, slots: threading.BoundedSemaphore, abandoned: int) -> None:
+        self._work: queue.SimpleQueue[QueryJob] = queue.SimpleQueue()
+        self._slots = slots
+        self._max_abandoned = abandoned
+        self._lock = threading.Lock()
+        self._threads = 0
+        self.abandoned_running = 0
+        for _ in range(count):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self._threads += 1
+        name = f"chmgraph-query-{self._threads}"
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def submit(self, write: Callable[[AnswerStream], None], stream: AnswerStream) -> QueryJob:
+        """Queue ``write`` in one of the request slots (``Busy`` if none is free)."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy
+        job = QueryJob(write, stream)
+        self._work.put(job)
+        return job
+
+    def abandon(self, job: QueryJob) -> None:
+        """The client of ``job`` has given up before its first chunk: its slot goes back now if
+        the job has not started, or if it runs and there is room for one more abandoned query."""
+        job.stream.cancel()
+        with self._lock:
+            if job.abandoned or job.state == "done":
+                return
+            if job.state == "running":
+                if self.abandoned_running >= self._max_abandoned:
+                    return  # it keeps its slot until it ends
+                self.abandoned_running += 1
+                self._spawn()  # this thread retires after the job: another takes its place
+            job.abandoned = True
+        self._slots.release()
 
     def _serve(self) -> None:
         while True:
-            work = self._work.get()
+            job = self._work.get()
+            with self._lock:
+                if job.abandoned:  # given up while it waited: its slot went back then
+                    continue
+                job.state = "running"
             try:
-                work()
+                job.write(job.stream)
             except Exception:  # a bug: logged, and the thread goes on serving
                 log.exception("a query worker failed")
+            with self._lock:
+                job.state = "done"
+                abandoned = job.abandoned
+                if abandoned:
+                    self.abandoned_running -= 1
+            if abandoned:
+                return  # its place was taken when the job was abandoned
+            self._slots.release()
 
 
 @dataclass
@@ -144,13 +216,22 @@ class Service:
         # how many run, and the semaphore how many may wait for it.
         self.pool = ThreadPoolExecutor(settings.server_workers, thread_name_prefix="chmgraph-http")
         self._query_slots = threading.BoundedSemaphore(settings.server_max_concurrent_queries)
-        self.query_workers = QueryWorkers(settings.server_workers)
+        self.query_workers = QueryWorkers(
+            settings.server_workers, self._query_slots, settings.server_max_abandoned_queries
+        )
         # One write at a time, so the state number and the dump follow the writes in order.
         self._writing = threading.Lock()
         # The dump is rewritten by one thread of its own, after the write that changed the
         # network has answered; writes that come in meanwhile are covered by one more refresh.
         self._dumper = ThreadPoolExecutor(1, thread_name_prefix="chmgraph-dump")
         self._dump_pending = threading.Event()
+        self._dump_lock = threading.Lock()
+        self._dump_process: subprocess.Popen[bytes] | None = None
+        self._closing = False
+        #: "writing" (the dump may be stale), "current", or "failed" (the log says why).
+        self.dump_status = "writing"
+        # The state the dump was made from, beside it (not served).
+        self.dump_record = self.dump_dir.with_name(self.dump_dir.name + ".state.json")
         self.state = 0
         # The state counts this server's writes: it stands for the network's only when no one
         # else can write, which the embedded store's process lock ensures and a remote engine
@@ -182,27 +263,19 @@ class Service:
         finally:
             self._query_slots.release()
 
-    def stream_query(
-        self, write: Callable[[AnswerStream], None], *, deadline: float
-    ) -> AnswerStream:
+    def stream_query(self, write: Callable[[AnswerStream], None], *, deadline: float) -> QueryJob:
         """Start ``write`` in a worker, in one of the ``server_max_concurrent_queries`` slots
         (``Busy`` if none is free: the answer is 503 with Retry-After rather than an ever longer
-        queue), and return the stream it writes to. The slot is freed when ``write`` returns,
-        which a cancelled stream makes it do at its next chunk, as does a reader that has not
-        taken the answer by ``deadline`` (``time.monotonic``)."""
-        if not self._query_slots.acquire(blocking=False):
-            raise Busy
+        queue); the job's ``stream`` is what it writes to. The slot is freed when ``write``
+        returns, which a cancelled stream makes it do at its next chunk, as does a reader that
+        has not taken the answer by ``deadline`` (``time.monotonic``), or when the query is
+        given up before its first chunk (``abandon``)."""
         stream = AnswerStream(asyncio.get_running_loop(), deadline)
+        return self.query_workers.submit(write, stream)
 
-        def work() -> None:
-            try:
-                if not stream.cancelled.is_set():  # given up while it waited for a worker
-                    write(stream)
-            finally:
-                self._query_slots.release()
-
-        self.query_workers.submit(work)
-        return stream
+    def abandon(self, job: QueryJob) -> None:
+        """``job``'s client has gone before its answer's first chunk (``QueryWorkers.abandon``)."""
+        self.query_workers.abandon(job)
 
     def write(self, function: Callable[[], T], changed: Callable[[T], bool]) -> T:
         """Run a write (in a worker); when ``changed`` says it changed the network, start a new
@@ -231,45 +304,117 @@ class Service:
                     self._answers.clear()
                 self._schedule_dump()
 
-    def _schedule_dump(self) -> None:
+    def _schedule_dump(
+        self, *, prewarm: bool = True, first: tuple[Callable[[], object], ...] = ()
+    ) -> None:
+        self.dump_status = "writing"
         if self._dump_pending.is_set():
             return
         self._dump_pending.set()
-        self._dumper.submit(self._dump_when_due)
+        self._dumper.submit(self._dump_when_due, prewarm, first)
 
-    def _dump_when_due(self) -> None:
+    def _dump_when_due(self, prewarm: bool, first: tuple[Callable[[], object], ...]) -> None:
+        """The dump begun (in a child process over an embedded store), then, beside it, the
+        warming ``first`` and the pre-warming, what readers wait for; then the dump's end."""
         self._dump_pending.clear()
-        self.refresh_dump()
-        self.prewarm()
+        if self._closing:
+            return
+        failed: ChmgraphError | None = None
+        try:
+            finish = self._begin_dump()
+        except ChmgraphError as exc:
+            failed = exc
+        for work in (*first, self.prewarm) if prewarm else first:
+            try:
+                work()
+            except Exception:  # a bug: logged; the dump is still waited for
+                log.exception("the warming failed")
+        self.warming = False
+        try:
+            if failed is not None:
+                raise failed
+            finish()
+        except ChmgraphError as exc:
+            self.dump_status = "failed"
+            log.warning("the dump was not refreshed: %s", exc)
+            return
+        if not self._dump_pending.is_set():
+            self.dump_status = "current"
 
     def start(self, *first: Callable[[], object]) -> None:
-        """Before the first request: the dump written; then, on the dump's thread while
-        requests are served, ``first`` (the pages' own warming: templates, the map) and the
-        pre-warming a write is followed by, so that the first readers
-        after a start find the pages' answers kept (at 100k a library page took 2.5 s for its
-        first reader, 40 ms for the next). (The store is not compacted here:
-        ``GraphStore.optimize`` took 52 s on a 1M network and left it larger on disk, so a
-        server would start minutes late for a gain of about 15% measured on a loaded machine.)"""
-        self.refresh_dump()
+        """Before the first request: nothing. On the dump's thread, while requests are served:
+        the dump brought up to date (``refresh_dump``, only if the store changed since it was
+        written) and, beside it, ``first`` (the pages' own warming: templates, the map) and the
+        pre-warming a write is followed by, so that the first readers after a start find the
+        pages' answers kept (at 100k a library page took 2.5 s for its first reader, 40 ms for
+        the next). (The store is not compacted either: ``GraphStore.optimize`` took 52 s on a
+        1M network and left it larger on disk, so a server would start minutes late for a gain
+        of about 15% measured on a loaded machine.)"""
         self.warming = True
-        for work in first:
-            self.later(work)
-        self.later(self.prewarm)
-        self.later(self._warmed)
-
-    def _warmed(self) -> None:
-        self.warming = False
-
-    def later(self, work: Callable[[], object]) -> None:
-        """Run ``work`` on the dump's thread, after the work already asked of it."""
-        self._dumper.submit(work)
+        # There at once, so a file the first dump has not written yet is a 404, not a 500.
+        with suppress(OSError):  # the dump says why it cannot write there
+            self.dump_dir.mkdir(parents=True, exist_ok=True)
+        self._schedule_dump(prewarm=True, first=first)
 
     def refresh_dump(self) -> None:
-        """Write the dump served at ``/dump/`` (only changed files are rewritten)."""
+        """Bring the dump served at ``/dump/`` up to date if it is stale (``dump_if_stale``:
+        only changed files are rewritten, each atomically, so the old one is served, with its
+        ETag, until the new one is whole; ``void.ttl`` last).
+
+        Over an embedded store on disk it is written by ``chmgraph dump`` in a child process,
+        at a lower CPU priority (``server_dump_niceness``), from the store's newest snapshot: no
+        reader waits for it, and the canonicalization (Python, holding its interpreter's lock)
+        is not this process's. Over another store it is written in this thread."""
+        self._begin_dump()()
+
+    def _begin_dump(self) -> Callable[[], None]:
+        """Start ``refresh_dump``'s work; what waits for its end (raising ``ChmgraphError``)."""
         settings = self.settings
         if not settings.dump_base_url:
             settings = replace(settings, dump_base_url=f"{self.base_url}/dump/")
-        dump_network(self.network.store, self.dump_dir, settings=settings)
+        store = self.network.store
+        if isinstance(store, OxigraphStore) and store.path is not None:
+            return self._dump_in_child(store.path, settings.dump_base_url)
+        return partial(self._dump_here, settings)
+
+    def _dump_here(self, settings: Settings) -> None:
+        with suppress(OSError):  # Linux: a thread's own priority
+            niceness = os.getpriority(os.PRIO_PROCESS, 0) + settings.server_dump_niceness
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(niceness, 19))
+        store = self.network.store
+        dump = dump_if_stale(store, self.dump_dir, record=self.dump_record, settings=settings)
+        log.info("dump: %s", "current" if dump is None else f"{len(dump.rewritten)} files changed")
+
+    def _dump_in_child(self, store_path: Path, base_url: str) -> Callable[[], None]:
+        command = [
+            *(sys.executable, "-m", "chmgraph", "dump", "--store", str(store_path)),
+            *("--out", str(self.dump_dir), "--base-url", base_url),
+            *("--state-file", str(self.dump_record)),
+        ]
+        with self._dump_lock:
+            if self._closing:
+                return lambda: None
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                # One system call, safe beside threads.
+                preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
+            )
+            self._dump_process = process
+
+        def finish() -> None:
+            out, err = process.communicate()
+            with self._dump_lock:
+                self._dump_process = None
+            if process.returncode and not self._closing:
+                lines = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+                raise ChmgraphError(f"chmgraph dump exited with {process.returncode}: {lines[-1]}")
+            if out.strip():  # what it did: "dumped N graphs ... M changed", or "... is current"
+                log.info("dump: %s", out.decode("utf-8", "replace").strip())
+
+        return finish
 
     # The result cache: answers by request, for the current state only.
 
@@ -414,7 +559,7 @@ class Service:
             return 0
         state, kept = self.state, 0
         for query in QueryLibrary.load():
-            if state != self.state:
+            if state != self.state or self._closing:
                 break
             if query.name not in self._too_large:
                 # The same answer as the query's page shows it in English (its default
@@ -476,6 +621,17 @@ class Service:
         return b"".join(chunks), with_charset(chosen.media_type)
 
     def close(self) -> None:
-        """Finish the work under way (a submission's commit, the dump after it) and stop."""
+        """Finish the work under way (a submission's commit) and stop; a dump being written is
+        interrupted (its files are each whole, old or new, and the next start finishes it)."""
+        with self._dump_lock:
+            self._closing = True  # no dump or pre-warming starts now
         self.pool.shutdown(wait=True)
+        with self._dump_lock:
+            process = self._dump_process
+        if process is not None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         self._dumper.shutdown(wait=True)

@@ -35,7 +35,7 @@ from chmgraph.server.http import (
     text,
 )
 from chmgraph.server.negotiation import GRAPH, choose, with_charset
-from chmgraph.server.service import AnswerStream, Service
+from chmgraph.server.service import AnswerStream, ClientGone, Service
 
 log = logging.getLogger("chmgraph.server")
 
@@ -119,31 +119,55 @@ async def _query(request: Request, service: Service, asked: ProtocolRequest) -> 
             body, media = found
             return Response(body, media_type=media, headers=headers)
     answer = _Answer(service, asked.text, dataset, wanted, key, started)
-    stream = service.stream_query(answer.write, deadline=answer.deadline)
+    job = service.stream_query(answer.write, deadline=answer.deadline)
     try:
-        first = await _first(stream, answer)
-    except BaseException:
-        stream.cancel()
+        first = await _first(job.stream, answer, request)
+    except _Failed as failed:  # the query's own error: the worker has finished
+        job.stream.cancel()
+        raise failed.reason from None
+    except BaseException:  # timed out, the client has gone, the server stops
+        service.abandon(job)
         raise
     kind, body = first
     if kind == "whole":
         return Response(body, media_type=answer.media, headers=headers)
-    return _Streamed(stream, body, media_type=answer.media, headers=headers)
+    return _Streamed(job.stream, body, media_type=answer.media, headers=headers)
 
 
-async def _first(stream: AnswerStream, answer: _Answer) -> tuple[str, bytes]:
-    """The answer's first chunk (or the whole of a short one); its failure, raised, decides the
-    status before a byte is sent; past the timeout, ``QueryTimeout`` (the worker stops at its
-    next chunk)."""
+async def _first(stream: AnswerStream, answer: _Answer, request: Request) -> tuple[str, bytes]:
+    """The answer's first chunk (or the whole of a short one); its failure, raised as
+    ``_Failed``, decides the status before a byte is sent; past the timeout, ``QueryTimeout``;
+    ``ClientGone`` if the client disconnects first. (The worker stops at its next chunk.)"""
+    loop = asyncio.get_running_loop()
+    got = loop.create_task(stream.get())
+    gone = loop.create_task(_disconnected(request))
     try:
-        # A timeout of the waiting task itself: no task of its own, as wait_for would make.
         async with asyncio.timeout_at(_loop_time(answer.deadline)):
-            kind, payload = await stream.get()
+            await asyncio.wait((got, gone), return_when=asyncio.FIRST_COMPLETED)
     except TimeoutError:
         raise QueryTimeout(timeout_message(answer.service.settings)) from None
+    finally:
+        gone.cancel()
+        if not got.done():
+            got.cancel()
+    if not got.done():
+        raise ClientGone
+    kind, payload = got.result()
     if kind == "error":
-        raise payload  # type: ignore[misc]
+        raise _Failed(payload)  # type: ignore[arg-type]
     return kind, payload  # type: ignore[return-value]
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client has closed the connection (its body, if any, was read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+class _Failed(Exception):
+    def __init__(self, reason: BaseException) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 def _loop_time(deadline: float) -> float:
@@ -188,6 +212,9 @@ class _Answer:
             self.media = with_charset(chosen.media_type)
             write_answer(plan, chosen.name, out, settings)
         except Stopped:
+            # The client went: a whole answer still fills the cache for the next one.
+            if self._whole and self._kept is not None:
+                self.service.remember(self.key, self.state, b"".join(self._kept), self.media)
             return
         except Exception as exc:
             with contextlib.suppress(Stopped):
