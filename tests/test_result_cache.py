@@ -41,7 +41,8 @@ def test_after_a_submission_the_librarys_answers_are_cached_for_the_new_state(tm
     query = library["workshops-by-supporter"]
     before = service.cache_key("query", query.text, None, ("", None))
     service.write(lambda: network.submit(EXAMPLE, "CM"), lambda result: result.accepted)
-    service.close()  # waits for the dump and the pre-warming after it
+    service.settle()  # the dump and the pre-warming after the write
+    service.close()
     key = service.cache_key("query", query.text, None, ("", None))
     assert key != before and service.cached(before) is None
     body, media = service.cached(key)
@@ -67,7 +68,8 @@ def test_a_started_server_has_the_librarys_answers_before_its_first_reader(tmp_p
     assert service.kept_answer(hosts, {"lang": "en"}) is None
     service.start()
     assert service.warming
-    service.close()  # waits for the pre-warming the start asked for
+    service.settle()  # the pre-warming the start asked for
+    service.close()
     assert not service.warming
     kept = service.kept_answer(hosts, {"lang": "en"})
     assert kept is not None
@@ -113,7 +115,8 @@ def test_a_pages_answer_is_kept_for_its_state_and_a_write_replaces_it(tmp_path):
     cameroon = "https://w3id.org/chmgraph/id/country/CM"
     assert cameroon not in before.values("country")
     service.write(lambda: network.submit(EXAMPLE, "CM"), lambda result: result.accepted)
-    service.close()  # waits for the dump and the pre-warming after it
+    service.settle()  # the dump and the pre-warming after the write
+    service.close()
     # The new state's answer, computed by the pre-warming, as the query's English page asks.
     after = service.kept_answer(chms, english)
     assert after is not None and after is not before

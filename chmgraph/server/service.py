@@ -620,6 +620,12 @@ class Service:
             return None
         return b"".join(chunks), with_charset(chosen.media_type)
 
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait until the dump and warming scheduled so far have run (they run one after the
+        other on the dump's thread): what a drain before a planned stop, or a test, waits for.
+        ``close`` does not wait for them."""
+        self._dumper.submit(lambda: None).result(timeout)
+
     def close(self) -> None:
         """Finish the work under way (a submission's commit) and stop; a dump being written is
         interrupted (its files are each whole, old or new, and the next start finishes it)."""
