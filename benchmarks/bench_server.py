@@ -76,6 +76,7 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
             _server(_chmgraph_command(store), "/healthz") as chm,
             _server(_oxigraph_command(oxigraph_db), "/query?query=ASK%7B%7D") as oxi,
         ):
+            harness.settled(chm, START_S)
             rows = []
             for clients in CLIENTS:
                 for cached in (False, True):

@@ -46,7 +46,7 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
         store = Path(folder) / "store"
         _build(store, workload.path)
         with _server(_chmgraph_command(store), "/healthz") as url, sync_playwright() as pw:
-            _warmed(url)
+            harness.settled(url)
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 rows = [
@@ -63,16 +63,6 @@ def run(size: str, repeats: int) -> list[dict[str, Any]]:
                 return rows
             finally:
                 browser.close()
-
-
-def _warmed(url: str, most_s: float = 600.0) -> None:
-    """Wait for the server's warming at start (its pages' answers), so that the pages are
-    timed as its readers find them once it is warm, not against the warming's own work."""
-    deadline = time.monotonic() + most_s
-    while httpx.get(url + "/healthz", timeout=60).json().get("warming"):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server was still warming after {most_s:.0f} s")
-        time.sleep(0.5)
 
 
 def _measure(

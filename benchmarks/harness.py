@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 
 from chmgraph import synth
@@ -434,6 +435,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def settled(url: str, most_s: float = 600.0) -> None:
+    """Wait until ``chmgraph serve`` at ``url`` has done what it does after a start (the warming,
+    the library's pre-warming, its dump: ``/healthz``), so that requests are timed against a
+    server at rest rather than beside that work, which it does while it already answers."""
+    deadline = time.monotonic() + most_s
+    while True:
+        health = httpx.get(url + "/healthz", timeout=60).json()
+        if not health.get("warming") and health.get("dump") in (None, "current"):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server was still busy after {most_s:.0f} s: {health}")
+        time.sleep(0.5)
 
 
 def wait_for_port(port: int, what: str, seconds: float = 30) -> None:
