@@ -82,6 +82,8 @@ class Settings:
     store_wait_s: float = field(default=30.0, metadata={"zero": True})
     query_timeout_s: float = 30.0
     max_rows: int = 10_000
+    # Library answers computed once per state of a store on disk and read from there.
+    saved_answers: bool = True
     service_allowlist: tuple[str, ...] = ()
     # Blank nodes linked to one another in one input; their canonical labelling grows steeply.
     max_linked_blank_nodes: int = 128
@@ -192,6 +194,8 @@ def _parse(name: str, raw: str, type_: object, *, zero: bool = False) -> object:
     """The value of setting ``name`` from its variable's text. Numbers are limits (a timeout, a
     row cap, a size), so only positive ones mean something, and 0 only where ``zero`` says so."""
     text = str(type_)
+    if "bool" in text:
+        return _flag(name, raw)
     if "tuple" in text:
         return tuple(item for item in raw.split() if item)
     if "float" in text:
@@ -201,6 +205,20 @@ def _parse(name: str, raw: str, type_: object, *, zero: bool = False) -> object:
     if "Path" in text:
         return store_location(raw)
     return raw
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = _FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise InputError(
+            f"{env_var(name)}={raw!r}: expected 1 or 0 (true/false, yes/no, on/off) (setting "
+            f"{name}, see docs/settings.md)"
+        )
+    return value
 
 
 def _number(

@@ -30,24 +30,27 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import pyoxigraph as ox
 
 from chmgraph import iris
 from chmgraph.entailment import inferred_graph, is_inferred_graph
-from chmgraph.errors import InputError
+from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
+from chmgraph.query.saved import Refreshed, SavedAnswers
 from chmgraph.query.text import (
     PreparedQuery,
     has_dataset_clause,
     has_graph_pattern,
     prepare,
     with_dataset,
+    with_row_cap,
 )
 from chmgraph.settings import Settings
 from chmgraph.store import GraphStore
@@ -178,17 +181,26 @@ class QueryPlan:
     union: bool
     #: The JSON-LD context of the query (``NamedQuery.context``); None: the default context.
     context: dict | None
+    #: Where answers computed for the store's state are read from (None: nowhere).
+    saved_answers: SavedAnswers | None = None
 
     def evaluate(
-        self, text: str | None = None
+        self, *, cap: int | None = None, saved: bool = True
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Start the query (``text``: the prepared text changed, e.g. capped) on this thread;
-        its answer must be read on this thread too."""
+        """Start the query on this thread, at most ``cap`` rows of a SELECT query (its
+        outermost ``LIMIT``), from its saved answer when there is one for the store's state
+        (and ``saved``); its answer must be read on this thread too."""
+        if saved and self.saved_answers is not None:
+            found = self.saved_answers.lookup(
+                self.store, self.prepared.text, (self.default, self.union, self.named), cap
+            )
+            if found is not None:
+                return found  # type: ignore[return-value]
+        text = self.prepared.text
+        if cap is not None and self.prepared.form == "SELECT":
+            text = with_row_cap(text, cap)
         return self.store.query(
-            text or self.prepared.text,
-            default_graph=self.default,
-            union=self.union,
-            named_graphs=self.named,
+            text, default_graph=self.default, union=self.union, named_graphs=self.named
         )
 
 
@@ -220,7 +232,8 @@ def plan_query(
             network, graphs, entailment=entailment, named=has_graph_pattern(prepared.text)
         )
         union = default is None
-    return QueryPlan(network.store, prepared, default, named, union, query.context)
+    saved = SavedAnswers.of(network.store) if settings.saved_answers else None
+    return QueryPlan(network.store, prepared, default, named, union, query.context, saved)
 
 
 def run_query(
@@ -263,8 +276,11 @@ def run_query(
         protocol_dataset=protocol_dataset,
         base_iri=base_iri,
     )
+    # The engine asked for no more rows than are read (one more tells that the answer was cut):
+    # it can stop there, and a saved answer of that many rows serves.
+    cap = (settings.max_rows if limit is None else min(limit, settings.max_rows)) + offset + 1
     result = read_within(
-        plan.evaluate, plan.prepared, limit=limit, settings=settings, offset=offset
+        partial(_evaluate, plan, cap), plan.prepared, limit=limit, settings=settings, offset=offset
     )
     result.context = plan.context
     if entailment:
@@ -275,6 +291,41 @@ def run_query(
                 "vocabulary entails from them; run `chmgraph entail`"
             )
     return result
+
+
+def _evaluate(plan: QueryPlan, cap: int) -> object:
+    try:
+        return plan.evaluate(cap=cap)
+    except SyntaxError:  # reported from the text as the user wrote it, not the cap's
+        return plan.evaluate(saved=False)
+
+
+def save_answers(
+    network: Queryable,
+    *,
+    settings: Settings | None = None,
+    library: QueryLibrary | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[str, float], None] | None = None,
+) -> Refreshed:
+    """Compute and save each library query's answer with its default parameters for the
+    network's current state (``chmgraph.query.saved``), as ``run_query`` and the server read
+    them; those saved already are not computed again."""
+    settings = settings or Settings.from_env()
+    saved = SavedAnswers.of(network.store)
+    if saved is None or not settings.saved_answers:
+        return Refreshed(None)
+
+    def plans() -> Iterator[tuple[str, QueryPlan | Exception]]:
+        for query in library or QueryLibrary.load():
+            try:
+                yield query.name, plan_query(network, query, settings=settings)
+            except ChmgraphError as exc:
+                yield query.name, exc
+
+    return saved.refresh(
+        network.store, plans(), cap=settings.max_rows + 1, stop=stop, progress=progress
+    )
 
 
 def self_contained(

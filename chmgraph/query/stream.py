@@ -36,7 +36,6 @@ from chmgraph.errors import ChmgraphError
 from chmgraph.query.policy import QueryTimeout, engine_error, timeout_message
 from chmgraph.query.results import RDF_FORMATS, QueryResult, serialize
 from chmgraph.query.run import QueryPlan
-from chmgraph.query.text import with_row_cap
 from chmgraph.settings import Settings
 
 # About this much of an answer is handed on at a time: small enough to bound memory, large
@@ -168,14 +167,12 @@ def _drop_frames(error: BaseException | None) -> None:
 def _start(plan: QueryPlan, cap: int) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     prepared = plan.prepared
     try:
-        if prepared.form == "SELECT":
-            return plan.evaluate(with_row_cap(prepared.text, cap))
-        return plan.evaluate()
+        return plan.evaluate(cap=cap)
     except SyntaxError:
         pass
     # Reported from the text as the user wrote it, not where the cap was added.
     try:
-        return plan.evaluate()
+        return plan.evaluate(saved=False)
     except SyntaxError as exc:
         raise prepared.syntax_error(exc.msg or str(exc)) from None
 

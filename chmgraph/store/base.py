@@ -157,6 +157,14 @@ class GraphStore(ABC):
         self.update(replacement_update(new_contents, add, guard=guard))
         return guard is None or bool(self.query(guard.written))
 
+    @property
+    def state(self) -> str | None:
+        """A name of the store's committed state that every process reading it agrees on and
+        that a write never gives back (answers computed for it stay right while it lasts), or
+        None when the backend cannot tell (a remote engine another client may write) or a write
+        is under way."""
+        return None
+
     def one_change(self) -> AbstractContextManager[None]:
         """Writes inside this block reach other processes' readers as one change: a backend that
         publishes its state to readers (the embedded store's snapshots) does so once, at the end.

@@ -66,10 +66,16 @@ class OxigraphStore(GraphStore):
         self._snapshots = Snapshots(path) if writer and path is not None else None
         self._changing = 0  # depth of one_change() blocks
         self._unpublished = False
-        if self._snapshots is not None and self._snapshots.pending():
-            # A writer before this one committed and died before publishing (or the store
-            # predates snapshots): readers catch up now.
-            self._snapshots.publish(self._store)
+        # The number of the snapshot that holds this writer's committed state (None: unknown).
+        self._published: int | None = None
+        self._identity_text: str | None = None
+        if self._snapshots is not None:
+            if self._snapshots.pending():
+                # A writer before this one committed and died before publishing (or the store
+                # predates snapshots): readers catch up now.
+                self._published = self._snapshots.publish(self._store)
+            else:
+                self._published = max(self._snapshots.numbers(), default=None)
 
     @classmethod
     def reader(cls, path: Path, snapshot: Snapshot) -> OxigraphStore:
@@ -100,8 +106,35 @@ class OxigraphStore(GraphStore):
 
     def _publish_if_done(self) -> None:
         if self._snapshots is not None and self._unpublished and not self._changing:
-            self._snapshots.publish(self._store)
+            self._published = self._snapshots.publish(self._store)
             self._unpublished = False
+
+    @property
+    def state(self) -> str | None:
+        # The store's identity (RocksDB's, new with each store made at this path) and the
+        # number of the snapshot of its committed state: a reader over that snapshot and the
+        # writer that published it name the same state. None while a write is unpublished.
+        if self.path is None:
+            return None
+        if self._snapshot is not None:
+            number: int | None = self._snapshot.number
+        elif self._snapshots is None or self._unpublished or self._changing:
+            return None
+        else:
+            number = self._published
+        identity = self._identity()
+        if number is None or identity is None:
+            return None
+        return f"{identity}-{number}"
+
+    def _identity(self) -> str | None:
+        if self._identity_text is None:
+            try:
+                text = (self.path / "IDENTITY").read_text(encoding="ascii").strip()  # type: ignore[operator]
+            except (OSError, ValueError):
+                return None
+            self._identity_text = "".join(c for c in text if c.isalnum())[:40] or None
+        return self._identity_text
 
     def query(
         self,

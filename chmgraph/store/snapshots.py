@@ -63,20 +63,21 @@ class Snapshots:
         except OSError as exc:
             _LOG.warning("cannot mark %s: %s", self.root, exc)
 
-    def publish(self, store: ox.Store) -> None:
+    def publish(self, store: ox.Store) -> int | None:
         """Publish ``store``'s committed state as the newest snapshot, then remove the older ones
-        no reader holds. A failure (a full disk) leaves the ``PENDING`` mark for the next process
-        to publish: the commit itself stands."""
+        no reader holds; its number. A failure (a full disk) leaves the ``PENDING`` mark for the
+        next process to publish (None): the commit itself stands."""
         try:
-            self._publish(store)
+            number = self._publish(store)
         except OSError as exc:
             _LOG.warning("cannot publish a snapshot in %s: %s", self.root, exc)
-            return
+            return None
         with contextlib.suppress(FileNotFoundError):
             (self.root / _PENDING).unlink()
         self._collect()
+        return number
 
-    def _publish(self, store: ox.Store) -> None:
+    def _publish(self, store: ox.Store) -> int:
         self.root.mkdir(exist_ok=True)
         number = max(self.numbers(), default=0) + 1
         partial = self.root / f"{_PARTIAL}{number}"
@@ -89,6 +90,7 @@ class Snapshots:
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+        return number
 
     def _collect(self) -> None:
         numbers = self.numbers()
