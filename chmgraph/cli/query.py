@@ -26,6 +26,8 @@ from chmgraph.query import (
 )
 from chmgraph.query.library import NamedQuery, Parameter, QueryLibrary
 from chmgraph.query.remote import run_remote
+from chmgraph.query.run import save_answers
+from chmgraph.query.saved import SavedAnswers
 from chmgraph.rdfio import FORMAT_NAMES
 from chmgraph.settings import Settings
 
@@ -37,6 +39,7 @@ def register(group: click.Group) -> None:
     group.add_command(queries)
     group.add_command(query)
     group.add_command(entail)
+    group.add_command(answers)
 
 
 @click.command()
@@ -200,6 +203,43 @@ def entail(store_path: Path | None, graphs: tuple[str, ...]) -> None:
         chosen = [resolve_graph(g) for g in graphs] or None
         written = materialize(network, chosen)
     console.print(f"{written:,} inferred triples written", highlight=False)
+
+
+@click.command()
+@store_option
+@click.option("--clear", is_flag=True, help="Remove every saved answer instead.")
+def answers(store_path: Path | None, clear: bool) -> None:
+    """Compute and save the library's answers for the network's present state (each query with
+    its default parameters), so every reader of that state gets them at once; those saved
+    already are kept. `chmgraph serve` does this itself after each change."""
+    settings = Settings.from_env()
+    with Network.open(store_path, read_only=True) as network:
+        saved = SavedAnswers.of(network.store)
+        if saved is None:
+            raise InputError(f"{network.store.location}: only a store on disk keeps saved answers")
+        if clear:
+            saved.clear()
+            console.print(f"removed the saved answers of {network.store.location}", markup=False)
+            return
+        if not settings.saved_answers:
+            raise InputError(
+                "saved answers are off (setting saved_answers, CHMGRAPH_SAVED_ANSWERS)"
+            )
+
+        def progress(name: str, seconds: float) -> None:
+            err_console.print(f"saved {name} ({seconds:.2f} s)", markup=False, highlight=False)
+
+        done = save_answers(network, settings=settings, progress=progress)
+    computed = [n for n, s in done.seconds.items() if s is not None]
+    console.print(
+        f"{len(done.seconds)} answers saved for state {done.state} ({len(computed)} computed now, "
+        f"{sum(s or 0 for s in done.seconds.values()):.1f} s)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for name, reason in done.skipped.items():
+        err_console.print(f"not saved: {name}: {escape(reason)}", highlight=False)
 
 
 def _describe(named: NamedQuery) -> None:

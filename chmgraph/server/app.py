@@ -110,5 +110,6 @@ async def healthz(request: Request) -> Response:
             "state": service.state,
             "warming": service.warming,
             "dump": service.dump_status,
+            "answers": service.answers_status,
         }
     )

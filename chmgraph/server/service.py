@@ -38,6 +38,8 @@ from chmgraph.store import OxigraphStore
 T = TypeVar("T")
 log = logging.getLogger("chmgraph.server")
 
+# How often the wait for the saved answers' child looks whether another write came in.
+_ANSWERS_POLL_S = 0.5
 # Answers larger than this are not kept by the pre-warming after a write (nor computed again
 # for later states): a large answer is a download, not a page a reader waits for.
 PREWARM_MAX_BYTES = 1 << 20
@@ -227,6 +229,10 @@ class Service:
         self._dump_pending = threading.Event()
         self._dump_lock = threading.Lock()
         self._dump_process: subprocess.Popen[bytes] | None = None
+        self._answers_process: subprocess.Popen[bytes] | None = None
+        #: "saving" (the library's saved answers are being computed for the present state),
+        #: "current", "failed" (the log says why) or "off" (a store that keeps none).
+        self.answers_status = "saving"
         self._closing = False
         #: "writing" (the dump may be stale), "current", or "failed" (the log says why).
         self.dump_status = "writing"
@@ -324,7 +330,7 @@ class Service:
             finish = self._begin_dump()
         except ChmgraphError as exc:
             failed = exc
-        for work in (*first, self.prewarm) if prewarm else first:
+        for work in (*first, self.save_answers, self.prewarm) if prewarm else first:
             try:
                 work()
             except Exception:  # a bug: logged; the dump is still waited for
@@ -376,6 +382,50 @@ class Service:
         if isinstance(store, OxigraphStore) and store.path is not None:
             return self._dump_in_child(store.path, settings.dump_base_url)
         return partial(self._dump_here, settings)
+
+    def save_answers(self) -> None:
+        """Compute the library's saved answers for the store's present state (``chmgraph
+        answers``), before the pre-warming reads them: over an embedded store on disk, in a
+        child process at ``server_dump_niceness`` over the store's newest snapshot, stopped
+        when another write comes in (the next state's will be computed instead). Elsewhere
+        there are none."""
+        store = self.network.store
+        if not (self.settings.saved_answers and isinstance(store, OxigraphStore) and store.path):
+            self.answers_status = "off"
+            return
+        self.answers_status = "saving"
+        command = [sys.executable, "-m", "chmgraph", "answers", "--store", str(store.path)]
+        with self._dump_lock:
+            if self._closing:
+                return
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
+            )
+            self._answers_process = process
+        try:
+            while True:
+                try:
+                    err = process.communicate(timeout=_ANSWERS_POLL_S)[1]
+                    break
+                except subprocess.TimeoutExpired:
+                    if self._closing or self._dump_pending.is_set():
+                        process.terminate()
+                        process.wait()
+                        return
+        finally:
+            with self._dump_lock:
+                self._answers_process = None
+        if process.returncode:
+            lines = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+            self.answers_status = "failed"
+            log.warning("chmgraph answers exited with %s: %s", process.returncode, lines[-1])
+            return
+        if not self._dump_pending.is_set():
+            self.answers_status = "current"
 
     def _dump_here(self, settings: Settings) -> None:
         with suppress(OSError):  # Linux: a thread's own priority
@@ -633,7 +683,9 @@ class Service:
             self._closing = True  # no dump or pre-warming starts now
         self.pool.shutdown(wait=True)
         with self._dump_lock:
-            process = self._dump_process
+            process, answers = self._dump_process, self._answers_process
+        if answers is not None:
+            answers.terminate()
         if process is not None:
             process.send_signal(signal.SIGINT)
             try:
