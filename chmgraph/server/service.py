@@ -314,6 +314,8 @@ class Service:
         self, *, prewarm: bool = True, first: tuple[Callable[[], object], ...] = ()
     ) -> None:
         self.dump_status = "writing"
+        if self.answers_status != "off":
+            self.answers_status = "saving"
         if self._dump_pending.is_set():
             return
         self._dump_pending.set()
