@@ -104,13 +104,16 @@ def test_a_limit_and_an_offset_get_the_rows_the_query_gives(store):
     with Network.open(store) as network:
         save_answers(network, settings=settings(max_rows=3))
         for limit, offset in ((None, 0), (2, 0), (3, 0), (2, 2), (None, 5)):
-            for name in ("toolkit-modules", "national-chms-by-launch-year", "workshops"):
+            names = ("toolkit-modules", BY_YEAR, "workshops", "events-as-schema-org")
+            for name in names:
                 kwargs = {"limit": limit, "offset": offset}
                 got = run_query(network, name, settings=settings(max_rows=3), **kwargs)
                 live = run_query(
                     network, name, settings=settings(max_rows=3, saved_answers=False), **kwargs
                 )
                 assert got.rows == live.rows and got.truncated == live.truncated, (name, kwargs)
+                assert set(got.triples) <= set(run_query(network, name).triples)
+                assert len(got.triples) == len(live.triples), (name, kwargs)
 
 
 def test_the_answers_command_saves_and_clears(store):

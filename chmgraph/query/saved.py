@@ -18,9 +18,10 @@ and the server's ``/sparql`` run it: its prepared text with the ``max_rows`` cap
 ``LIMIT``, plus one row, so a reader can tell that an answer was cut. A reader asking for at most
 that many rows (``run_query``'s default, the server's cap, a smaller ``--limit``) gets the first
 rows of the saved answer, which are that smaller query's answer; a reader asking for more (an
-offset past them) runs the query. Answers of ``CONSTRUCT`` and ``DESCRIBE`` queries are saved when
-they are whole within the cap. A query's ``BASE`` (the endpoint's URL the server adds) is left out
-of its key when its text has no relative IRI, the only place a base matters.
+offset past them) runs the query. The triples of a ``CONSTRUCT`` or ``DESCRIBE`` answer are saved
+the same way: at most that many, which a reader asking for no more reads. A query's ``BASE`` (the
+endpoint's URL the server adds) is left out of its key when its text has no relative IRI, the
+only place a base matters.
 
 Files are written whole (a temporary name, then a rename), SPARQL results as TSV and triples as
 N-Triples, in a folder per state; the folders of all but the newest ``KEEP_STATES`` states are
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -114,23 +116,21 @@ class SavedAnswers:
                 return ox.parse_query_results(path=base.with_suffix(".srj"), format=_JSON)
             if meta["form"] == "SELECT":
                 return self._solutions(base.with_suffix(".tsv"), meta, cap)
-            if not meta["whole"] or (cap is not None and cap < meta["rows"]):
+            if not _enough(meta, cap):
                 return None
             data = base.with_suffix(".nt").read_bytes()
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return (quad.triple for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+        triples = (quad.triple for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+        return triples if cap is None else itertools.islice(triples, cap)
 
     def _solutions(self, path: Path, meta: dict, cap: int | None) -> Answer | None:
-        rows, whole = meta["rows"], meta["whole"]
-        if cap is None and not whole:
+        if not _enough(meta, cap):
             return None
-        if cap is not None and cap < rows:
+        if cap is not None and cap < meta["rows"]:
             with path.open("rb") as lines:
                 head = b"".join(line for _, line in zip(range(cap + 1), lines, strict=False))
             return ox.parse_query_results(head, _TSV)
-        if cap is not None and cap > rows and not whole:
-            return None
         return ox.parse_query_results(path=path, format=_TSV)
 
     # Writing
@@ -199,6 +199,12 @@ class SavedAnswers:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _enough(meta: dict, cap: int | None) -> bool:
+    """Whether a saved answer described by ``meta`` holds the answer of its query capped at
+    ``cap`` rows (None: not capped): it is whole, or cut at no fewer rows."""
+    return bool(meta["whole"]) or (cap is not None and cap <= meta["rows"])
+
+
 def _key(text: str, dataset: tuple[Sequence[str] | None, bool, Sequence[str] | None]) -> str:
     """A file name for ``text`` over ``dataset``: its digest, ``BASE`` left out where it
     cannot matter."""
@@ -230,13 +236,11 @@ def _write(base: Path, form: str, answer: object, cap: int, name: str) -> None:
             if len(triples) == cap:
                 break
             triples.append(triple)
-        whole = len(triples) < cap
-        if whole:
-            _whole(
-                base.with_suffix(".nt"),
-                lambda out: ox.serialize(triples, out, format=ox.RdfFormat.N_TRIPLES),
-            )
-        meta = {"form": form, "rows": len(triples), "whole": whole}
+        _whole(
+            base.with_suffix(".nt"),
+            lambda out: ox.serialize(triples, out, format=ox.RdfFormat.N_TRIPLES),
+        )
+        meta = {"form": form, "rows": len(triples), "whole": len(triples) < cap}
     meta["query"] = name
     _whole(base.with_suffix(".json"), lambda out: out.write(json.dumps(meta).encode()))
 
