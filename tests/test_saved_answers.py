@@ -15,8 +15,8 @@ from serving import Served
 from chmgraph.cli import cli
 from chmgraph.network import Network
 from chmgraph.query import QueryLibrary
-from chmgraph.query.run import plan_query, run_query, save_answers
-from chmgraph.query.saved import SavedAnswers
+from chmgraph.query.run import run_query, save_answers
+from chmgraph.query.saved import OUTSIDE, SavedAnswers, reads
 from chmgraph.settings import DATA_DIR, Settings
 
 EXAMPLE = DATA_DIR / "examples" / "national-chm-example.ttl"
@@ -44,12 +44,13 @@ def rows(result) -> list[str]:
 
 def saved_file(store: Path, network: Network, name: str) -> Path:
     """The saved answer's data file of the library query ``name`` in the present state."""
-    plan = plan_query(network, QueryLibrary.load()[name], settings=settings())
-    folder = SavedAnswers(store).root / str(network.store.state)
-    for description in folder.glob("*.json"):
-        if json.loads(description.read_text())["query"] == name:
-            return next(p for p in folder.glob(description.stem + ".*") if p.suffix != ".json")
-    raise AssertionError(f"no saved answer of {name} for {plan.prepared.text[:40]}")
+    root = SavedAnswers(store).root
+    content = network.store.content_key(OUTSIDE)
+    for folder in (root / str(network.store.state), root / f"content-{content}"):
+        for description in folder.glob("*.json"):
+            if json.loads(description.read_text())["query"] == name:
+                return next(p for p in folder.glob(description.stem + ".*") if p.suffix != ".json")
+    raise AssertionError(f"no saved answer of {name}")
 
 
 def years(result) -> dict[str, int]:
@@ -161,3 +162,59 @@ def wait_for(served: Served, done, seconds: float = 120) -> dict:
             return health
         time.sleep(0.2)
     raise AssertionError(f"the server did not get there: {health}")
+
+
+def test_a_network_back_to_an_earlier_content_reads_the_answers_saved_for_it(store, tmp_path):
+    with Network.open(store, read_only=True) as reader:
+        first = save_answers(reader, settings=settings())  # records the snapshot's content
+        content = reader.store.content_key(OUTSIDE)
+    assert content is not None and not first.skipped
+    changed = tmp_path / "v2.ttl"
+    changed.write_text(EXAMPLE.read_text().replace(LAUNCH_2012, LAUNCH_2013))
+    with Network.open(store) as network:
+        assert network.submit(changed, "CM").version == 2
+        second = network.store.content_key(OUTSIDE)
+        assert second not in (None, content)
+        assert network.rollback("CM", 1).version == 3  # the first content, a new state
+        assert network.store.content_key(OUTSIDE) == content
+    with Network.open(store, read_only=True) as reader:
+        again = save_answers(reader, settings=settings())
+        # Only the answers that read the history (versions, graphs) are computed again.
+        computed = {name for name, s in again.seconds.items() if s is not None}
+        assert "graph-statistics" in computed and BY_YEAR not in computed
+        assert len(computed) < len(again.seconds) / 4
+        for query in QueryLibrary.load():
+            got = run_query(reader, query, settings=settings())
+            live = run_query(reader, query, settings=settings(saved_answers=False))
+            assert rows(got) == rows(live), query.name
+
+
+def test_a_write_other_than_a_replacement_leaves_no_content_to_share(store):
+    with Network.open(store, read_only=True) as reader:
+        save_answers(reader, settings=settings())
+    with Network.open(store) as network:
+        network.store.update(
+            "INSERT DATA { GRAPH <https://w3id.org/chmgraph/graph/national/CM> "
+            "{ <http://example.org/s> <http://example.org/p> 1 } }"
+        )
+        assert network.store.state is not None
+        assert network.store.content_key(OUTSIDE) is None
+
+
+def test_what_a_query_reads_decides_whether_its_answer_is_shared():
+    assert reads("SELECT * { ?w a <http://e/W> ; <http://e/p> ?o }") == [
+        "a <http://e/W>",
+        "http://e/p",
+    ]
+    for text in (
+        "SELECT * { ?s ?p ?o }",
+        "SELECT * { ?s a ?class }",
+        "SELECT * { GRAPH ?g { ?s <http://e/p> ?o } }",
+        "SELECT * FROM <http://e/g> { ?s <http://e/p> ?o }",
+        "SELECT * { ?s !<http://e/p> ?o }",
+        "SELECT * { ?s a/<http://e/sub>* <http://e/C> }",
+        "SELECT * { FILTER NOT EXISTS { ?s ?p ?o } }",
+        "SELECT * { SERVICE <http://e/sparql> { ?s <http://e/p> ?o } }",
+        "not SPARQL",
+    ):
+        assert reads(text) is None, text

@@ -43,7 +43,7 @@ from chmgraph.errors import ChmgraphError, InputError
 from chmgraph.query.library import NamedQuery, QueryLibrary
 from chmgraph.query.policy import check_services, read_within
 from chmgraph.query.results import QueryResult
-from chmgraph.query.saved import Refreshed, SavedAnswers
+from chmgraph.query.saved import OUTSIDE, Refreshed, SavedAnswers
 from chmgraph.query.text import (
     PreparedQuery,
     has_dataset_clause,
@@ -315,6 +315,10 @@ def save_answers(
     saved = SavedAnswers.of(network.store)
     if saved is None or not settings.saved_answers:
         return Refreshed(None)
+    if network.store.content_key(OUTSIDE) is None:
+        # Once, where the store cannot tell it from the states before: then the answers that
+        # read only the network's content are shared by every state that holds the same.
+        network.store.record_content()
 
     def plans() -> Iterator[tuple[str, QueryPlan | Exception]]:
         for query in library or QueryLibrary.load():

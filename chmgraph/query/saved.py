@@ -38,13 +38,19 @@ import os
 import re
 import shutil
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
+from rdflib import RDF, URIRef, paths
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
+from chmgraph import iris
+from chmgraph.entailment import inferred_graph
 from chmgraph.query.text import PreparedQuery
 from chmgraph.query.tokens import tokens
 from chmgraph.store import GraphStore
@@ -53,11 +59,21 @@ SUFFIX = ".answers"
 # The states whose answers stay on disk: the newest, and a few before it, which a reader that
 # opened an older snapshot may still be reading.
 KEEP_STATES = 3
+# The contents whose answers stay on disk: enough for a network going back and forth between a
+# few versions (a rollback and its undoing) to find each one's answers.
+KEEP_CONTENTS = 8
+# The graphs outside the network's content: its history (the versions' records, with what they
+# entail). An answer that reads none of their triples holds for every state of the same content.
+OUTSIDE = (iris.SUBMISSIONS_GRAPH, inferred_graph(iris.SUBMISSIONS_GRAPH))
+_CONTENT = "content-"
 _TSV = ox.QueryResultsFormat.TSV
 _JSON = ox.QueryResultsFormat.JSON
 _RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^>]*>")
 _BASE = re.compile(r"\s*BASE\s*<[^>]*>\s*", re.IGNORECASE)
 _PARTIAL = ".partial-"
+
+# Per store: (the state, what its history's triples match by).
+_RECORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 Answer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
@@ -109,9 +125,14 @@ class SavedAnswers:
         state = store.state
         if state is None:
             return None
-        base = self.root / state / _key(text, dataset)
+        key = _key(text, dataset)
+        base = self.root / state / key
         try:
+            if not base.with_suffix(".json").exists():
+                base = self._by_content(store, key)
             meta = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+            if "uses" in meta and not _apart(meta["uses"], records(store)):
+                return None
             if meta["form"] == "ASK":
                 return ox.parse_query_results(path=base.with_suffix(".srj"), format=_JSON)
             if meta["form"] == "SELECT":
@@ -123,6 +144,14 @@ class SavedAnswers:
             return None
         triples = (quad.triple for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
         return triples if cap is None else itertools.islice(triples, cap)
+
+    def _by_content(self, store: GraphStore, key: str) -> Path:
+        """Where the answer ``key`` is saved for the content of the store's graphs (the
+        network's, not its history), whatever the state that holds it."""
+        content = store.content_key(OUTSIDE)
+        if content is None:
+            raise FileNotFoundError(key)
+        return self.root / f"{_CONTENT}{content}" / key
 
     def _solutions(self, path: Path, meta: dict, cap: int | None) -> Answer | None:
         if not _enough(meta, cap):
@@ -155,20 +184,31 @@ class SavedAnswers:
             return done
         folder = self.root / state
         folder.mkdir(parents=True, exist_ok=True)
-        self._collect(keep=folder)
+        content = store.content_key(OUTSIDE)
+        shared = self.root / f"{_CONTENT}{content}" if content else None
+        if shared is not None:
+            shared.mkdir(exist_ok=True)
+            os.utime(shared)  # the newest used: kept longest
+        self._collect(keep={folder, shared})
+        outside = records(store)
         for name, plan in plans:
             if stop() or store.state != state:
                 break
             if isinstance(plan, Exception):  # a query that cannot run with its defaults
                 done.skipped[name] = str(plan)
                 continue
-            base = folder / _key(plan.prepared.text, (plan.default, plan.union, plan.named))
+            key = _key(plan.prepared.text, (plan.default, plan.union, plan.named))
+            uses = reads(plan.prepared.text) if shared is not None else None
+            if uses is not None and not _apart(uses, outside):
+                uses = None
+            base = (shared if uses is not None else folder) / key  # type: ignore[operator]
             if base.with_suffix(".json").exists():
                 done.seconds[name] = None
                 continue
             started = time.monotonic()
             try:
-                _write(base, plan.prepared.form, plan.evaluate(cap=cap, saved=False), cap, name)
+                answer = plan.evaluate(cap=cap, saved=False)
+                _write(base, plan.prepared.form, answer, cap, name, uses)
             except Exception as exc:  # the engine's failure: that query is not saved
                 _remove(base)
                 done.skipped[name] = str(exc) or type(exc).__name__
@@ -185,18 +225,23 @@ class SavedAnswers:
         """Remove every saved answer."""
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def states(self) -> list[Path]:
-        """The folders of states with saved answers, oldest first."""
+    def folders(self, *, content: bool = False) -> list[Path]:
+        """The folders of states (``content``: of contents) with saved answers, oldest first."""
         try:
-            found = [p for p in self.root.iterdir() if p.is_dir() and _PARTIAL not in p.name]
+            found = [
+                p
+                for p in self.root.iterdir()
+                if p.is_dir() and p.name.startswith(_CONTENT) == content
+            ]
         except OSError:
             return []
         return sorted(found, key=lambda p: p.stat().st_mtime)
 
-    def _collect(self, keep: Path) -> None:
-        older = [p for p in self.states() if p != keep]
-        for folder in older[: max(0, len(older) - (KEEP_STATES - 1))]:
-            shutil.rmtree(folder, ignore_errors=True)
+    def _collect(self, keep: set[Path | None]) -> None:
+        for content, most in ((False, KEEP_STATES), (True, KEEP_CONTENTS)):
+            older = [p for p in self.folders(content=content) if p not in keep]
+            for folder in older[: max(0, len(older) - (most - 1))]:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _enough(meta: dict, cap: int | None) -> bool:
@@ -218,7 +263,96 @@ def _key(text: str, dataset: tuple[Sequence[str] | None, bool, Sequence[str] | N
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
-def _write(base: Path, form: str, answer: object, cap: int, name: str) -> None:
+def reads(text: str) -> list[str] | None:
+    """The IRIs a query's patterns match predicates by (``a`` with a class: that class, as
+    ``a <class>``), when those are all the triples it can read: no variable or negated
+    predicate, no ``a`` with a variable class, no ``GRAPH``, ``SERVICE`` or ``FROM``; else
+    None (or when the text cannot be read).
+
+    >>> reads("PREFIX : <http://e/> SELECT * { ?s a :C ; :p/:q ?o }")
+    ['a <http://e/C>', 'http://e/p', 'http://e/q']
+    >>> reads("SELECT * { ?s ?p ?o }") is None
+    True
+    """
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # rdflib's parser raises many kinds; such a text is not shared
+        return None
+    if algebra.get("datasetClause"):
+        return None
+    found: set[str] = set()
+    return sorted(found) if _reads(algebra, found) else None
+
+
+def _reads(node: object, found: set[str]) -> bool:
+    """Gather into ``found`` what the patterns under ``node`` read; False if unknowable."""
+    if isinstance(node, CompValue):
+        if node.name in ("Graph", "GraphGraphPattern", "ServiceGraphPattern"):
+            return False
+        if node.name in ("BGP", "TriplesBlock"):  # TriplesBlock: an EXISTS pattern, as parsed
+            return all(
+                len(t) == 3 and _triple(*t, found)  # type: ignore[misc]
+                for t in node.get("triples") or ()
+            )
+        return all(_reads(v, found) for k, v in node.items() if k != "_vars")
+    if isinstance(node, list | tuple):
+        return all(_reads(v, found) for v in node)
+    return True
+
+
+def _triple(subject: object, predicate: object, obj: object, found: set[str]) -> bool:
+    if predicate == RDF.type:
+        if not isinstance(obj, URIRef):
+            return False
+        found.add(f"a <{obj}>")
+        return True
+    if isinstance(predicate, URIRef):
+        found.add(str(predicate))
+        return True
+    return isinstance(predicate, paths.Path) and _path(predicate, found)
+
+
+def _path(path: object, found: set[str]) -> bool:
+    if isinstance(path, URIRef):
+        if path == RDF.type:  # its class is a step of the path, not a constant
+            return False
+        found.add(str(path))
+        return True
+    if isinstance(path, paths.NegatedPath) or not isinstance(path, paths.Path):
+        return False
+    parts = [getattr(path, a) for a in ("args", "path", "arg") if hasattr(path, a)]
+    flat = [p for part in parts for p in (part if isinstance(part, list) else [part])]
+    return bool(flat) and all(_path(p, found) for p in flat)
+
+
+def records(store: GraphStore) -> frozenset[str]:
+    """What the triples of the graphs ``OUTSIDE`` the network's content (its history) match
+    by, as ``reads`` names it: their predicates and, as ``a <class>``, their classes."""
+    state = store.state
+    known = _RECORDS.get(store)
+    if known is not None and known[0] == state and state is not None:
+        return known[1]
+    graphs = " ".join(f"<{g}>" for g in OUTSIDE)
+    text = (
+        f"SELECT DISTINCT ?p ?class WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"OPTIONAL {{ FILTER(?p = <{RDF.type}>) BIND(?o AS ?class) }} }}"
+    )
+    found = set()
+    for row in store.query(text, named_graphs=list(OUTSIDE)):  # type: ignore[union-attr]
+        found.add(row["p"].value)
+        if row["class"] is not None:
+            found.add(f"a <{row['class'].value}>")
+    _RECORDS[store] = (state, frozenset(found))
+    return frozenset(found)
+
+
+def _apart(uses: Iterable[str], outside: frozenset[str]) -> bool:
+    return not outside.intersection(uses)
+
+
+def _write(
+    base: Path, form: str, answer: object, cap: int, name: str, uses: list[str] | None = None
+) -> None:
     """Save ``answer`` at ``base``: its data file, then its ``.json`` description (what a reader
     looks for first), each written whole."""
     if isinstance(answer, ox.QueryBoolean):
@@ -242,6 +376,8 @@ def _write(base: Path, form: str, answer: object, cap: int, name: str) -> None:
         )
         meta = {"form": form, "rows": len(triples), "whole": len(triples) < cap}
     meta["query"] = name
+    if uses is not None:  # saved for a content: what it reads, checked against each state's
+        meta["uses"] = uses
     _whole(base.with_suffix(".json"), lambda out: out.write(json.dumps(meta).encode()))
 
 

@@ -10,6 +10,7 @@ conditional writes (``Guard``) rather than a lock only one process can hold.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -165,6 +166,18 @@ class GraphStore(ABC):
         is under way."""
         return None
 
+    def content_key(self, outside: Sequence[str] = ()) -> str | None:
+        """A digest of what the graphs of the committed state hold, all but those ``outside``,
+        equal for two states exactly when those graphs hold the same statements (so answers
+        that read only them hold for both), or None when the backend does not follow it."""
+        return None
+
+    def record_content(self) -> bool:
+        """Read every graph and record what each holds, so that ``content_key`` is known for
+        this state (and, where the backend follows it, the states that follow); whether it was
+        recorded."""
+        return False
+
     def one_change(self) -> AbstractContextManager[None]:
         """Writes inside this block reach other processes' readers as one change: a backend that
         publishes its state to readers (the embedded store's snapshots) does so once, at the end.
@@ -176,6 +189,24 @@ class GraphStore(ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def graph_digest(triples: Iterable[ox.Triple] | bytes) -> str:
+    r"""The SHA-256 of a graph's statements (or of their N-Triples) as sorted N-Triples lines:
+    equal digests, equal statements.
+
+    >>> t = ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o"))
+    >>> graph_digest([t]) == graph_digest(b'<http://e/s> <http://e/p> "o" .\n')
+    True
+    """
+    data = triples if isinstance(triples, bytes) else ox.serialize(triples, format=_NT) or b""
+    digest = hashlib.sha256()
+    for line in sorted(data.splitlines()):
+        digest.update(line + b"\n")
+    return digest.hexdigest()
+
+
+_NT = ox.RdfFormat.N_TRIPLES
 
 
 def check_dataset(default_graph: Sequence[str] | None, union: bool) -> None:

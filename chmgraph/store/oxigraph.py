@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -16,9 +18,11 @@ from chmgraph.rdfio import detect_format
 from chmgraph.store.base import (
     Capabilities,
     GraphStore,
+    Guard,
     LoadProgress,
     QueryResult,
     check_dataset,
+    graph_digest,
 )
 from chmgraph.store.snapshots import Snapshot, Snapshots
 
@@ -69,6 +73,14 @@ class OxigraphStore(GraphStore):
         # The number of the snapshot that holds this writer's committed state (None: unknown).
         self._published: int | None = None
         self._identity_text: str | None = None
+        # Since the last publication: each replaced graph's digest ("" emptied, None added to),
+        # and the writes not followed that way (any but ``replace_graphs``).
+        self._delta: dict[str, str | None] = {}
+        self._unfollowed = 0
+        self._content_keys: dict[tuple[int, tuple[str, ...]], str | None] = {}
+        # The snapshots this writer published, newest last: each with the one before it and the
+        # graphs replaced since (None: a write not followed).
+        self._followed: list[tuple[int, int | None, dict[str, str | None] | None]] = []
         if self._snapshots is not None:
             if self._snapshots.pending():
                 # A writer before this one committed and died before publishing (or the store
@@ -93,6 +105,7 @@ class OxigraphStore(GraphStore):
                 self._publish_if_done()
 
     def _writing(self) -> None:
+        self._unfollowed += 1
         self.generation += 1
         if self._snapshots is not None and not self._unpublished:
             self._snapshots.mark_pending()
@@ -106,8 +119,101 @@ class OxigraphStore(GraphStore):
 
     def _publish_if_done(self) -> None:
         if self._snapshots is not None and self._unpublished and not self._changing:
+            before = self._published
             self._published = self._snapshots.publish(self._store)
             self._unpublished = False
+            self._follow_content(before)
+
+    def replace_graphs(
+        self,
+        new_contents: Mapping[str, Iterable[ox.Triple]],
+        *,
+        add: Iterable[ox.Quad] = (),
+        guard: Guard | None = None,
+    ) -> bool:
+        # The one write whose effect is known without reading the store back: the snapshot it
+        # is published in can say what each graph holds (``content_key``).
+        contents = {iri: list(triples) for iri, triples in new_contents.items()}
+        added = list(add)
+        with self.one_change():
+            written = super().replace_graphs(contents, add=added, guard=guard)
+            self._unfollowed -= 1  # that update, followed here
+            if written:
+                # As stored (literals in their canonical form), as ``record_content`` reads them.
+                self._delta |= {iri: self._digest(iri) if t else "" for iri, t in contents.items()}
+                self._delta |= {q.graph_name.value: None for q in added}  # type: ignore[union-attr]
+        return written
+
+    def _digest(self, iri: str) -> str:
+        out = io.BytesIO()
+        self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+        return graph_digest(out.getvalue())
+
+    def _follow_content(self, before: int | None) -> None:
+        """Record what the snapshot just published holds, from the newest snapshot before it
+        whose content is recorded and the graphs replaced since, when every write since was a
+        replacement (a reader may record an older snapshot's content while this writer goes on:
+        the states since are followed from it)."""
+        delta = None if self._unfollowed else self._delta
+        self._delta, self._unfollowed = {}, 0
+        if self._snapshots is None or self._published is None:
+            return
+        self._followed.append((self._published, before, delta))
+        del self._followed[:-_FOLLOWED]
+        steps: list[dict[str, str | None]] = []
+        at = len(self._followed) - 1
+        while True:
+            _, previous, change = self._followed[at]
+            if change is None or previous is None:
+                return
+            steps.append(change)
+            held = self._snapshots.content(previous)
+            if held is not None:
+                break
+            at -= 1  # on to the publication that made ``previous``, if this writer's
+            if at < 0 or self._followed[at][0] != previous:
+                return
+        for change in reversed(steps):
+            for iri, digest in change.items():
+                if digest == "":
+                    held.pop(iri, None)
+                else:
+                    held[iri] = digest
+        self._snapshots.record_content(self._published, held)
+
+    def content_key(self, outside: Sequence[str] = ()) -> str | None:
+        number = self._state_number()
+        if number is None or self.path is None:
+            return None
+        key = (number, tuple(sorted(outside)))
+        if key not in self._content_keys:
+            held = Snapshots(self.path).content(number)
+            found = None
+            if held is not None:
+                inside = {iri: d for iri, d in held.items() if iri not in outside}
+                if None not in inside.values():
+                    text = json.dumps(sorted(inside.items()))
+                    found = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+            self._content_keys[key] = found
+        return self._content_keys[key]
+
+    def record_content(self) -> bool:
+        """Read every graph of this reader's snapshot and record its digests, so that its
+        ``content_key`` and those of the states that follow by replacements are known; whether
+        it was recorded (only a reader over a snapshot can)."""
+        if self._snapshot is None or self.path is None:
+            return False
+        digests = {iri: self._digest(iri) for iri in self.graphs()}
+        Snapshots(self.path).record_content(self._snapshot.number, digests)
+        self._content_keys.clear()
+        return True
+
+    def _state_number(self) -> int | None:
+        if self._snapshot is not None:
+            return self._snapshot.number
+        if self._snapshots is None or self._unpublished or self._changing:
+            return None
+        return self._published
 
     @property
     def state(self) -> str | None:
@@ -116,12 +222,7 @@ class OxigraphStore(GraphStore):
         # writer that published it name the same state. None while a write is unpublished.
         if self.path is None:
             return None
-        if self._snapshot is not None:
-            number: int | None = self._snapshot.number
-        elif self._snapshots is None or self._unpublished or self._changing:
-            return None
-        else:
-            number = self._published
+        number = self._state_number()
         identity = self._identity()
         if number is None or identity is None:
             return None
@@ -259,6 +360,10 @@ class OxigraphStore(GraphStore):
         self._store = None  # type: ignore[assignment]
         if self._snapshot is not None:
             self._snapshot.release()
+
+
+# How many of its publications a writer remembers the changes of.
+_FOLLOWED = 256
 
 
 def _open(path: Path | None, *, read_only: bool) -> ox.Store:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -32,6 +33,9 @@ SUFFIX = ".snapshots"
 _PENDING = "PENDING"
 _PARTIAL = ".partial-"
 _TRASH = ".trash-"
+_CONTENT = ".content.json"
+# How many snapshots' contents stay recorded after the snapshots are gone.
+_CONTENTS_KEPT = 64
 
 
 @dataclass
@@ -96,9 +100,20 @@ class Snapshots:
         numbers = self.numbers()
         for number in numbers[:-1]:
             self._remove_unread(number)
+        # A snapshot's content outlives it a while: the next ones' are followed from it.
+        oldest_content = (numbers[-1] if numbers else 0) - _CONTENTS_KEPT
         for leftover in self.root.iterdir():
             if leftover.name.startswith((_PARTIAL, _TRASH)):
-                shutil.rmtree(leftover, ignore_errors=True)
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
+            elif leftover.name.endswith(_CONTENT):
+                number = leftover.name[: -len(_CONTENT)]
+                if number.isdigit() and int(number) < oldest_content:
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
 
     def _remove_unread(self, number: int) -> None:
         lock_path = self.root / f"{number}.lock"
@@ -121,6 +136,34 @@ class Snapshots:
         finally:
             if lock is not None:
                 os.close(lock)
+
+    # What each snapshot holds, graph by graph (``chmgraph.store.content``): written by the
+    # writer that published it, or by a reader that read it whole.
+
+    def content_path(self, number: int) -> Path:
+        return self.root / f"{number}{_CONTENT}"
+
+    def content(self, number: int) -> dict[str, str | None] | None:
+        """Snapshot ``number``'s digest of each graph (None: a graph changed in a way not
+        followed), or None when it was not recorded."""
+        try:
+            found = json.loads(self.content_path(number).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+
+    def record_content(self, number: int, digests: dict[str, str | None]) -> None:
+        """Record snapshot ``number``'s digest of each graph (written whole, or not at all)."""
+        path = self.content_path(number)
+        partial = path.with_name(f"{_PARTIAL}{os.getpid()}-{path.name}")
+        try:
+            partial.write_text(json.dumps(digests, sort_keys=True), encoding="utf-8")
+            partial.replace(path)
+        except OSError as exc:
+            _LOG.warning("cannot record %s: %s", path, exc)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
 
     # The reader's side: any process, no lock on the store.
 
