@@ -289,11 +289,10 @@ def _reads(node: object, found: set[str]) -> bool:
     if isinstance(node, CompValue):
         if node.name in ("Graph", "GraphGraphPattern", "ServiceGraphPattern"):
             return False
-        if node.name in ("BGP", "TriplesBlock"):  # TriplesBlock: an EXISTS pattern, as parsed
-            return all(
-                len(t) == 3 and _triple(*t, found)  # type: ignore[misc]
-                for t in node.get("triples") or ()
-            )
+        if node.name in ("BGP", "TriplesBlock"):
+            # A TriplesBlock (an EXISTS pattern, as parsed) lists its triples' terms in a row.
+            flat = [t[i : i + 3] for t in node.get("triples") or () for i in range(0, len(t), 3)]
+            return all(len(t) == 3 and _triple(*t, found) for t in flat)
         return all(_reads(v, found) for k, v in node.items() if k != "_vars")
     if isinstance(node, list | tuple):
         return all(_reads(v, found) for v in node)

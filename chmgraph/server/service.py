@@ -38,7 +38,7 @@ from chmgraph.store import OxigraphStore
 T = TypeVar("T")
 log = logging.getLogger("chmgraph.server")
 
-# How often the wait for the saved answers' child looks whether another write came in.
+# How often the wait for the saved answers' child looks whether the server is stopping.
 _ANSWERS_POLL_S = 0.5
 # Answers larger than this are not kept by the pre-warming after a write (nor computed again
 # for later states): a large answer is a download, not a page a reader waits for.
@@ -388,9 +388,10 @@ class Service:
     def save_answers(self) -> None:
         """Compute the library's saved answers for the store's present state (``chmgraph
         answers``), before the pre-warming reads them: over an embedded store on disk, in a
-        child process at ``server_dump_niceness`` over the store's newest snapshot, stopped
-        when another write comes in (the next state's will be computed instead). Elsewhere
-        there are none."""
+        child process at ``server_dump_niceness`` over the store's newest snapshot. A write that
+        comes in meanwhile does not stop it: the answers that read only the network's content
+        are shared by every state holding the same (a rollback's undoing finds them), and the
+        next state's are computed after it, like the dump. Elsewhere there are none."""
         store = self.network.store
         if not (self.settings.saved_answers and isinstance(store, OxigraphStore) and store.path):
             self.answers_status = "off"
@@ -414,7 +415,7 @@ class Service:
                     err = process.communicate(timeout=_ANSWERS_POLL_S)[1]
                     break
                 except subprocess.TimeoutExpired:
-                    if self._closing or self._dump_pending.is_set():
+                    if self._closing:
                         process.terminate()
                         process.wait()
                         return
