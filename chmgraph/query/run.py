@@ -318,7 +318,7 @@ def save_answers(
     if network.store.content_key(OUTSIDE) is None:
         # Once, where the store cannot tell it from the states before: then the answers that
         # read only the network's content are shared by every state that holds the same.
-        network.store.record_content()
+        network.store.record_content(unknown=OUTSIDE)  # the history: never needed
 
     def plans() -> Iterator[tuple[str, QueryPlan | Exception]]:
         for query in library or QueryLibrary.load():

@@ -172,10 +172,10 @@ class GraphStore(ABC):
         that read only them hold for both), or None when the backend does not follow it."""
         return None
 
-    def record_content(self) -> bool:
-        """Read every graph and record what each holds, so that ``content_key`` is known for
-        this state (and, where the backend follows it, the states that follow); whether it was
-        recorded."""
+    def record_content(self, unknown: Sequence[str] = ()) -> bool:
+        """Read every graph (but those ``unknown``) and record what each holds, so that
+        ``content_key`` is known for this state (and, where the backend follows it, the states
+        that follow) outside at least ``unknown``; whether it was recorded."""
         return False
 
     def one_change(self) -> AbstractContextManager[None]:

@@ -197,13 +197,14 @@ class OxigraphStore(GraphStore):
             self._content_keys[key] = found
         return self._content_keys[key]
 
-    def record_content(self) -> bool:
-        """Read every graph of this reader's snapshot and record its digests, so that its
-        ``content_key`` and those of the states that follow by replacements are known; whether
-        it was recorded (only a reader over a snapshot can)."""
+    def record_content(self, unknown: Sequence[str] = ()) -> bool:
+        """Read every graph of this reader's snapshot (but those ``unknown``: left unread,
+        recorded as not known) and record its digests, so that its ``content_key`` and those
+        of the states that follow by replacements are known; whether it was recorded (only a
+        reader over a snapshot can)."""
         if self._snapshot is None or self.path is None:
             return False
-        digests = {iri: self._digest(iri) for iri in self.graphs()}
+        digests = {iri: None if iri in unknown else self._digest(iri) for iri in self.graphs()}
         Snapshots(self.path).record_content(self._snapshot.number, digests)
         self._content_keys.clear()
         return True
