@@ -17,7 +17,7 @@ that RocksDB compacts in the background, during the load or once the store is re
 compacted size is what a store holding more than a few million quads settles at.
 
     .venv/bin/python benchmarks/run.py --size 1m --only build --repeats 1
-    .venv/bin/python benchmarks/bench_build.py --size 10m --keep var/store10m --out benchmarks/results
+    .venv/bin/python benchmarks/bench_build.py --size 10m --keep var/s10m --out benchmarks/results
 
 ``--keep DIR`` leaves chmgraph's store in ``DIR`` (a new folder) for other benchmarks to use.
 
