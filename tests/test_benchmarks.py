@@ -203,3 +203,31 @@ def test_whole_network_validation_checks_every_national_graph_beside_pyshacl(tmp
     assert sample["status"] == "ok" and "same results: True" in sample["notes"]
     assert len(sample["baseline_s"]) == 1 and sample["ratio"] is not None
     assert 0 < sample["triples"] < whole["triples"]
+
+
+def test_the_build_benchmark_keeps_the_store_it_measured(tmp_path):
+    """``bench_build.py --keep DIR`` leaves chmgraph's store, as loaded, for other benchmarks;
+    ``--out`` writes ``build-<size>.json``; a ``--keep`` folder that exists is refused."""
+    script = PROJECT_ROOT / "benchmarks" / "bench_build.py"
+    env = {**os.environ, "CHMGRAPH_BENCH_CACHE": str(tmp_path / "cache")}
+    keep, out = tmp_path / "kept", tmp_path / "results"
+    args = [sys.executable, str(script), "--size", "400", "--keep", str(keep), "--out", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads((out / "build-400.json").read_text())["results"]
+    assert row["status"] == "ok" and row["baseline_quads"] == row["triples"]
+    assert row["quads"] > row["triples"] and row["archive_chars"] > 0
+    assert row["store_bytes_per_quad"] > 0 and row["compacted_bytes_per_quad"] > 0
+    assert (out / "build-400.md").exists() and not (out / "latest.md").exists()
+    # The kept store opens and holds what was measured; the workload cache has no leftovers.
+    reopened = subprocess.run(
+        [sys.executable, "-c", f"import pyoxigraph as ox; print(len(ox.Store({str(keep)!r})))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert int(reopened.stdout) == row["quads"]
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
