@@ -218,3 +218,19 @@ def test_what_a_query_reads_decides_whether_its_answer_is_shared():
         "not SPARQL",
     ):
         assert reads(text) is None, text
+
+
+def test_a_readers_computation_is_saved_for_the_readers_after_it(store, tmp_path):
+    with Network.open(store) as network:
+        changed = tmp_path / "v2.ttl"
+        changed.write_text(EXAMPLE.read_text().replace(LAUNCH_2012, LAUNCH_2013))
+        assert network.submit(changed, "CM").version == 2  # a state nothing was saved for
+        first = run_query(network, BY_YEAR, settings=settings())
+        path = saved_file(store, network, BY_YEAR)
+        assert "2013" in years(first)
+        path.write_text(path.read_text().replace("2013", "1999"))  # by hand, to tell
+        assert "1999" in years(run_query(network, BY_YEAR, settings=settings()))
+        # Other text is not a library answer: computed each time, never saved.
+        files = set(SavedAnswers(store).root.rglob("*"))
+        run_query(network, "SELECT ?year WHERE { ?chm chm:launchYear ?year }", settings=settings())
+        assert set(SavedAnswers(store).root.rglob("*")) == files

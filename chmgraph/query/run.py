@@ -183,6 +183,8 @@ class QueryPlan:
     context: dict | None
     #: Where answers computed for the store's state are read from (None: nowhere).
     saved_answers: SavedAnswers | None = None
+    #: The rows a library query's answer is saved with when a reader computes it (None: not).
+    save_cap: int | None = None
 
     def evaluate(
         self, *, cap: int | None = None, saved: bool = True
@@ -194,6 +196,8 @@ class QueryPlan:
             found = self.saved_answers.lookup(
                 self.store, self.prepared.text, (self.default, self.union, self.named), cap
             )
+            if found is None and cap is not None and self.save_cap is not None:
+                found = self.saved_answers.through(self.store, self, cap, self.save_cap)
             if found is not None:
                 return found  # type: ignore[return-value]
         text = self.prepared.text
@@ -233,7 +237,8 @@ def plan_query(
         )
         union = default is None
     saved = SavedAnswers.of(network.store) if settings.saved_answers else None
-    return QueryPlan(network.store, prepared, default, named, union, query.context, saved)
+    save_cap = settings.max_rows + 1 if saved is not None else None
+    return QueryPlan(network.store, prepared, default, named, union, query.context, saved, save_cap)
 
 
 def run_query(

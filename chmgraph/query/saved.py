@@ -37,10 +37,12 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -51,7 +53,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from chmgraph import iris
 from chmgraph.entailment import inferred_graph
-from chmgraph.query.text import PreparedQuery
+from chmgraph.query.library import QueryLibrary
+from chmgraph.query.text import PreparedQuery, prepare
 from chmgraph.query.tokens import tokens
 from chmgraph.store import GraphStore
 
@@ -182,44 +185,82 @@ class SavedAnswers:
         done = Refreshed(state)
         if state is None:
             return done
-        folder = self.root / state
-        folder.mkdir(parents=True, exist_ok=True)
-        content = store.content_key(OUTSIDE)
-        shared = self.root / f"{_CONTENT}{content}" if content else None
-        if shared is not None:
-            shared.mkdir(exist_ok=True)
-            os.utime(shared)  # the newest used: kept longest
-        self._collect(keep={folder, shared})
-        outside = records(store)
+        self._collect(keep=self._folders(store, state))
         for name, plan in plans:
             if stop() or store.state != state:
                 break
             if isinstance(plan, Exception):  # a query that cannot run with its defaults
                 done.skipped[name] = str(plan)
                 continue
-            key = _key(plan.prepared.text, (plan.default, plan.union, plan.named))
-            uses = reads(plan.prepared.text) if shared is not None else None
-            if uses is not None and not _apart(uses, outside):
-                uses = None
-            base = (shared if uses is not None else folder) / key  # type: ignore[operator]
-            if base.with_suffix(".json").exists():
-                done.seconds[name] = None
-                continue
             started = time.monotonic()
             try:
-                answer = plan.evaluate(cap=cap, saved=False)
-                _write(base, plan.prepared.form, answer, cap, name, uses)
+                computed = self._save(store, state, plan, cap, name)
             except Exception as exc:  # the engine's failure: that query is not saved
-                _remove(base)
                 done.skipped[name] = str(exc) or type(exc).__name__
                 continue
-            if store.state != state:  # a write came in meanwhile: the answer may be the new one
-                _remove(base)
+            if computed is None:  # a write came in meanwhile
                 break
-            done.seconds[name] = time.monotonic() - started
-            if progress is not None:
-                progress(name, done.seconds[name])
+            done.seconds[name] = time.monotonic() - started if computed else None
+            if computed and progress is not None:
+                progress(name, done.seconds[name])  # type: ignore[arg-type]
         return done
+
+    def through(self, store: GraphStore, plan: Plan, cap: int, save_cap: int) -> Answer | None:
+        """The answer of ``plan`` (a library query with its default parameters; else None) at
+        most ``cap`` rows, computed with ``save_cap`` rows and saved first if it is not: what a
+        reader that finds no saved answer does, so that one reader's computation serves the
+        next. Readers of one answer in this process compute it once, the others waiting."""
+        name = _library_texts().get(_unbased(plan.prepared.text))
+        state = store.state
+        if name is None or state is None or cap > save_cap:
+            return None
+        dataset = (plan.default, plan.union, plan.named)
+        with _computing(_key(plan.prepared.text, dataset)):
+            found = self.lookup(store, plan.prepared.text, dataset, cap)
+            if found is not None:  # computed meanwhile, by the reader waited for
+                return found
+            try:
+                self._folders(store, state)
+                if not self._save(store, state, plan, save_cap, name):
+                    return None
+            except OSError:  # a folder this reader cannot write, a full disk: not saved
+                return None
+        return self.lookup(store, plan.prepared.text, dataset, cap)
+
+    def _folders(self, store: GraphStore, state: str) -> set[Path | None]:
+        """The folders of ``state`` and of its content (if known), made, the latter marked
+        the newest used (kept longest)."""
+        folder = self.root / state
+        folder.mkdir(parents=True, exist_ok=True)
+        content = store.content_key(OUTSIDE)
+        shared = self.root / f"{_CONTENT}{content}" if content else None
+        if shared is not None:
+            shared.mkdir(exist_ok=True)
+            os.utime(shared)
+        return {folder, shared}
+
+    def _save(self, store: GraphStore, state: str, plan: Plan, cap: int, name: str) -> bool | None:
+        """Compute and save ``plan``'s answer for ``state`` (in its content's folder if it reads
+        none of the history): whether it was computed (False: saved already), or None when a
+        write came in meanwhile (then nothing is saved)."""
+        key = _key(plan.prepared.text, (plan.default, plan.union, plan.named))
+        content = store.content_key(OUTSIDE)
+        uses = reads(plan.prepared.text) if content else None
+        if uses is not None and not _apart(uses, records(store)):
+            uses = None
+        folder = self.root / (state if uses is None else f"{_CONTENT}{content}")
+        base = folder / key
+        if base.with_suffix(".json").exists():
+            return False
+        try:
+            _write(base, plan.prepared.form, plan.evaluate(cap=cap, saved=False), cap, name, uses)
+        except BaseException:
+            _remove(base)
+            raise
+        if store.state != state:  # the answer may be the new state's
+            _remove(base)
+            return None
+        return True
 
     def clear(self) -> None:
         """Remove every saved answer."""
@@ -250,14 +291,40 @@ def _enough(meta: dict, cap: int | None) -> bool:
     return bool(meta["whole"]) or (cap is not None and cap <= meta["rows"])
 
 
-def _key(text: str, dataset: tuple[Sequence[str] | None, bool, Sequence[str] | None]) -> str:
-    """A file name for ``text`` over ``dataset``: its digest, ``BASE`` left out where it
-    cannot matter."""
+@lru_cache(maxsize=1)
+def _library_texts() -> dict[str, str]:
+    """The text of each library query with its default parameters (no ``BASE``), by text."""
+    return {_unbased(prepare(q, q.bindings({})).text): q.name for q in QueryLibrary.load()}
+
+
+def _unbased(text: str) -> str:
+    """``text`` without the ``BASE`` it begins with, when it has no relative IRI (the only
+    place a base matters)."""
     found = _BASE.match(text)
     if found and not any(
         t.lastgroup == "iri" and _RELATIVE_IRI.fullmatch(t.group()) for t in tokens(text)
     ):
-        text = text[found.end() :]
+        return text[found.end() :]
+    return text
+
+
+@contextlib.contextmanager
+def _computing(key: str) -> Iterator[None]:
+    """Held while this process computes the answer ``key``: one reader at a time."""
+    with _LOCKS_LOCK:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+_LOCKS: dict[str, threading.Lock] = {}  # by answer key: as many as the library's answers
+_LOCKS_LOCK = threading.Lock()
+
+
+def _key(text: str, dataset: tuple[Sequence[str] | None, bool, Sequence[str] | None]) -> str:
+    """A file name for ``text`` over ``dataset``: its digest, ``BASE`` left out where it
+    cannot matter."""
+    text = _unbased(text)
     default, union, named = dataset
     data = json.dumps([text, default, union, named], ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
@@ -381,7 +448,7 @@ def _write(
 
 
 def _whole(path: Path, write: Callable[[object], object]) -> None:
-    partial = path.with_name(f"{_PARTIAL}{os.getpid()}-{path.name}")
+    partial = path.with_name(f"{_PARTIAL}{os.getpid()}-{threading.get_ident()}-{path.name}")
     try:
         with partial.open("wb") as out:
             write(out)
