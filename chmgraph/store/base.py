@@ -10,7 +10,6 @@ conditional writes (``Guard``) rather than a lock only one process can hold.
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -189,24 +188,6 @@ class GraphStore(ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def graph_digest(triples: Iterable[ox.Triple] | bytes) -> str:
-    r"""The SHA-256 of a graph's statements (or of their N-Triples) as sorted N-Triples lines:
-    equal digests, equal statements.
-
-    >>> t = ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o"))
-    >>> graph_digest([t]) == graph_digest(b'<http://e/s> <http://e/p> "o" .\n')
-    True
-    """
-    data = triples if isinstance(triples, bytes) else ox.serialize(triples, format=_NT) or b""
-    digest = hashlib.sha256()
-    for line in sorted(data.splitlines()):
-        digest.update(line + b"\n")
-    return digest.hexdigest()
-
-
-_NT = ox.RdfFormat.N_TRIPLES
 
 
 def check_dataset(default_graph: Sequence[str] | None, union: bool) -> None:

@@ -22,7 +22,6 @@ from chmgraph.store.base import (
     LoadProgress,
     QueryResult,
     check_dataset,
-    graph_digest,
 )
 from chmgraph.store.snapshots import Snapshot, Snapshots
 
@@ -145,9 +144,14 @@ class OxigraphStore(GraphStore):
         return written
 
     def _digest(self, iri: str) -> str:
-        out = io.BytesIO()
-        self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
-        return graph_digest(out.getvalue())
+        """The SHA-256 of graph ``iri`` as Oxigraph writes it: its statements in the order of
+        its index, which their terms' encodings (hashes of the terms) decide, so the same
+        statements give the same bytes; equal digests, equal statements."""
+        digest = hashlib.sha256()
+        self._store.dump(
+            _Hashing(digest), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)
+        )
+        return digest.hexdigest()
 
     def _follow_content(self, before: int | None) -> None:
         """Record what the snapshot just published holds, from the newest snapshot before it
@@ -388,6 +392,20 @@ def _reason(exc: OSError) -> str:
 
 def _nodes(iris: Sequence[str] | None) -> list[ox.NamedNode] | None:
     return None if iris is None else [ox.NamedNode(i) for i in iris]
+
+
+class _Hashing(io.RawIOBase):
+    """A file that hashes what is written to it."""
+
+    def __init__(self, digest: hashlib._Hash) -> None:
+        self._digest = digest
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        self._digest.update(data)
+        return len(data)
 
 
 class _CountingReader(io.RawIOBase):
