@@ -299,8 +299,10 @@ def run_query(
 
 
 def _evaluate(plan: QueryPlan, cap: int) -> object:
+    # Capped only where answers are saved: an engine may refuse a large LIMIT on a sorted
+    # answer (Virtuoso's MaxSortedTopRows, 10,000 by default: error SR353).
     try:
-        return plan.evaluate(cap=cap)
+        return plan.evaluate(cap=cap if plan.saved_answers is not None else None)
     except SyntaxError:  # reported from the text as the user wrote it, not the cap's
         return plan.evaluate(saved=False)
 

@@ -253,13 +253,15 @@ class SavedAnswers:
         if base.with_suffix(".json").exists():
             return False
         try:
-            _write(base, plan.prepared.form, plan.evaluate(cap=cap, saved=False), cap, name, uses)
+            # The engine reads the state the store is in when the query starts, for as long as
+            # it runs: the same state before and after that start is the answer's.
+            answer = plan.evaluate(cap=cap, saved=False)
+            if store.state != state:
+                return None
+            _write(base, plan.prepared.form, answer, cap, name, uses)
         except BaseException:
             _remove(base)
             raise
-        if store.state != state:  # the answer may be the new state's
-            _remove(base)
-            return None
         return True
 
     def clear(self) -> None:
