@@ -215,41 +215,53 @@ class SavedAnswers:
         if name is None or state is None or cap > save_cap:
             return None
         dataset = (plan.default, plan.union, plan.named)
-        with _computing(_key(plan.prepared.text, dataset)):
+        base, uses = self._place(store, state, plan)
+        # Waiting only for the computation of the very answer it reads (this state's, or this
+        # content's): one of another state would not serve it.
+        with _computing(str(base)):
             found = self.lookup(store, plan.prepared.text, dataset, cap)
             if found is not None:  # computed meanwhile, by the reader waited for
                 return found
             try:
-                self._folders(store, state)
-                if not self._save(store, state, plan, save_cap, name):
+                if not self._save(store, state, plan, save_cap, name, (base, uses)):
                     return None
             except OSError:  # a folder this reader cannot write, a full disk: not saved
                 return None
         return self.lookup(store, plan.prepared.text, dataset, cap)
 
-    def _folders(self, store: GraphStore, state: str) -> set[Path | None]:
-        """The folders of ``state`` and of its content (if known), made, the latter marked
-        the newest used (kept longest)."""
-        folder = self.root / state
-        folder.mkdir(parents=True, exist_ok=True)
-        content = store.content_key(OUTSIDE)
-        shared = self.root / f"{_CONTENT}{content}" if content else None
-        if shared is not None:
-            shared.mkdir(exist_ok=True)
-            os.utime(shared)
-        return {folder, shared}
-
-    def _save(self, store: GraphStore, state: str, plan: Plan, cap: int, name: str) -> bool | None:
-        """Compute and save ``plan``'s answer for ``state`` (in its content's folder if it reads
-        none of the history): whether it was computed (False: saved already), or None when a
-        write came in meanwhile (then nothing is saved)."""
+    def _place(self, store: GraphStore, state: str, plan: Plan) -> tuple[Path, list[str] | None]:
+        """Where ``plan``'s answer is saved for ``state``: in its content's folder if it reads
+        none of the history (with what it reads), else in the state's."""
         key = _key(plan.prepared.text, (plan.default, plan.union, plan.named))
         content = store.content_key(OUTSIDE)
         uses = reads(plan.prepared.text) if content else None
         if uses is not None and not _apart(uses, records(store)):
             uses = None
         folder = self.root / (state if uses is None else f"{_CONTENT}{content}")
-        base = folder / key
+        return folder / key, uses
+
+    def _folders(self, store: GraphStore, state: str) -> set[Path | None]:
+        """The folders of ``state`` and of its content (if known), the latter marked the
+        newest used (kept longest)."""
+        content = store.content_key(OUTSIDE)
+        shared = self.root / f"{_CONTENT}{content}" if content else None
+        if shared is not None and shared.is_dir():
+            os.utime(shared)
+        return {self.root / state, shared}
+
+    def _save(
+        self,
+        store: GraphStore,
+        state: str,
+        plan: Plan,
+        cap: int,
+        name: str,
+        place: tuple[Path, list[str] | None] | None = None,
+    ) -> bool | None:
+        """Compute and save ``plan``'s answer for ``state`` (``place``: where, else as
+        ``_place`` says): whether it was computed (False: saved already), or None when the
+        store was no longer in ``state`` when the query started (then nothing is saved)."""
+        base, uses = place or self._place(store, state, plan)
         if base.with_suffix(".json").exists():
             return False
         try:
@@ -258,6 +270,7 @@ class SavedAnswers:
             answer = plan.evaluate(cap=cap, saved=False)
             if store.state != state:
                 return None
+            base.parent.mkdir(parents=True, exist_ok=True)
             _write(base, plan.prepared.form, answer, cap, name, uses)
         except BaseException:
             _remove(base)
@@ -314,12 +327,20 @@ def _unbased(text: str) -> str:
 def _computing(key: str) -> Iterator[None]:
     """Held while this process computes the answer ``key``: one reader at a time."""
     with _LOCKS_LOCK:
-        lock = _LOCKS.setdefault(key, threading.Lock())
-    with lock:
-        yield
+        held = _LOCKS.setdefault(key, [threading.Lock(), 0])
+        held[1] += 1  # type: ignore[operator]
+    try:
+        with held[0]:  # type: ignore[attr-defined]
+            yield
+    finally:
+        with _LOCKS_LOCK:
+            held[1] -= 1  # type: ignore[operator]
+            if not held[1]:
+                del _LOCKS[key]
 
 
-_LOCKS: dict[str, threading.Lock] = {}  # by answer key: as many as the library's answers
+# By answer: its lock and how many readers hold or wait for it.
+_LOCKS: dict[str, list[object]] = {}
 _LOCKS_LOCK = threading.Lock()
 
 
