@@ -59,9 +59,12 @@ from chmgraph.store.base import (
 #: Quads sent per request when loading in chunks: bounded memory whatever the source's size.
 CHUNK_QUADS = 20_000
 _READ_ATTEMPTS = 3
-# Attempts at a request the engine rolled back for a deadlock with a concurrent one.
-_CONFLICT_ATTEMPTS = 6
+# Attempts at a request the engine rolled back for a deadlock with a concurrent one, waiting
+# longer each time (at most _BACKOFF_MAX_S): six were not always enough for three processes
+# submitting at once to Virtuoso on a loaded 2-core machine.
+_CONFLICT_ATTEMPTS = 10
 _BACKOFF_S = 0.2
+_BACKOFF_MAX_S = 5.0
 _RESULTS = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS}, application/n-triples;q=0.9"
 # The graph that stands for none: the protocol cannot say "an empty list of graphs".
@@ -595,7 +598,7 @@ class RemoteStore(GraphStore):
                 # Rolled back whole by the engine, so sending it again is safe.
                 if attempt + 1 == _CONFLICT_ATTEMPTS:
                     raise
-                time.sleep(_BACKOFF_S * (1 + random.random()) * 2**attempt)
+                time.sleep(min(_BACKOFF_MAX_S, _BACKOFF_S * 2**attempt) * (1 + random.random()))
                 continue
             return response
         raise AssertionError("unreachable")
