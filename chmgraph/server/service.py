@@ -401,13 +401,7 @@ class Service:
         with self._dump_lock:
             if self._closing:
                 return
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
-            )
+            process = self._child(command, subprocess.DEVNULL)
             self._answers_process = process
         try:
             while True:
@@ -438,6 +432,17 @@ class Service:
         dump = dump_if_stale(store, self.dump_dir, record=self.dump_record, settings=settings)
         log.info("dump: %s", "current" if dump is None else f"{len(dump.rewritten)} files changed")
 
+    def _child(self, command: list[str], stdout: int) -> subprocess.Popen[bytes]:
+        """``command`` started at ``server_dump_niceness``, its standard error kept."""
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            # One system call, safe beside threads.
+            preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
+        )
+
     def _dump_in_child(self, store_path: Path, base_url: str) -> Callable[[], None]:
         command = [
             *(sys.executable, "-m", "chmgraph", "dump", "--store", str(store_path)),
@@ -447,14 +452,7 @@ class Service:
         with self._dump_lock:
             if self._closing:
                 return lambda: None
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                # One system call, safe beside threads.
-                preexec_fn=partial(os.nice, self.settings.server_dump_niceness),
-            )
+            process = self._child(command, subprocess.PIPE)
             self._dump_process = process
 
         def finish() -> None:
