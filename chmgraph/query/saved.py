@@ -312,6 +312,7 @@ def _library_texts() -> dict[str, str]:
     return {_unbased(prepare(q, q.bindings({})).text): q.name for q in QueryLibrary.load()}
 
 
+@lru_cache(maxsize=256)
 def _unbased(text: str) -> str:
     """``text`` without the ``BASE`` it begins with, when it has no relative IRI (the only
     place a base matters)."""
@@ -353,11 +354,13 @@ def _key(text: str, dataset: tuple[Sequence[str] | None, bool, Sequence[str] | N
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
+@lru_cache(maxsize=256)
 def reads(text: str) -> list[str] | None:
     """The IRIs a query's patterns match predicates by (``a`` with a class: that class, as
     ``a <class>``), when those are all the triples it can read: no variable or negated
     predicate, no ``a`` with a variable class, no ``GRAPH``, ``SERVICE`` or ``FROM``; else
-    None (or when the text cannot be read).
+    None (or when the text cannot be read). Kept per text (rdflib's parser takes tens of
+    milliseconds): the list is shared, not to be changed.
 
     >>> reads("PREFIX : <http://e/> SELECT * { ?s a :C ; :p/:q ?o }")
     ['a <http://e/C>', 'http://e/p', 'http://e/q']
